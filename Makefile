@@ -1,0 +1,71 @@
+# wasmslim - WebAssembly binary optimizer.  C11 + libc (+ pthreads).
+#   make          build/wasmslim (release, -O2)
+#   make demo     build and run a demo on a bundled fixture
+#   make check    install test dependencies if missing, run every test (also under ASan+UBSan)
+#   make bench    speed/memory/size against wasm-opt on the public corpus (downloads via npm)
+CC      ?= cc
+BUILD   ?= build
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -Iir
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -pthread -MMD -MP
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS  := -pthread
+
+LIB_SRC  := $(sort $(wildcard ir/*.c passes/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+SAN_LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+SAN_CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
+SAN_UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
+
+.PHONY: all demo check unit unit-san bench fuzz clean
+all: $(BUILD)/wasmslim
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(SANFLAGS) -DWS_DEBUG=1 -pthread -MMD -MP -c $< -o $@
+
+$(BUILD)/libwasmslim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/wasmslim: $(CLI_OBJ) $(BUILD)/libwasmslim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/wasmslim-san: $(SAN_CLI_OBJ) $(SAN_LIB_OBJ)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_unit: $(UNIT_OBJ) $(BUILD)/libwasmslim.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+$(BUILD)/test_unit-san: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ)
+	$(CC) $(SANFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+demo: $(BUILD)/wasmslim
+	$(BUILD)/wasmslim fixtures/demo/hello.wasm --stats -o $(BUILD)/demo.wasm
+
+unit: $(BUILD)/test_unit
+	$(BUILD)/test_unit
+
+unit-san: $(BUILD)/test_unit-san
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/test_unit-san
+
+check:
+	bash tests/check.sh
+
+bench: $(BUILD)/wasmslim
+	bash tests/bench/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

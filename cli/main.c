@@ -1,0 +1,147 @@
+/* main.c - the wasmslim program: read, run passes, write, report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "../ir/leb.h"
+#include "../ir/funcmap.h"
+#include "../ir/module.h"
+#include "../ir/pool.h"
+#include "io.h"
+#include "options.h"
+#include "print.h"
+#include "profile.h"
+#include "report.h"
+#include "../passes/pass.h"
+
+#define WASMSLIM_VERSION "0.1.0"
+
+/* Everything one run holds, freed by run_free. */
+typedef struct Run {
+    Options opt;
+    uint8_t *input;
+    size_t input_len;
+    Module m;
+    bool have_module;
+    Buf out;
+    SizeReport before, after;
+    bool have_after;
+} Run;
+
+static const char *display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
+
+static bool run_read(Run *r) {
+    if (!io_read_file(r->opt.input, &r->input, &r->input_len)) return false;
+    ReadOptions ro = {0}; /* code is decoded by -O0's IR round trip, or not at all */
+    WsError err;
+    if (!module_read(&r->m, r->input, r->input_len, display_name(r->opt.input), &ro, &err)) {
+        ws_error_print(&err, stderr);
+        return false;
+    }
+    r->have_module = true;
+    report_build(&r->before, &r->m);
+    if (r->opt.profile != STATS_NONE) {
+        FILE *info = r->opt.output && !strcmp(r->opt.output, "-") ? stderr : stdout;
+        return profile_print(info, &r->m, r->opt.profile_count, r->opt.profile == STATS_JSON);
+    }
+    return true;
+}
+
+/* Contract: true when a custom section that describes code offsets (DWARF) is kept. */
+static bool keeps_dwarf(const Module *m) {
+    for (uint32_t i = 0; i < m->ncustoms; i++)
+        if (!m->customs[i].removed && custom_has_prefix(&m->customs[i], ".debug_")) return true;
+    return false;
+}
+
+/* Contract: once code changed while DWARF would be kept, drops the DWARF (it describes
+ * code offsets that no longer exist) with a one-line notice. */
+static void drop_stale_dwarf(Run *r) {
+    Module *m = &r->m;
+    if (!m->code_changed || !keeps_dwarf(m)) return;
+    for (uint32_t i = 0; i < m->ncustoms; i++)
+        if (custom_has_prefix(&m->customs[i], ".debug_") || custom_has_prefix(&m->customs[i], "reloc..debug_"))
+            m->customs[i].removed = true;
+    m->dwarf_dropped = true;
+    if (!r->opt.quiet) fputs("wasmslim: notice: code changed, dropped stale DWARF sections\n", stderr);
+}
+
+/* Contract: -O0 sends every function through the IR and back (objects keep their code
+ * bytes: relocations point into it, so the round trip only checks). */
+static bool run_roundtrip(Run *r) {
+    if (r->opt.opt_level != 0) return true;
+    WsError err;
+    if (r->m.is_object) {
+        if (module_decode_code(&r->m, &err)) return true;
+        ws_error_print(&err, stderr);
+        return false;
+    }
+    uint32_t jobs = r->opt.jobs ? r->opt.jobs : pool_default_threads();
+    if (module_rewrite_functions(&r->m, jobs, NULL, NULL, &err)) return true;
+    ws_error_print(&err, stderr);
+    return false;
+}
+
+static bool run_passes(Run *r) {
+    if (!run_roundtrip(r)) return false;
+    PassCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = &r->opt.pass;
+    ctx.log = r->opt.quiet ? NULL : stderr;
+    for (uint32_t i = 0; i < r->opt.npipeline; i++) pass_run(&ctx, r->opt.pipeline[i], &r->m);
+    drop_stale_dwarf(r);
+    return true;
+}
+
+/* Contract: writes the module to opt.output and builds the after-report from the bytes
+ * written (re-read lightly). */
+static bool run_write(Run *r) {
+    WriteOptions wo = {CODE_CANONICAL};
+    if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
+    WsError err;
+    if (!module_write(&r->m, &wo, &r->out, &err)) {
+        ws_error_print(&err, stderr);
+        return false;
+    }
+    Module after;
+    ReadOptions ro = {0};
+    if (!module_read(&after, r->out.data, r->out.len, "<output>", &ro, &err)) {
+        ws_error_print(&err, stderr);
+        fputs("wasmslim: internal error: the output does not read back\n", stderr);
+        return false;
+    }
+    report_build(&r->after, &after);
+    r->have_after = true;
+    module_free(&after);
+    return io_write_file_atomic(r->opt.output, r->out.data, r->out.len);
+}
+
+static void run_report(Run *r) {
+    FILE *info = strcmp(r->opt.output ? r->opt.output : "", "-") ? stdout : stderr;
+    if (r->opt.stats == STATS_TEXT) report_print_text(info, &r->before, r->have_after ? &r->after : NULL);
+    if (r->opt.stats == STATS_JSON) report_print_json(info, &r->before, r->have_after ? &r->after : NULL);
+    if (r->have_after && !r->opt.quiet) report_summary_line(stderr, &r->before, &r->after);
+}
+
+static void run_free(Run *r) {
+    if (r->have_module) module_free(&r->m);
+    report_free(&r->before);
+    report_free(&r->after);
+    buf_free(&r->out);
+    free(r->input);
+}
+
+int main(int argc, char **argv) {
+    Run r;
+    memset(&r, 0, sizeof r);
+    if (!options_parse(&r.opt, argc, argv)) return 2;
+    if (r.opt.help) { options_usage(stdout); return 0; }
+    if (r.opt.version) { printf("wasmslim %s\n", WASMSLIM_VERSION); return 0; }
+    if (r.opt.list_passes) { pass_list(stdout); return 0; }
+    bool ok = run_read(&r);
+    ok = ok && run_passes(&r);
+    if (ok && r.opt.print_ir) ok = print_functions(stdout, &r.m, r.opt.print_function);
+    if (ok && r.opt.output) ok = run_write(&r);
+    if (ok) run_report(&r);
+    run_free(&r);
+    options_free(&r.opt);
+    return ok ? 0 : 1;
+}

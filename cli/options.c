@@ -1,0 +1,202 @@
+/* options.c - parsing of wasmslim's command line (wasm-opt compatible where it overlaps). */
+#include <stdio.h>
+#include <stdlib.h>
+#include "options.h"
+#include "../ir/names.h"
+
+void options_usage(FILE *out) {
+    fputs("usage: wasmslim [options] IN.wasm [-o OUT.wasm]\n"
+          "\n"
+          "Reads a WebAssembly module, runs the requested passes and writes it back in\n"
+          "canonical encoding.  '-' reads stdin / writes stdout.\n"
+          "\n"
+          "  -o FILE              write the result to FILE (atomically: temp file + rename)\n"
+          "  -O0                  every function through the IR and back; no transforms\n"
+          "  -j N                 worker threads (default: online processors); the output\n"
+          "                       is the same for every N\n"
+          "  -p PASS,PASS,...     run the named passes in order (see --list-passes)\n"
+          "  --list-passes        list the passes\n"
+          "\n"
+          "Stripping (never decodes code; keeps every data segment):\n"
+          "  --strip-debug        name section, DWARF (.debug_*), sourceMappingURL,\n"
+          "                       external_debug_info, reloc..debug_*\n"
+          "  --strip-dwarf        DWARF only\n"
+          "  --strip-producers    the producers section\n"
+          "  --strip-target-features  the target_features section\n"
+          "  --strip-all          every custom section except those that change meaning\n"
+          "                       (dylink.0; linking and reloc.* in objects), named on stderr\n"
+          "  --strip-custom=GLOB  custom sections whose name matches (repeatable; * and ?)\n"
+          "  --keep-custom=GLOB   never remove matching sections (repeatable; wins)\n"
+          "  --strip-names[=KINDS]  name subsections, comma-separated: module, function,\n"
+          "                       local, label, type, table, memory, global, elem, data,\n"
+          "                       field, tag (default: all)\n"
+          "\n"
+          "Reports:\n"
+          "  --print              the IR of every function (after the passes), as text\n"
+          "  --print-function=NAME|INDEX  the IR of one function\n"
+          "  --stats[=json]       section sizes and counts, before and after\n"
+          "  --profile[=N|json]   the N (default 20) largest functions of the input with\n"
+          "                       their retained size (dominator tree of the call graph)\n"
+          "  -q, --quiet          no summary line\n"
+          "  --all-features, -all, --enable-FEATURE\n"
+          "                       accepted for wasm-opt compatibility: every feature of\n"
+          "                       WebAssembly 3.0 is always enabled\n"
+          "  -h, --help           this text\n"
+          "  --version            print the version\n",
+          out);
+}
+
+static bool usage_error(const char *fmt, const char *arg) {
+    fputs("wasmslim: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs(" (see --help)\n", stderr);
+    return false;
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Contract: appends pass id to the pipeline unless it is there already (flags that
+ * configure a pass, like repeated --strip-custom, add it once). */
+static bool add_pass_once(Options *o, PassId id) {
+    for (uint32_t i = 0; i < o->npipeline; i++)
+        if (o->pipeline[i] == id) return true;
+    if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return usage_error("%s", "too many passes");
+    o->pipeline[o->npipeline++] = id;
+    return true;
+}
+
+static bool add_pattern(const char ***list, uint32_t *n, const char *pattern) {
+    *list = ws_realloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = pattern;
+    return true;
+}
+
+/* Contract: parses "local,label,..." into the --strip-names mask. */
+static bool parse_name_kinds(Options *o, const char *list) {
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int kind = name_kind_parse(p, len);
+        if (kind < 0) return usage_error("unknown name kind in --strip-names=%s", list);
+        o->pass.strip_names_mask |= 1u << kind;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return add_pass_once(o, PASS_ID_strip_names);
+}
+
+/* Contract: parses -p's comma-separated pass names, appending each in order. */
+static bool parse_pass_list(Options *o, const char *list) {
+    char name[64];
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof name) return usage_error("bad pass list '%s'", list);
+        memcpy(name, p, len);
+        name[len] = 0;
+        PassId id = pass_lookup(name);
+        if (id == PASS_COUNT) return usage_error("unknown pass '%s' (see --list-passes)", name);
+        if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return usage_error("%s", "too many passes");
+        o->pipeline[o->npipeline++] = id;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return true;
+}
+
+/* Contract: handles the flags that name one pass or configure the strip passes; returns
+ * 1 if handled, 0 if not a pass flag, -1 on a usage error. */
+static int parse_pass_flag(Options *o, const char *a) {
+    static const struct { const char *flag; PassId id; } simple[] = {
+        {"--strip-debug", PASS_ID_strip_debug},
+        {"--strip-dwarf", PASS_ID_strip_dwarf},
+        {"--strip-producers", PASS_ID_strip_producers},
+        {"--strip-target-features", PASS_ID_strip_target_features},
+        {"--strip-all", PASS_ID_strip_all},
+        {"--strip-names", PASS_ID_strip_names},
+    };
+    for (size_t i = 0; i < WS_ARRAY_LEN(simple); i++)
+        if (!strcmp(a, simple[i].flag)) return add_pass_once(o, simple[i].id) ? 1 : -1;
+    if (starts_with(a, "--strip-names=")) return parse_name_kinds(o, a + 14) ? 1 : -1;
+    if (starts_with(a, "--strip-custom=")) {
+        add_pattern(&o->pass.strip_patterns, &o->pass.nstrip_patterns, a + 15);
+        return add_pass_once(o, PASS_ID_strip_custom) ? 1 : -1;
+    }
+    if (starts_with(a, "--keep-custom="))
+        return add_pattern(&o->pass.keep_patterns, &o->pass.nkeep_patterns, a + 14) ? 1 : -1;
+    return 0;
+}
+
+/* Contract: handles one option at argv[*i] (advancing *i past a separate value).
+ * Returns false after printing a usage error. */
+static bool parse_one(Options *o, int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    int handled = parse_pass_flag(o, a);
+    if (handled) return handled > 0;
+    if (!strcmp(a, "-p")) {
+        if (*i + 1 >= argc) return usage_error("%s needs a pass list", a);
+        return parse_pass_list(o, argv[++*i]);
+    } else if (!strcmp(a, "--list-passes")) {
+        o->list_passes = true;
+    } else if (!strcmp(a, "-o")) {
+        if (*i + 1 >= argc) return usage_error("%s needs a file name", a);
+        o->output = argv[++*i];
+    } else if (!strcmp(a, "-j") || (a[0] == '-' && a[1] == 'j' && a[2])) {
+        const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : "");
+        char *end;
+        unsigned long n = strtoul(v, &end, 10);
+        if (!*v || *end || n == 0 || n > 256) return usage_error("bad thread count in '%s'", a);
+        o->jobs = (uint32_t)n;
+    } else if (!strcmp(a, "--print")) {
+        o->print_ir = true;
+    } else if (starts_with(a, "--print-function=")) {
+        o->print_ir = true;
+        o->print_function = a + 17;
+    } else if (!strcmp(a, "-O0")) {
+        o->opt_level = 0;
+    } else if (!strcmp(a, "--stats")) {
+        o->stats = STATS_TEXT;
+    } else if (!strcmp(a, "--stats=json")) {
+        o->stats = STATS_JSON;
+    } else if (!strcmp(a, "--profile") || !strcmp(a, "--profile=json")) {
+        o->profile = a[9] ? STATS_JSON : STATS_TEXT;
+    } else if (starts_with(a, "--profile=")) {
+        char *end;
+        unsigned long n = strtoul(a + 10, &end, 10);
+        if (*end || n == 0 || n > UINT32_MAX) return usage_error("bad count in '%s'", a);
+        o->profile = STATS_TEXT;
+        o->profile_count = (uint32_t)n;
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        o->quiet = true;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        o->help = true;
+    } else if (!strcmp(a, "--version")) {
+        o->version = true;
+    } else if (!strcmp(a, "--all-features") || !strcmp(a, "-all") || starts_with(a, "--enable-")) {
+        /* every feature is always on */
+    } else if (a[0] == '-' && a[1] != '\0') {
+        return usage_error("unknown option '%s'", a);
+    } else {
+        if (o->input) return usage_error("more than one input file ('%s')", a);
+        o->input = a;
+    }
+    return true;
+}
+
+bool options_parse(Options *o, int argc, char **argv) {
+    memset(o, 0, sizeof *o);
+    o->opt_level = -1;
+    o->profile_count = 20;
+    for (int i = 1; i < argc; i++)
+        if (!parse_one(o, argc, argv, &i)) return false;
+    if (!o->input && !o->help && !o->version && !o->list_passes)
+        return usage_error("%s", "no input file");
+    return true;
+}
+
+void options_free(Options *o) {
+    free(o->pass.strip_patterns);
+    free(o->pass.keep_patterns);
+}

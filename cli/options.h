@@ -1,0 +1,33 @@
+/* options.h - command-line options of the wasmslim program. */
+#ifndef WS_OPTIONS_H
+#define WS_OPTIONS_H
+
+#include "../ir/common.h"
+#include "../passes/pass.h"
+#include <stdio.h>
+
+typedef enum StatsFormat { STATS_NONE, STATS_TEXT, STATS_JSON } StatsFormat;
+
+typedef struct Options {
+    const char *input;       /* path or "-" */
+    const char *output;      /* path, "-" or NULL (no output written) */
+    int opt_level;           /* -1: none given; 0: -O0 */
+    StatsFormat stats;
+    StatsFormat profile;     /* --profile[=N] (text) or --profile=json */
+    uint32_t profile_count;  /* how many functions --profile lists */
+    bool quiet;
+    bool print_ir;           /* --print / --print-function */
+    const char *print_function; /* NAME or INDEX, NULL = all */
+    uint32_t jobs;           /* -j N: worker threads (default: online processors) */
+    bool help, version, list_passes;
+    PassId pipeline[64];     /* passes in command-line order */
+    uint32_t npipeline;
+    PassOptions pass;        /* what the passes read */
+} Options;
+
+/* Parses argv into *o.  On a usage error prints "wasmslim: error: ..." and returns false. */
+bool options_parse(Options *o, int argc, char **argv);
+void options_usage(FILE *out);
+void options_free(Options *o);
+
+#endif

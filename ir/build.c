@@ -1,0 +1,688 @@
+/* build.c - function IR construction: decodes a body and simulates the operand stack,
+ * turning every pop into a value reference to the node that pushed it.
+ *
+ *   bytes:  local.get 0  i32.const 1  i32.add  drop
+ *   IR:     %1 = local.get 0 ; %2 = i32.const 1 ; %3 = i32.add %1 %2 ; drop %3
+ *
+ * Control frames track the stack height at their start; in unreachable code pops below
+ * that height produce IR_POLY.  Structured instructions become nodes with one sequence
+ * per arm; their parameters are values (node, IR_PARAM | arm << 16 | i). */
+#include "func.h"
+#include "leb.h"
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef struct Slot {
+    ValueRef ref;
+    ValType type;
+} Slot;
+
+typedef struct Frame {
+    NodeId node;                 /* structured node, 0 for the function body */
+    uint32_t arm;                /* arm number within the node */
+    uint32_t arm_index;          /* that arm's index in f->arms */
+    uint32_t height;             /* stack height at the frame's start */
+    bool unreachable;
+    uint32_t nlabel;             /* branch arity and types */
+    const ValType *label;
+    uint32_t nresults;
+    const ValType *results;
+} Frame;
+
+/* The builder's stacks, kept in the IrFunc between functions. */
+typedef struct IrScratch {
+    Slot *stack;
+    uint32_t cap_stack;
+    Frame *frames;
+    uint32_t cap_frames;
+    NodeId *local_tails;         /* per local: last get, then last set (2 per local) */
+    uint32_t cap_tails;
+} IrScratch;
+
+typedef struct Builder {
+    IrFunc *f;
+    const Module *m;
+    Cursor c;
+    Slot *stack;
+    uint32_t sp, cap_stack;
+    Frame *frames;
+    uint32_t nframes, cap_frames;
+    NodeId *local_tails;
+    ValType pushed[4];           /* scratch for single-result pushes */
+} Builder;
+
+/* ---- storage ---- */
+
+static NodeId new_node(IrFunc *f) {
+    ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
+    NodeId id = f->nnodes++;
+    memset(&f->nodes[id], 0, sizeof(IrNode));
+    return id;
+}
+
+static uint32_t new_refs(IrFunc *f, uint32_t n) {
+    if (n == 0) return f->nrefs;
+    ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + n, sizeof(ValueRef));
+    uint32_t at = f->nrefs;
+    f->nrefs += n;
+    return at;
+}
+
+static uint32_t new_uses(IrFunc *f, uint32_t n) {
+    if (n == 0) return f->nuses;
+    ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + n, sizeof(IrUse));
+    uint32_t at = f->nuses;
+    memset(&f->uses[at], 0, n * sizeof(IrUse));
+    f->nuses += n;
+    return at;
+}
+
+static uint32_t new_arms(IrFunc *f, uint32_t n) {
+    ws_grow((void **)&f->arms, &f->cap_arms, f->narms + n, sizeof(IrArm));
+    uint32_t at = f->narms;
+    memset(&f->arms[at], 0, n * sizeof(IrArm));
+    f->narms += n;
+    return at;
+}
+
+/* ---- types ---- */
+
+static const TypeDef *type_at(Builder *b, uint64_t idx, size_t off) {
+    if (idx >= b->m->ntypes) ws_fail(b->c.err, off, "unknown type %llu", (unsigned long long)idx);
+    return &b->m->types[idx];
+}
+
+static const TypeDef *func_type(Builder *b, uint64_t idx, size_t off) {
+    const TypeDef *t = type_at(b, idx, off);
+    if (t->kind != COMP_FUNC) ws_fail(b->c.err, off, "type %llu is not a function type", (unsigned long long)idx);
+    return t;
+}
+
+static ValType ref_type(bool nullable, int32_t heap) {
+    ValType t = {nullable ? VT_REF_NULL : VT_REF, heap};
+    return t;
+}
+
+static ValType unpacked(ValType t) { return (t.code == VT_I8 || t.code == VT_I16) ? vt_num(VT_I32) : t; }
+
+static ValType sig_type(char ch, const Builder *b, const Instr *in) {
+    switch (ch) {
+    case 'i': return vt_num(VT_I32);
+    case 'l': return vt_num(VT_I64);
+    case 'f': return vt_num(VT_F32);
+    case 'd': return vt_num(VT_F64);
+    case 'v': return vt_num(VT_V128);
+    case 'a': {
+        uint32_t mem = op_info[in->op].imm == IMM_MEM ? (uint32_t)in->a : in->mem;
+        bool wide = mem < b->m->nmems && (b->m->mems[mem].limits.flags & LIM_64);
+        return vt_num(wide ? VT_I64 : VT_I32);
+    }
+    case 't': {
+        bool wide = in->a < b->m->ntables && (b->m->tables[in->a].limits.flags & LIM_64);
+        return vt_num(wide ? VT_I64 : VT_I32);
+    }
+    }
+    return vt_num(VT_I32);
+}
+
+static void block_sig(Builder *b, const Instr *in, uint32_t *np, const ValType **p, uint32_t *nr,
+                      const ValType **r) {
+    *np = 0;
+    *p = NULL;
+    *nr = 0;
+    *r = NULL;
+    if (in->bt.kind == BT_VAL) { *nr = 1; *r = &in->bt.val; }
+    if (in->bt.kind == BT_TYPE) {
+        const TypeDef *t = func_type(b, in->bt.type, in->off);
+        *np = t->nparams; *p = t->params; *nr = t->nresults; *r = t->results;
+    }
+}
+
+/* ---- the stack ---- */
+
+static void push(Builder *b, ValueRef ref, ValType t) {
+    ws_grow((void **)&b->stack, &b->cap_stack, b->sp + 1, sizeof(Slot));
+    b->stack[b->sp].ref = ref;
+    b->stack[b->sp].type = t;
+    b->sp++;
+}
+
+static Frame *top_frame(Builder *b) { return &b->frames[b->nframes - 1]; }
+
+/* Contract: pops one value; below the frame's height only unreachable code may pop
+ * (giving IR_POLY), anything else is a stack underflow (invalid code). */
+static Slot pop(Builder *b, size_t off) {
+    Frame *fr = top_frame(b);
+    if (b->sp > fr->height) return b->stack[--b->sp];
+    if (!fr->unreachable) ws_fail(b->c.err, off, "type mismatch: operand stack underflow");
+    Slot s = {IR_POLY, {0, 0}};
+    return s;
+}
+
+/* Records value s as used by node `user` at `slot`. */
+static void set_user(IrFunc *f, ValueRef v, NodeId user, uint32_t slot) {
+    if (v.node == 0 || (v.idx & IR_PARAM)) return;
+    IrUse *u = &f->uses[f->nodes[v.node].uses + v.idx];
+    u->user = user;
+    u->slot = slot;
+}
+
+/* Contract: pops n values into node id's operands (in push order). */
+static void pop_args(Builder *b, NodeId id, uint32_t n) {
+    IrFunc *f = b->f;
+    uint32_t at = new_refs(f, n);
+    IrNode *node = &f->nodes[id];
+    node->args = at;
+    node->nargs = n;
+    for (uint32_t i = n; i-- > 0;) {
+        Slot s = pop(b, node->in.off);
+        f->refs[at + i] = s.ref;
+        set_user(f, s.ref, id, i);
+    }
+}
+
+static void push_results(Builder *b, NodeId id, uint32_t n, const ValType *types) {
+    IrFunc *f = b->f;
+    f->nodes[id].uses = new_uses(f, n);
+    f->nodes[id].nres = n;
+    if (n) f->nodes[id].type = types[0];
+    for (uint32_t i = 0; i < n; i++) push(b, (ValueRef){id, i}, types[i]);
+}
+
+static void mark_unreachable(Builder *b) {
+    Frame *fr = top_frame(b);
+    b->sp = fr->height;
+    fr->unreachable = true;
+}
+
+/* ---- sequences ---- */
+
+static IrArm *current_arm(Builder *b) {
+    Frame *fr = top_frame(b);
+    return fr->node ? &b->f->arms[fr->arm_index] : &b->f->body;
+}
+
+static void append(Builder *b, NodeId id) {
+    Frame *fr = top_frame(b);
+    IrArm *arm = current_arm(b);
+    IrNode *n = &b->f->nodes[id];
+    n->parent = fr->node;
+    n->parent_arm = (uint16_t)fr->arm;
+    n->prev = arm->last;
+    if (arm->last) b->f->nodes[arm->last].next = id;
+    else arm->first = id;
+    arm->last = id;
+}
+
+static const Frame *label_frame(Builder *b, uint64_t depth, size_t off) {
+    if (depth >= b->nframes) ws_fail(b->c.err, off, "unknown label %llu", (unsigned long long)depth);
+    return &b->frames[b->nframes - 1 - depth];
+}
+
+/* ---- control ---- */
+
+static void push_frame(Builder *b, NodeId id, uint32_t arm_index, uint32_t nlabel, const ValType *label,
+                       uint32_t nres, const ValType *res) {
+    ws_grow((void **)&b->frames, &b->cap_frames, b->nframes + 1, sizeof(Frame));
+    Frame *fr = &b->frames[b->nframes++];
+    memset(fr, 0, sizeof *fr);
+    fr->node = id;
+    fr->arm_index = arm_index;
+    fr->height = b->sp;
+    fr->nlabel = nlabel;
+    fr->label = label;
+    fr->nresults = nres;
+    fr->results = res;
+}
+
+static void push_params(Builder *b, NodeId id, uint32_t arm, uint32_t n, const ValType *types) {
+    for (uint32_t i = 0; i < n; i++) push(b, (ValueRef){id, IR_PARAM | arm << 16 | i}, types[i]);
+}
+
+/* Contract: opens block, loop, if, try or try_table: pops its params (and the if
+ * condition) as the node's operands, appends the node and enters its first arm. */
+static void open_block(Builder *b, const Instr *in) {
+    IrFunc *f = b->f;
+    uint32_t np, nr;
+    const ValType *p, *r;
+    block_sig(b, in, &np, &p, &nr, &r);
+    NodeId id = new_node(f);
+    f->nodes[id].in = *in;
+    pop_args(b, id, np + (in->op == OP_IF));
+    append(b, id);
+    uint32_t arm = new_arms(f, 1);
+    IrNode *n = &f->nodes[id];
+    n->arms = arm;
+    n->narms = 1;
+    f->arms[arm].head = *in;
+    f->arms[arm].nparams = np;
+    f->arms[arm].param_types = (ValType *)p;
+    bool loop = in->op == OP_LOOP;
+    push_frame(b, id, arm, loop ? np : nr, loop ? p : r, nr, r);
+    push_params(b, id, 0, np, p);
+}
+
+/* Contract: the values left in the current arm become uses of its node (or of node 0
+ * at the function's end); the stack drops back to the frame's height. */
+static void close_arm(Builder *b) {
+    Frame *fr = top_frame(b);
+    uint32_t n = b->sp - fr->height;
+    for (uint32_t i = 0; i < n; i++)
+        set_user(b->f, b->stack[fr->height + i].ref, fr->node, IR_ARM_END | fr->arm << 16 | i);
+    b->sp = fr->height;
+}
+
+static const ValType *tag_params(Builder *b, uint64_t tag, size_t off, uint32_t *n) {
+    if (tag >= b->m->ntags) ws_fail(b->c.err, off, "unknown tag %llu", (unsigned long long)tag);
+    const TypeDef *t = func_type(b, b->m->tags[tag].type, off);
+    *n = t->nparams;
+    return t->params;
+}
+
+/* Contract: else, catch or catch_all: ends the current arm and starts the next. */
+static void next_arm(Builder *b, const Instr *in) {
+    IrFunc *f = b->f;
+    Frame *fr = top_frame(b);
+    OpId open = fr->node ? f->nodes[fr->node].in.op : OP_COUNT;
+    bool ok = in->op == OP_ELSE ? (open == OP_IF && fr->arm == 0)
+                                : (open == OP_TRY && f->arms[fr->arm_index].head.op != OP_CATCH_ALL);
+    if (!ok) ws_fail(b->c.err, in->off, "END opcode expected: misplaced %s", op_info[in->op].name);
+    close_arm(b);
+    uint32_t arm = new_arms(f, 1);
+    f->arms[fr->arm_index].next = arm;
+    f->arms[arm].head = *in;
+    f->nodes[fr->node].narms++;
+    fr->arm++;
+    fr->arm_index = arm;
+    fr->unreachable = false;
+    if (in->op == OP_ELSE || in->op == OP_CATCH) {
+        uint32_t np = f->arms[f->nodes[fr->node].arms].nparams;
+        const ValType *p = f->arms[f->nodes[fr->node].arms].param_types;
+        if (in->op == OP_CATCH) p = tag_params(b, in->a, in->off, &np);
+        f->arms[arm].nparams = np;
+        f->arms[arm].param_types = (ValType *)p;
+        push_params(b, fr->node, fr->arm, np, p);
+    }
+}
+
+/* Contract: end or delegate: closes the innermost frame and pushes the node's results
+ * onto the enclosing frame (nothing for the function body's end). */
+static void close_block(Builder *b, const Instr *in) {
+    IrFunc *f = b->f;
+    Frame fr = *top_frame(b);
+    if (in->op == OP_DELEGATE) {
+        bool ok = fr.node && f->nodes[fr.node].in.op == OP_TRY && fr.arm == 0;
+        if (!ok) ws_fail(b->c.err, in->off, "END opcode expected: misplaced delegate");
+        f->nodes[fr.node].flags |= IRN_DELEGATE;
+        f->nodes[fr.node].delegate = (uint32_t)in->a;
+    }
+    close_arm(b);
+    b->nframes--;
+    if (fr.node) push_results(b, fr.node, fr.nresults, fr.results);
+}
+
+/* ---- plain instructions ---- */
+
+/* How a plain instruction changes the stack. */
+typedef struct Arity {
+    uint32_t npop, npush;
+    const ValType *types;        /* pushed types (npush of them) */
+    bool ends;                   /* leaves the stack polymorphic */
+} Arity;
+
+static Arity arity(uint32_t npop, uint32_t npush, const ValType *types) {
+    Arity a = {npop, npush, types, false};
+    return a;
+}
+
+static Arity ending(uint32_t npop) {
+    Arity a = {npop, 0, NULL, true};
+    return a;
+}
+
+/* The type of the value i slots below the top (i = 0: top), or a bottom type. */
+static ValType peek_type(Builder *b, uint32_t i) {
+    Frame *fr = top_frame(b);
+    if (b->sp - fr->height > i) return b->stack[b->sp - 1 - i].type;
+    return vt_num(0);
+}
+
+static Arity one(Builder *b, uint32_t npop, ValType t) {
+    b->pushed[0] = t;
+    return arity(npop, 1, b->pushed);
+}
+
+/* Operand counts of the fixed signatures, computed once. */
+static uint8_t sig_pops[OP_COUNT];
+static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
+
+static void sig_init(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        const char *colon = strchr(op_info[op].sig, ':');
+        sig_pops[op] = colon ? (uint8_t)(colon - op_info[op].sig) : 0;
+    }
+}
+
+static Arity from_signature(Builder *b, const Instr *in) {
+    const char *sig = op_info[in->op].sig;
+    uint32_t npop = sig_pops[in->op], npush = 0;
+    for (const char *p = sig + npop + 1; *p && npush < 4; p++) b->pushed[npush++] = sig_type(*p, b, in);
+    return arity(npop, npush, b->pushed);
+}
+
+static const TypeDef *callee_type(Builder *b, const Instr *in) {
+    if (in->op == OP_CALL || in->op == OP_RETURN_CALL) {
+        if (in->a >= b->m->nfuncs) ws_fail(b->c.err, in->off, "unknown function %llu", (unsigned long long)in->a);
+        return func_type(b, b->m->funcs[in->a].type, in->off);
+    }
+    return func_type(b, in->a, in->off);
+}
+
+/* Contract: calls and tail calls pop the callee's params (plus the table index or the
+ * function reference) and push its results; tail calls end the block. */
+static Arity call_arity(Builder *b, const Instr *in) {
+    const TypeDef *t = callee_type(b, in);
+    uint32_t extra = (in->op == OP_CALL || in->op == OP_RETURN_CALL) ? 0 : 1;
+    bool tail = in->op == OP_RETURN_CALL || in->op == OP_RETURN_CALL_INDIRECT || in->op == OP_RETURN_CALL_REF;
+    if (tail) return ending(t->nparams + extra);
+    return arity(t->nparams + extra, t->nresults, t->results);
+}
+
+static Arity branch_arity(Builder *b, const Instr *in) {
+    const Frame *fr = label_frame(b, in->a, in->off);
+    uint32_t n = fr->nlabel;
+    switch (in->op) {
+    case OP_BR: return ending(n);
+    case OP_BR_IF: return arity(n + 1, n, fr->label);
+    case OP_BR_TABLE: return ending(n + 1);
+    case OP_BR_ON_NULL: {
+        ValType t = peek_type(b, 0);
+        b->pushed[0] = ref_type(false, t.heap);
+        if (n == 0) return arity(1, 1, b->pushed);
+        return arity(n + 1, n + 1, NULL); /* types filled by the caller */
+    }
+    case OP_BR_ON_NON_NULL: return arity(n, n ? n - 1 : 0, fr->label);
+    default: /* br_on_cast, br_on_cast_fail: label types, last one replaced */
+        return arity(n, n, fr->label);
+    }
+}
+
+static uint32_t local_index(Builder *b, const Instr *in) {
+    if (in->a >= b->f->nlocals) ws_fail(b->c.err, in->off, "unknown local %llu", (unsigned long long)in->a);
+    return (uint32_t)in->a;
+}
+
+static ValType global_type(Builder *b, const Instr *in) {
+    if (in->a >= b->m->nglobals) ws_fail(b->c.err, in->off, "unknown global %llu", (unsigned long long)in->a);
+    return b->m->globals[in->a].type;
+}
+
+static ValType table_elem(Builder *b, const Instr *in) {
+    if (in->a >= b->m->ntables) ws_fail(b->c.err, in->off, "unknown table %llu", (unsigned long long)in->a);
+    return b->m->tables[in->a].elem;
+}
+
+static const TypeDef *struct_or_array(Builder *b, const Instr *in, uint8_t kind) {
+    const TypeDef *t = type_at(b, in->a, in->off);
+    if (t->kind != kind) ws_fail(b->c.err, in->off, "type mismatch: type %llu has the wrong kind", (unsigned long long)in->a);
+    return t;
+}
+
+static ValType field_type(Builder *b, const Instr *in) {
+    const TypeDef *t = struct_or_array(b, in, COMP_STRUCT);
+    if (in->b >= t->nfields) ws_fail(b->c.err, in->off, "unknown field %llu", (unsigned long long)in->b);
+    return unpacked(t->fields[in->b].type);
+}
+
+/* Contract: arity of the GC instructions (0xFB prefix). */
+static Arity gc_arity(Builder *b, const Instr *in) {
+    int32_t ht = (int32_t)in->a;
+    switch (in->op) {
+    case OP_STRUCT_NEW: return one(b, struct_or_array(b, in, COMP_STRUCT)->nfields, ref_type(false, ht));
+    case OP_STRUCT_NEW_DEFAULT: struct_or_array(b, in, COMP_STRUCT); return one(b, 0, ref_type(false, ht));
+    case OP_STRUCT_GET: case OP_STRUCT_GET_S: case OP_STRUCT_GET_U: return one(b, 1, field_type(b, in));
+    case OP_STRUCT_SET: field_type(b, in); return arity(2, 0, NULL);
+    case OP_ARRAY_NEW: return one(b, 2, ref_type(false, ht));
+    case OP_ARRAY_NEW_DEFAULT: return one(b, 1, ref_type(false, ht));
+    case OP_ARRAY_NEW_FIXED: return one(b, (uint32_t)in->b, ref_type(false, ht));
+    case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: return one(b, 2, ref_type(false, ht));
+    case OP_ARRAY_GET: case OP_ARRAY_GET_S: case OP_ARRAY_GET_U:
+        return one(b, 2, unpacked(struct_or_array(b, in, COMP_ARRAY)->fields[0].type));
+    case OP_ARRAY_SET: return arity(3, 0, NULL);
+    case OP_ARRAY_LEN: return one(b, 1, vt_num(VT_I32));
+    case OP_ARRAY_FILL: case OP_ARRAY_INIT_DATA: case OP_ARRAY_INIT_ELEM: return arity(4, 0, NULL);
+    case OP_ARRAY_COPY: return arity(5, 0, NULL);
+    case OP_REF_TEST: case OP_REF_TEST_NULL: return one(b, 1, vt_num(VT_I32));
+    case OP_REF_CAST: return one(b, 1, ref_type(false, in->heap));
+    case OP_REF_CAST_NULL: return one(b, 1, ref_type(true, in->heap));
+    case OP_ANY_CONVERT_EXTERN: return one(b, 1, ref_type(vt_nullable(peek_type(b, 0)), HT_ANY));
+    case OP_EXTERN_CONVERT_ANY: return one(b, 1, ref_type(vt_nullable(peek_type(b, 0)), HT_EXTERN));
+    case OP_REF_I31: return one(b, 1, ref_type(false, HT_I31));
+    case OP_I31_GET_S: case OP_I31_GET_U: return one(b, 1, vt_num(VT_I32));
+    default: return from_signature(b, in);
+    }
+}
+
+/* Contract: arity of reference, variable and table instructions. */
+static Arity misc_arity(Builder *b, const Instr *in) {
+    switch (in->op) {
+    case OP_DROP: return arity(1, 0, NULL);
+    case OP_SELECT: return one(b, 3, peek_type(b, 1).code ? peek_type(b, 1) : peek_type(b, 2));
+    case OP_SELECT_T: { const uint8_t *p = in->vec; return one(b, 3, select_type_next(&p)); }
+    case OP_LOCAL_GET: return one(b, 0, b->f->locals[local_index(b, in)].type);
+    case OP_LOCAL_SET: local_index(b, in); return arity(1, 0, NULL);
+    case OP_LOCAL_TEE: return one(b, 1, b->f->locals[local_index(b, in)].type);
+    case OP_GLOBAL_GET: return one(b, 0, global_type(b, in));
+    case OP_GLOBAL_SET: global_type(b, in); return arity(1, 0, NULL);
+    case OP_TABLE_GET: return one(b, 1, table_elem(b, in));
+    case OP_TABLE_SET: table_elem(b, in); return arity(2, 0, NULL);
+    case OP_TABLE_GROW: table_elem(b, in); return one(b, 2, sig_type('t', b, in));
+    case OP_TABLE_FILL: case OP_TABLE_COPY: case OP_MEMORY_COPY: return arity(3, 0, NULL);
+    case OP_REF_NULL: return one(b, 0, ref_type(true, in->heap));
+    case OP_REF_IS_NULL: return one(b, 1, vt_num(VT_I32));
+    case OP_REF_FUNC: {
+        if (in->a >= b->m->nfuncs) ws_fail(b->c.err, in->off, "unknown function %llu", (unsigned long long)in->a);
+        return one(b, 0, ref_type(false, (int32_t)b->m->funcs[in->a].type));
+    }
+    case OP_REF_EQ: return one(b, 2, vt_num(VT_I32));
+    case OP_REF_AS_NON_NULL: return one(b, 1, ref_type(false, peek_type(b, 0).heap));
+    default: return gc_arity(b, in);
+    }
+}
+
+/* Contract: arity of any instruction that is not structured control. */
+static Arity plain_arity(Builder *b, const Instr *in) {
+    if (op_info[in->op].sig[0] != '*') return from_signature(b, in);
+    switch (in->op) {
+    case OP_UNREACHABLE: return ending(0);
+    case OP_RETURN: return ending(b->f->nbody_results);
+    case OP_THROW: { uint32_t n; tag_params(b, in->a, in->off, &n); return ending(n); }
+    case OP_RETHROW: label_frame(b, in->a, in->off); return ending(0);
+    case OP_THROW_REF: return ending(1);
+    case OP_BR: case OP_BR_IF: case OP_BR_TABLE: case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL:
+    case OP_BR_ON_CAST: case OP_BR_ON_CAST_FAIL:
+        return branch_arity(b, in);
+    case OP_CALL: case OP_CALL_INDIRECT: case OP_CALL_REF: case OP_RETURN_CALL:
+    case OP_RETURN_CALL_INDIRECT: case OP_RETURN_CALL_REF:
+        return call_arity(b, in);
+    default: return misc_arity(b, in);
+    }
+}
+
+/* Contract: pushed types of the branch instructions whose results mix label types and
+ * the operand's refined type (br_on_null with a non-empty label, br_on_cast*). */
+static void refine_branch_types(Builder *b, const Instr *in, Arity *a, ValType operand, ValType *buf) {
+    const Frame *fr = label_frame(b, in->a, in->off);
+    for (uint32_t i = 0; i < a->npush && i < fr->nlabel; i++) buf[i] = fr->label[i];
+    if (in->op == OP_BR_ON_NULL && a->npush) buf[a->npush - 1] = ref_type(false, operand.heap);
+    if (in->op == OP_BR_ON_CAST && a->npush) buf[a->npush - 1] = operand;
+    if (in->op == OP_BR_ON_CAST_FAIL && a->npush) buf[a->npush - 1] = ref_type(in->flags & 2, in->heap2);
+    a->types = buf;
+}
+
+static void chain_local(Builder *b, NodeId id, const Instr *in) {
+    IrFunc *f = b->f;
+    uint32_t l = (uint32_t)in->a;
+    bool get = in->op == OP_LOCAL_GET;
+    NodeId *tail = &b->local_tails[2 * l + !get];
+    if (*tail) f->nodes[*tail].local_next = id;
+    else if (get) f->locals[l].first_get = id;
+    else f->locals[l].first_set = id;
+    *tail = id;
+    if (get) f->locals[l].ngets++;
+    else f->locals[l].nsets++;
+}
+
+/* Contract: one plain instruction: pops its operands, appends its node, pushes its
+ * results; instructions that end the block leave the stack polymorphic. */
+static void plain(Builder *b, const Instr *in) {
+    IrFunc *f = b->f;
+    Arity a = plain_arity(b, in);
+    ValType operand = peek_type(b, 0);
+    ValType buf[64], *types = buf;
+    bool refine = (in->op == OP_BR_ON_NULL && a.types == NULL) || in->op == OP_BR_ON_CAST ||
+                  in->op == OP_BR_ON_CAST_FAIL;
+    if (refine) {
+        if (a.npush > 64) types = arena_array(&f->arena, a.npush, sizeof(ValType));
+        refine_branch_types(b, in, &a, operand, types);
+    }
+    NodeId id = new_node(f);
+    f->nodes[id].in = *in;
+    pop_args(b, id, a.npop);
+    append(b, id);
+    push_results(b, id, a.npush, a.types);
+    if (in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE) chain_local(b, id, in);
+    if (a.ends) {
+        f->nodes[id].flags |= IRN_UNREACHABLE_AFTER;
+        mark_unreachable(b);
+    }
+}
+
+static void step(Builder *b, const Instr *in) {
+    if (!b->m->has_datacount && (in->op == OP_MEMORY_INIT || in->op == OP_DATA_DROP ||
+                                 in->op == OP_ARRAY_NEW_DATA || in->op == OP_ARRAY_INIT_DATA))
+        ws_fail(b->c.err, in->off, "data count section required");
+    switch (in->op) {
+    case OP_BLOCK: case OP_LOOP: case OP_IF: case OP_TRY: case OP_TRY_TABLE: open_block(b, in); break;
+    case OP_ELSE: case OP_CATCH: case OP_CATCH_ALL: next_arm(b, in); break;
+    case OP_END: case OP_DELEGATE: close_block(b, in); break;
+    default: plain(b, in);
+    }
+}
+
+/* Contract: decodes the code after the locals until the body's final end, which must be
+ * the last byte. */
+static void build_code(Builder *b) {
+    IrFunc *f = b->f;
+    push_frame(b, 0, 0, f->nbody_results, f->type->results, f->nbody_results, f->type->results);
+    while (b->nframes > 0) {
+        if (cur_eof(&b->c)) cur_fail(&b->c, "unexpected end of section or function (END opcode expected)");
+        Instr in;
+        instr_decode(&b->c, &in);
+        step(b, &in);
+    }
+    if (!cur_eof(&b->c)) cur_fail(&b->c, "section size mismatch: code after the function's final end");
+}
+
+/* ---- driver ---- */
+
+static void read_locals(Builder *b) {
+    IrFunc *f = b->f;
+    uint32_t groups = cur_count(&b->c, 2, "local declaration");
+    f->groups = arena_array(&f->arena, groups, sizeof(IrLocalGroup));
+    f->ngroups = groups;
+    uint64_t total = f->nparams;
+    for (uint32_t i = 0; i < groups; i++) {
+        f->groups[i].count = cur_u32(&b->c);
+        f->groups[i].type = read_valtype(&b->c);
+        total += f->groups[i].count;
+    }
+    if (total > 50000000) ws_fail(b->c.err, cur_offset(&b->c), "too many locals");
+    f->nlocals = (uint32_t)total;
+    ws_grow((void **)&f->locals, &f->cap_locals, f->nlocals + 1, sizeof(IrLocal));
+    memset(f->locals, 0, (total + 1) * sizeof(IrLocal));
+    for (uint32_t i = 0; i < f->nparams; i++) f->locals[i].type = f->type->params[i];
+    uint32_t at = f->nparams;
+    for (uint32_t g = 0; g < groups; g++)
+        for (uint32_t k = 0; k < f->groups[g].count; k++) f->locals[at++].type = f->groups[g].type;
+    IrScratch *s = f->scratch;
+    ws_grow((void **)&s->local_tails, &s->cap_tails, 2 * f->nlocals + 2, sizeof(NodeId));
+    memset(s->local_tails, 0, (2 * total + 2) * sizeof(NodeId));
+    b->local_tails = s->local_tails;
+}
+
+/* Contract: hands the builder's (possibly grown) stacks back to the scratch. */
+static void builder_done(Builder *b) {
+    IrScratch *s = b->f->scratch;
+    s->stack = b->stack;
+    s->cap_stack = b->cap_stack;
+    s->frames = b->frames;
+    s->cap_frames = b->cap_frames;
+}
+
+/* Contract: empties f for a new function, keeping every array's capacity. */
+static void init_func(IrFunc *f, const Module *m, uint32_t index) {
+    IrFunc keep = *f;
+    memset(f, 0, sizeof *f);
+    f->nodes = keep.nodes; f->cap_nodes = keep.cap_nodes;
+    f->refs = keep.refs; f->cap_refs = keep.cap_refs;
+    f->uses = keep.uses; f->cap_uses = keep.cap_uses;
+    f->arms = keep.arms; f->cap_arms = keep.cap_arms;
+    f->locals = keep.locals; f->cap_locals = keep.cap_locals;
+    f->scratch = keep.scratch ? keep.scratch : ws_calloc(1, sizeof(IrScratch));
+    arena_free(&keep.arena);
+    f->m = m;
+    f->index = index;
+    f->type = &m->types[m->funcs[index].type];
+    f->nparams = f->type->nparams;
+    f->nbody_results = f->type->nresults;
+}
+
+bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
+    pthread_once(&sig_once, sig_init);
+    const Func *fn = &m->funcs[index];
+    init_func(f, m, index);
+    Builder *b = ws_calloc(1, sizeof *b); /* heap: intact after longjmp */
+    b->f = f;
+    b->m = m;
+    b->stack = f->scratch->stack;
+    b->cap_stack = f->scratch->cap_stack;
+    b->frames = f->scratch->frames;
+    b->cap_frames = f->scratch->cap_frames;
+    b->c = (Cursor){m->input, fn->body.p, fn->body.p + fn->body.len, err};
+    err->file = m->file;
+    if (m->funcs[index].type >= m->ntypes || f->type->kind != COMP_FUNC) {
+        err->offset = fn->body_offset;
+        snprintf(err->msg, sizeof err->msg, "function %u has no function type", index);
+        free(b);
+        return false;
+    }
+    if (setjmp(err->jb)) {
+        builder_done(b);
+        free(b);
+        return false;
+    }
+    new_node(f); /* id 0: none */
+    new_arms(f, 1); /* arm 0: none */
+    read_locals(b);
+    build_code(b);
+    builder_done(b);
+    free(b);
+    return true;
+}
+
+void ir_free(IrFunc *f) {
+    if (f->scratch) {
+        free(f->scratch->stack);
+        free(f->scratch->frames);
+        free(f->scratch->local_tails);
+        free(f->scratch);
+    }
+    free(f->nodes);
+    free(f->refs);
+    free(f->uses);
+    free(f->arms);
+    free(f->locals);
+    arena_free(&f->arena);
+    memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,34 @@
+/* common.h - basic includes, allocation wrappers and small macros used everywhere. */
+#ifndef WS_COMMON_H
+#define WS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define WS_NORETURN __attribute__((noreturn))
+#define WS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define WS_NORETURN
+#define WS_PRINTF(a, b)
+#endif
+
+#define WS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that never returns NULL: on exhaustion it prints and exits(2). */
+void *ws_malloc(size_t n);
+void *ws_calloc(size_t count, size_t size);
+void *ws_realloc(void *p, size_t n);
+char *ws_strdup(const char *s);
+
+/* Grows *items (element size elem) so that it can hold at least need elements. */
+void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
+#define WS_VEC_PUSH(arr, len, cap, value)                                       \
+    do {                                                                        \
+        ws_grow((void **)&(arr), &(cap), (len) + 1, sizeof(*(arr)));            \
+        (arr)[(len)++] = (value);                                               \
+    } while (0)
+
+#endif

@@ -1,0 +1,90 @@
+/* funcmap.c - per-function IR round trips on the thread pool.  Results are placed by
+ * function index and stitched in order, so the output never depends on scheduling. */
+#include "funcmap.h"
+#include "leb.h"
+#include "pool.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct MapJob {
+    Module *m;
+    IrFunc *workers;   /* one reusable IrFunc per worker thread */
+    FuncTransform fn;
+    void *ctx;
+    Buf *out;          /* new body per defined function */
+    WsError **errors;  /* set for failing functions */
+} MapJob;
+
+static WsError *copy_error(const WsError *e) {
+    WsError *copy = ws_malloc(sizeof *copy);
+    memcpy(copy, e, sizeof *copy);
+    return copy;
+}
+
+#ifdef WS_DEBUG
+static bool verify(IrFunc *f, WsError *err) {
+    char msg[256];
+    if (ir_verify(f, msg, sizeof msg)) return true;
+    err->offset = f->m->funcs[f->index].body_offset;
+    snprintf(err->msg, sizeof err->msg, "internal error: IR of function %u fails verification: %s", f->index, msg);
+    return false;
+}
+#else
+static bool verify(IrFunc *f, WsError *err) { (void)f; (void)err; return true; }
+#endif
+
+/* Contract: one function: build, transform, verify, lower into job->out[k]. */
+static void map_one(void *arg, uint32_t k, uint32_t worker) {
+    (void)worker;
+    MapJob *job = arg;
+    uint32_t index = job->m->nfunc_imports + k;
+    IrFunc *f = &job->workers[worker];
+    WsError err;
+    memset(&err, 0, sizeof err);
+    bool ok = ir_build(f, job->m, index, &err) && verify(f, &err);
+    if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);
+    if (ok) ir_lower(f, &job->out[k]);
+    else job->errors[k] = copy_error(&err);
+}
+
+/* Contract: concatenates the new bodies into one block owned by the module and points
+ * the functions at them, marking those whose bytes changed. */
+static void install_bodies(Module *m, Buf *out, uint32_t n) {
+    size_t total = 0;
+    for (uint32_t k = 0; k < n; k++) total += out[k].len;
+    uint8_t *block = module_own(m, ws_malloc(total + 1));
+    size_t at = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        Func *f = &m->funcs[m->nfunc_imports + k];
+        memcpy(block + at, out[k].data, out[k].len);
+        bool same = f->body.len == out[k].len && !memcmp(f->body.p, out[k].data, out[k].len);
+        if (!same) m->code_changed = true;
+        f->changed = true; /* canonical now, whether or not the bytes moved */
+        f->body.p = block + at;
+        f->body.len = (uint32_t)out[k].len;
+        at += out[k].len;
+    }
+}
+
+bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
+    uint32_t n = module_ndefined_funcs(m);
+    if (nthreads < 1) nthreads = 1;
+    MapJob job = {m, ws_calloc(nthreads, sizeof(IrFunc)), fn, ctx, ws_calloc(n + 1, sizeof(Buf)),
+                  ws_calloc(n + 1, sizeof(WsError *))};
+    pool_for(nthreads, n, map_one, &job);
+    for (uint32_t t = 0; t < nthreads; t++) ir_free(&job.workers[t]);
+    free(job.workers);
+    bool ok = true;
+    for (uint32_t k = 0; k < n; k++) {
+        if (job.errors[k] && ok) {
+            memcpy(err, job.errors[k], sizeof *err);
+            ok = false;
+        }
+        free(job.errors[k]);
+    }
+    if (ok) install_bodies(m, job.out, n);
+    for (uint32_t k = 0; k < n; k++) buf_free(&job.out[k]);
+    free(job.out);
+    free(job.errors);
+    return ok;
+}

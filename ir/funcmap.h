@@ -1,0 +1,18 @@
+/* funcmap.h - build, transform and lower every defined function, in parallel. */
+#ifndef WS_FUNCMAP_H
+#define WS_FUNCMAP_H
+
+#include "func.h"
+
+/* A function-level transform on one function's IR; returns false with *err set to stop
+ * the run.  May be NULL (round trip through the IR). */
+typedef bool (*FuncTransform)(IrFunc *f, void *ctx, WsError *err);
+
+/* Builds the IR of every defined function of m, applies fn, verifies the IR in debug
+ * builds (WS_DEBUG), lowers it and replaces the bodies.  Bodies whose bytes changed are
+ * marked changed, and m->code_changed is set if any did.  Output is the same for any
+ * nthreads.  On failure returns false with the error of the lowest-index failing
+ * function, leaving m unchanged. */
+bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err);
+
+#endif

@@ -1,0 +1,592 @@
+/* instr.c - decoding and canonical encoding of instructions, constant expressions and
+ * function bodies (see instr.h).
+ *
+ * Every reader here takes a `bool *canon` that it clears when the bytes it consumed are
+ * not the canonical encoding (a padded LEB128, an explicit memory index 0).  The public
+ * entry points without that parameter pass a scratch flag. */
+#include "instr.h"
+#include <stdlib.h>
+
+/* ---- LEB128 with canonical-form tracking ---- */
+
+/* An unsigned LEB128 is padded iff it has more than one byte and its last byte is 0. */
+static inline void check_uleb(const uint8_t *s, const uint8_t *e, bool *canon) {
+    if (e - s > 1 && e[-1] == 0) *canon = false;
+}
+
+/* A signed LEB128 is padded iff its last byte only repeats the sign held in bit 6 of the
+ * byte before it. */
+static inline void check_sleb(const uint8_t *s, const uint8_t *e, bool *canon) {
+    if (e - s < 2) return;
+    uint8_t last = e[-1], sign = e[-2] & 0x40;
+    if ((last == 0 && !sign) || (last == 0x7f && sign)) *canon = false;
+}
+
+/* The rd_* readers take one-byte values, the common case, without a call. */
+static inline uint32_t rd_u32(Cursor *c, bool *canon) {
+    if (c->p < c->end && *c->p < 0x80) return *c->p++;
+    const uint8_t *s = c->p;
+    uint32_t v = cur_u32(c);
+    check_uleb(s, c->p, canon);
+    return v;
+}
+
+static uint64_t rd_u64(Cursor *c, bool *canon) {
+    const uint8_t *s = c->p;
+    uint64_t v = cur_u64(c);
+    check_uleb(s, c->p, canon);
+    return v;
+}
+
+static inline int64_t rd_s(Cursor *c, bool *canon, int64_t (*read)(Cursor *)) {
+    if (c->p < c->end && *c->p < 0x80) {
+        uint8_t b = *c->p++;
+        return b & 0x40 ? (int64_t)b - 0x80 : (int64_t)b;
+    }
+    const uint8_t *s = c->p;
+    int64_t v = read(c);
+    check_sleb(s, c->p, canon);
+    return v;
+}
+
+static int64_t cur_s32_wide(Cursor *c) { return cur_s32(c); }
+
+static uint32_t rd_count(Cursor *c, size_t min_elem, const char *what, bool *canon) {
+    const uint8_t *s = c->p;
+    uint32_t n = cur_count(c, min_elem, what);
+    check_uleb(s, c->p, canon);
+    return n;
+}
+
+static WS_NORETURN void fail_at(Cursor *c, const uint8_t *at, const char *msg) {
+    c->p = at;
+    cur_fail(c, "%s", msg);
+}
+
+/* ---- the type grammar ---- */
+
+static bool is_abstract_heap_byte(uint8_t b) { return b >= 0x69 && b <= 0x74; }
+
+/* Contract: reads a heap type: one abstract-type byte (0x69-0x74), or a non-negative s33
+ * type index.  Indices above INT32_MAX do not fit ValType.heap and are refused (no
+ * module can declare that many types). */
+static int32_t heaptype(Cursor *c, bool *canon) {
+    const uint8_t *s = c->p;
+    if (c->p < c->end && is_abstract_heap_byte(*c->p)) return (int32_t)*c->p++ - 0x80;
+    int64_t x = rd_s(c, canon, cur_s33);
+    if (x < 0) fail_at(c, s, "malformed heap type");
+    if (x > INT32_MAX) fail_at(c, s, "type index too large");
+    return (int32_t)x;
+}
+
+/* Contract: reads a reference type if the next byte starts one (0x63/0x64 + heap type, or
+ * a shorthand); returns false without consuming anything otherwise. */
+static bool reftype_opt(Cursor *c, ValType *t, bool *canon) {
+    if (cur_eof(c)) return false;
+    uint8_t b = *c->p;
+    if (b == VT_REF || b == VT_REF_NULL) {
+        c->p++;
+        t->code = b;
+        t->heap = heaptype(c, canon);
+        return true;
+    }
+    if (!is_abstract_heap_byte(b)) return false;
+    c->p++;
+    t->code = b;
+    t->heap = (int32_t)b - 0x80;
+    return true;
+}
+
+static bool is_numvec_byte(uint8_t b) { return b >= VT_V128 && b <= VT_I32; }
+
+/* Contract: reads a value type; packed i8/i16 only when packed_ok. */
+static ValType valtype(Cursor *c, bool *canon, bool packed_ok) {
+    ValType t = {0, 0};
+    const uint8_t *s = c->p;
+    if (reftype_opt(c, &t, canon)) return t;
+    uint8_t b = cur_u8(c);
+    if (is_numvec_byte(b) || (packed_ok && (b == VT_I8 || b == VT_I16))) {
+        t.code = b;
+        return t;
+    }
+    fail_at(c, s, "malformed value type");
+}
+
+/* Contract: 0x40, a value type, or a non-negative s33 type index (always fits u32). */
+static BlockType blocktype(Cursor *c, bool *canon) {
+    BlockType bt = {BT_EMPTY, {0, 0}, 0};
+    const uint8_t *s = c->p;
+    if (s < c->end && *s == 0x40) {
+        c->p++;
+        return bt;
+    }
+    if (s < c->end && (is_numvec_byte(*s) || *s == VT_REF || *s == VT_REF_NULL ||
+                       is_abstract_heap_byte(*s))) {
+        bt.kind = BT_VAL;
+        bt.val = valtype(c, canon, false);
+        return bt;
+    }
+    int64_t x = rd_s(c, canon, cur_s33);
+    if (x < 0) fail_at(c, s, "malformed block type");
+    bt.kind = BT_TYPE;
+    bt.type = (uint32_t)x;
+    return bt;
+}
+
+ValType read_valtype(Cursor *c) { bool k; return valtype(c, &k, false); }
+ValType read_storagetype(Cursor *c) { bool k; return valtype(c, &k, true); }
+int32_t read_heaptype(Cursor *c) { bool k; return heaptype(c, &k); }
+BlockType read_blocktype(Cursor *c) { bool k; return blocktype(c, &k); }
+
+ValType read_reftype(Cursor *c) {
+    ValType t = {0, 0};
+    bool k;
+    if (!reftype_opt(c, &t, &k)) {
+        if (cur_eof(c)) cur_fail(c, "unexpected end");
+        cur_fail(c, "malformed reference type");
+    }
+    return t;
+}
+
+void write_heaptype(Buf *b, int32_t heap) { buf_s64(b, heap); }
+
+void write_valtype(Buf *b, ValType t) {
+    buf_u8(b, t.code);
+    if (t.code == VT_REF || t.code == VT_REF_NULL) write_heaptype(b, t.heap);
+}
+
+void write_blocktype(Buf *b, BlockType bt) {
+    if (bt.kind == BT_EMPTY) buf_u8(b, 0x40);
+    else if (bt.kind == BT_VAL) write_valtype(b, bt.val);
+    else buf_s64(b, (int64_t)bt.type);
+}
+
+/* ---- immediates ---- */
+
+/* Contract: align flags (u32 < 2^7; bit 6 = a memory index follows), memidx, u64 offset.
+ * An explicit memory index 0 is legal but not canonical. */
+static void memarg(Cursor *c, Instr *in, bool *canon) {
+    const uint8_t *s = c->p;
+    uint32_t flags = rd_u32(c, canon);
+    if (flags >= 128) fail_at(c, s, "malformed memop flags");
+    in->a = flags & 63;
+    if (flags & 64) {
+        in->mem = rd_u32(c, canon);
+        if (in->mem == 0) *canon = false;
+    }
+    in->b = rd_u64(c, canon);
+}
+
+static void br_table(Cursor *c, Instr *in, bool *canon) {
+    in->n = rd_count(c, 1, "br_table label", canon);
+    in->vec = c->p;
+    for (uint32_t i = 0; i < in->n; i++) rd_u32(c, canon);
+    in->a = rd_u32(c, canon);
+}
+
+static void select_types(Cursor *c, Instr *in, bool *canon) {
+    in->n = rd_count(c, 1, "select type", canon);
+    in->vec = c->p;
+    for (uint32_t i = 0; i < in->n; i++) valtype(c, canon, false);
+}
+
+static void try_table(Cursor *c, Instr *in, bool *canon) {
+    in->bt = blocktype(c, canon);
+    in->n = rd_count(c, 2, "catch clause", canon);
+    in->vec = c->p;
+    for (uint32_t i = 0; i < in->n; i++) {
+        const uint8_t *s = c->p;
+        uint8_t kind = cur_u8(c);
+        if (kind > CATCH_ALL_REF) fail_at(c, s, "malformed catch clause");
+        if (kind == CATCH_TAG || kind == CATCH_TAG_REF) rd_u32(c, canon);
+        rd_u32(c, canon);
+    }
+}
+
+static void br_on_cast(Cursor *c, Instr *in, bool *canon) {
+    const uint8_t *s = c->p;
+    in->flags = cur_u8(c);
+    if (in->flags > 3) fail_at(c, s, "malformed cast flags");
+    in->a = rd_u32(c, canon);
+    in->heap = heaptype(c, canon);
+    in->heap2 = heaptype(c, canon);
+}
+
+/* Contract: reads the immediates of in->op (already set) into in. */
+static void decode_imm(Cursor *c, Instr *in, bool *canon) {
+    switch ((ImmKind)op_info[in->op].imm) {
+    case IMM_NONE: break;
+    case IMM_BLOCK: in->bt = blocktype(c, canon); break;
+    case IMM_LABEL: case IMM_FUNC: case IMM_TYPE: case IMM_LOCAL: case IMM_GLOBAL:
+    case IMM_TABLE: case IMM_ELEM: case IMM_MEM: case IMM_DATA: case IMM_TAG:
+        in->a = rd_u32(c, canon);
+        break;
+    case IMM_CALL_INDIRECT: case IMM_TABLE_TABLE: case IMM_ELEM_TABLE: case IMM_MEM_MEM:
+    case IMM_DATA_MEM: case IMM_TYPE_FIELD: case IMM_TYPE_U32: case IMM_TYPE_DATA:
+    case IMM_TYPE_ELEM: case IMM_TYPE_TYPE:
+        in->a = rd_u32(c, canon);
+        in->b = rd_u32(c, canon);
+        break;
+    case IMM_BR_TABLE: br_table(c, in, canon); break;
+    case IMM_MEMARG: memarg(c, in, canon); break;
+    case IMM_MEMARG_LANE: memarg(c, in, canon); in->lane = cur_u8(c); break;
+    case IMM_I32: in->i = rd_s(c, canon, cur_s32_wide); break;
+    case IMM_I64: in->i = rd_s(c, canon, cur_s64); break;
+    case IMM_F32: in->bytes = cur_bytes(c, 4); break;
+    case IMM_F64: in->bytes = cur_bytes(c, 8); break;
+    case IMM_V128: case IMM_SHUFFLE: in->bytes = cur_bytes(c, 16); break;
+    case IMM_LANE: in->lane = cur_u8(c); break;
+    case IMM_SELECT_T: select_types(c, in, canon); break;
+    case IMM_HEAP: in->heap = heaptype(c, canon); break;
+    case IMM_TRY_TABLE: try_table(c, in, canon); break;
+    case IMM_BR_ON_CAST: br_on_cast(c, in, canon); break;
+    case IMM_ZERO_BYTE:
+        if (cur_u8(c) != 0) fail_at(c, c->p - 1, "zero byte expected");
+        break;
+    case IMM_COUNT: break;
+    }
+}
+
+/* Contract: decodes one instruction at c->p into *in (all fields not used by its
+ * immediate kind are zero) and clears *canon if its encoding is not canonical. */
+static void decode(Cursor *c, Instr *in, bool *canon) {
+    static const Instr blank;
+    const uint8_t *s = c->p;
+    *in = blank;
+    in->off = cur_offset(c);
+    if (c->p >= c->end) cur_fail(c, "unexpected end");
+    uint8_t b = *c->p++;
+    if (b >= 0xFB && b <= 0xFE) {
+        uint32_t code = rd_u32(c, canon);
+        in->op = op_lookup(b, code);
+        if (in->op == OP_COUNT) {
+            c->p = s;
+            cur_fail(c, "illegal opcode %02x %x", b, code);
+        }
+    } else {
+        in->op = op_lookup(0, b);
+        if (in->op == OP_COUNT) {
+            c->p = s;
+            cur_fail(c, "illegal opcode %02x", b);
+        }
+    }
+    decode_imm(c, in, canon);
+    in->len = (uint32_t)(c->p - s);
+}
+
+void instr_decode(Cursor *c, Instr *in) {
+    bool canon = true;
+    decode(c, in, &canon);
+}
+
+/* ---- iterators over variable-length immediates (input already checked) ---- */
+
+uint32_t br_table_label_next(const uint8_t **p) { return (uint32_t)leb_u64_raw(p); }
+
+ValType select_type_next(const uint8_t **p) {
+    ValType t = {*(*p)++, 0};
+    if (t.code == VT_REF || t.code == VT_REF_NULL) t.heap = (int32_t)leb_s64_raw(p);
+    else if (is_abstract_heap_byte(t.code)) t.heap = (int32_t)t.code - 0x80;
+    return t;
+}
+
+Catch catch_next(const uint8_t **p) {
+    Catch k = {*(*p)++, 0, 0};
+    if (k.kind == CATCH_TAG || k.kind == CATCH_TAG_REF) k.tag = (uint32_t)leb_u64_raw(p);
+    k.label = (uint32_t)leb_u64_raw(p);
+    return k;
+}
+
+/* ---- encoding ---- */
+
+static void encode_vec_imm(Buf *b, const Instr *in) {
+    const uint8_t *p = in->vec;
+    buf_u32(b, in->n);
+    for (uint32_t i = 0; i < in->n; i++) {
+        if (op_info[in->op].imm == IMM_BR_TABLE) {
+            buf_u32(b, br_table_label_next(&p));
+        } else if (op_info[in->op].imm == IMM_SELECT_T) {
+            write_valtype(b, select_type_next(&p));
+        } else {
+            Catch k = catch_next(&p);
+            buf_u8(b, k.kind);
+            if (k.kind == CATCH_TAG || k.kind == CATCH_TAG_REF) buf_u32(b, k.tag);
+            buf_u32(b, k.label);
+        }
+    }
+}
+
+static void encode_memarg(Buf *b, const Instr *in) {
+    buf_u32(b, (uint32_t)in->a | (in->mem ? 64u : 0u));
+    if (in->mem) buf_u32(b, in->mem);
+    buf_u64(b, in->b);
+}
+
+/* Contract: writes the immediates of in canonically. */
+static void encode_imm(Buf *b, const Instr *in) {
+    switch ((ImmKind)op_info[in->op].imm) {
+    case IMM_NONE: case IMM_COUNT: break;
+    case IMM_BLOCK: write_blocktype(b, in->bt); break;
+    case IMM_LABEL: case IMM_FUNC: case IMM_TYPE: case IMM_LOCAL: case IMM_GLOBAL:
+    case IMM_TABLE: case IMM_ELEM: case IMM_MEM: case IMM_DATA: case IMM_TAG:
+        buf_u32(b, (uint32_t)in->a);
+        break;
+    case IMM_CALL_INDIRECT: case IMM_TABLE_TABLE: case IMM_ELEM_TABLE: case IMM_MEM_MEM:
+    case IMM_DATA_MEM: case IMM_TYPE_FIELD: case IMM_TYPE_U32: case IMM_TYPE_DATA:
+    case IMM_TYPE_ELEM: case IMM_TYPE_TYPE:
+        buf_u32(b, (uint32_t)in->a);
+        buf_u32(b, (uint32_t)in->b);
+        break;
+    case IMM_BR_TABLE: encode_vec_imm(b, in); buf_u32(b, (uint32_t)in->a); break;
+    case IMM_SELECT_T: encode_vec_imm(b, in); break;
+    case IMM_TRY_TABLE: write_blocktype(b, in->bt); encode_vec_imm(b, in); break;
+    case IMM_MEMARG: encode_memarg(b, in); break;
+    case IMM_MEMARG_LANE: encode_memarg(b, in); buf_u8(b, in->lane); break;
+    case IMM_I32: case IMM_I64: buf_s64(b, in->i); break;
+    case IMM_F32: buf_bytes(b, in->bytes, 4); break;
+    case IMM_F64: buf_bytes(b, in->bytes, 8); break;
+    case IMM_V128: case IMM_SHUFFLE: buf_bytes(b, in->bytes, 16); break;
+    case IMM_LANE: buf_u8(b, in->lane); break;
+    case IMM_HEAP: write_heaptype(b, in->heap); break;
+    case IMM_BR_ON_CAST:
+        buf_u8(b, in->flags);
+        buf_u32(b, (uint32_t)in->a);
+        write_heaptype(b, in->heap);
+        write_heaptype(b, in->heap2);
+        break;
+    case IMM_ZERO_BYTE: buf_u8(b, 0); break;
+    }
+}
+
+void instr_encode(Buf *b, const Instr *in) {
+    const OpInfo *oi = &op_info[in->op];
+    if (oi->prefix) {
+        buf_u8(b, oi->prefix);
+        buf_u32(b, oi->code);
+    } else {
+        buf_u8(b, (uint8_t)oi->code);
+    }
+    encode_imm(b, in);
+}
+
+/* ---- block structure ---- */
+
+/* Open frames: F_IF admits else; F_TRY admits catch, catch_all, delegate; F_TRY_CATCH
+ * (after a catch) admits catch and catch_all; F_PLAIN admits only end. */
+enum { F_PLAIN, F_IF, F_TRY, F_TRY_CATCH };
+enum { NEST_INLINE = 1024 };
+
+typedef struct Nest {
+    uint8_t *kind;
+    uint32_t depth, cap;
+} Nest;
+
+static WS_NORETURN void misplaced(Cursor *c, const Instr *in, const char *where) {
+    ws_fail(c->err, in->off, "END opcode expected: %s outside %s", op_info[in->op].name, where);
+}
+
+/* Contract: applies in to the frame stack.  Fails on else, catch, catch_all or delegate
+ * outside their construct.  Returns false, changing nothing, when a push finds the stack
+ * full. */
+static bool nest_step(Cursor *c, Nest *n, const Instr *in) {
+    uint8_t *top = &n->kind[n->depth - 1];
+    uint8_t push;
+    switch (in->op) {
+    case OP_BLOCK: case OP_LOOP: case OP_TRY_TABLE: push = F_PLAIN; break;
+    case OP_IF: push = F_IF; break;
+    case OP_TRY: push = F_TRY; break;
+    case OP_ELSE:
+        if (*top != F_IF) misplaced(c, in, "if");
+        *top = F_PLAIN;
+        return true;
+    case OP_CATCH: case OP_CATCH_ALL:
+        if (*top != F_TRY && *top != F_TRY_CATCH) misplaced(c, in, "try");
+        *top = in->op == OP_CATCH ? F_TRY_CATCH : F_PLAIN;
+        return true;
+    case OP_DELEGATE:
+        if (*top != F_TRY) misplaced(c, in, "try");
+        n->depth--;
+        return true;
+    case OP_END: n->depth--; return true;
+    default: return true;
+    }
+    if (n->depth == n->cap) return false;
+    n->kind[n->depth++] = push;
+    return true;
+}
+
+static bool uses_data(OpId op) {
+    return op == OP_MEMORY_INIT || op == OP_DATA_DROP || op == OP_ARRAY_NEW_DATA ||
+           op == OP_ARRAY_INIT_DATA;
+}
+
+/* Contract: decodes instructions until the end that closes the outermost frame of n.
+ * Returns false if n overflowed (the cursor is then somewhere inside the code). */
+static bool scan_instrs(Cursor *c, CodeInfo *info, bool *canon, Nest *n) {
+    while (n->depth > 0) {
+        if (cur_eof(c))
+            cur_fail(c, "unexpected end of section or function (END opcode expected)");
+        Instr in;
+        decode(c, &in, canon);
+        info->ninstrs++;
+        if (uses_data(in.op)) info->uses_data_index = true;
+        if (!nest_step(c, n, &in)) return false;
+    }
+    return true;
+}
+
+/* Contract: like scan_instrs from the cursor with a heap stack big enough for any
+ * nesting the remaining bytes can hold; frees it on failure too, by catching the
+ * error, then passing it on to the caller's handler. */
+static void scan_deep(Cursor *c, CodeInfo *info, bool *canon) {
+    WsError *e = c->err;
+    uint32_t cap = (uint32_t)(cur_left(c) / 2 + 2); /* an opener takes >= 2 bytes */
+    uint8_t *const kinds = ws_malloc(cap);
+    jmp_buf outer;
+    memcpy(outer, e->jb, sizeof(jmp_buf));
+    if (setjmp(e->jb)) {
+        free(kinds);
+        memcpy(e->jb, outer, sizeof(jmp_buf));
+        longjmp(e->jb, 1);
+    }
+    Nest n = {kinds, 1, cap};
+    kinds[0] = F_PLAIN;
+    scan_instrs(c, info, canon, &n);
+    free(kinds);
+    memcpy(e->jb, outer, sizeof(jmp_buf));
+}
+
+/* Contract: scans code up to the end closing its implicit outer block.  Nesting up to
+ * NEST_INLINE deep is tracked on the C stack; deeper code is rescanned by scan_deep. */
+static void scan_code(Cursor *c, CodeInfo *info, bool *canon) {
+    uint8_t kinds[NEST_INLINE];
+    Nest n = {kinds, 1, NEST_INLINE};
+    kinds[0] = F_PLAIN;
+    const uint8_t *start = c->p;
+    CodeInfo before = *info;
+    bool canon_before = *canon;
+    if (scan_instrs(c, info, canon, &n)) return;
+    c->p = start;
+    *info = before;
+    *canon = canon_before;
+    scan_deep(c, info, canon);
+}
+
+static bool same_encoding(ValType a, ValType b) { return a.code == b.code && a.heap == b.heap; }
+
+/* Contract: reads the local declarations; returns the number of locals.  The sum over
+ * all groups must fit u32 ("too many locals", reported at the declarations' start).  An
+ * empty group, or a group of the same type as the one before, is legal but not
+ * canonical: body_canonicalize folds them away. */
+static uint64_t read_locals(Cursor *c, bool *canon) {
+    size_t at = cur_offset(c);
+    uint32_t groups = rd_count(c, 2, "local declaration", canon);
+    uint64_t total = 0;
+    ValType prev = {0, 0};
+    for (uint32_t i = 0; i < groups; i++) {
+        uint32_t n = rd_u32(c, canon);
+        ValType t = valtype(c, canon, false);
+        if (n == 0 || (i > 0 && same_encoding(t, prev))) *canon = false;
+        total += n;
+        prev = t;
+    }
+    if (total > UINT32_MAX) ws_fail(c->err, at, "too many locals");
+    return total;
+}
+
+void body_scan(Cursor *c, CodeInfo *info) {
+    bool canon = true;
+    memset(info, 0, sizeof *info);
+    info->nlocals = read_locals(c, &canon);
+    scan_code(c, info, &canon);
+    if (!cur_eof(c)) cur_fail(c, "section size mismatch: code after the function's final end");
+    info->canonical = canon;
+}
+
+void expr_scan(Cursor *c, CodeInfo *info) {
+    bool canon = true;
+    memset(info, 0, sizeof *info);
+    scan_code(c, info, &canon);
+    info->canonical = canon;
+}
+
+/* ---- canonicalization ---- */
+
+static int depth_change(OpId op) {
+    switch (op) {
+    case OP_BLOCK: case OP_LOOP: case OP_IF: case OP_TRY: case OP_TRY_TABLE: return 1;
+    case OP_END: case OP_DELEGATE: return -1;
+    default: return 0;
+    }
+}
+
+/* Contract: copies instructions from c to out, re-encoding only the non-canonical ones
+ * (runs of canonical instructions are copied as bytes).  Stops at the cursor's end, or
+ * for an expression (expr) after the end that closes it. */
+static void canon_instrs(Cursor *c, Buf *out, bool expr) {
+    const uint8_t *run = c->p;
+    long depth = 1;
+    while (!cur_eof(c)) {
+        const uint8_t *at = c->p;
+        bool canon = true;
+        Instr in;
+        decode(c, &in, &canon);
+        if (!canon) {
+            buf_bytes(out, run, (size_t)(at - run));
+            instr_encode(out, &in);
+            run = c->p;
+        }
+        depth += depth_change(in.op);
+        if (expr && depth == 0) break;
+    }
+    buf_bytes(out, run, (size_t)(c->p - run));
+}
+
+static void emit_group(Buf *out, uint64_t n, ValType t) {
+    if (!out) return;
+    buf_u32(out, (uint32_t)n); /* fits: body_scan bounded the total */
+    write_valtype(out, t);
+}
+
+/* Contract: reads the local declarations at c and writes them to out (if not NULL) as
+ * canonical groups: none empty, no two neighbours of the same type.  Returns the number
+ * of groups written. */
+static uint32_t fold_locals(Cursor *c, Buf *out) {
+    bool k;
+    uint32_t groups = cur_u32(c), folded = 0;
+    uint64_t run = 0;
+    ValType prev = {0, 0};
+    for (uint32_t i = 0; i < groups; i++) {
+        uint32_t n = cur_u32(c);
+        ValType t = valtype(c, &k, false);
+        if (n == 0) continue;
+        if (run && same_encoding(t, prev)) {
+            run += n;
+            continue;
+        }
+        if (run) {
+            emit_group(out, run, prev);
+            folded++;
+        }
+        run = n;
+        prev = t;
+    }
+    if (run) {
+        emit_group(out, run, prev);
+        folded++;
+    }
+    return folded;
+}
+
+static void canon_locals(Cursor *c, Buf *out) {
+    Cursor probe = *c;
+    buf_u32(out, fold_locals(&probe, NULL));
+    fold_locals(c, out);
+}
+
+void body_canonicalize(Cursor *c, Buf *out) {
+    canon_locals(c, out);
+    canon_instrs(c, out, false);
+}
+
+void expr_canonicalize(Cursor *c, Buf *out) { canon_instrs(c, out, true); }

@@ -1,0 +1,41 @@
+/* module.c - section order and small queries on the module model. */
+#include "module.h"
+#include <stdlib.h>
+
+static const uint8_t rank_to_id[RANK_COUNT] = {
+    SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY, SEC_TAG,
+    SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEM, SEC_DATACOUNT, SEC_CODE, SEC_DATA,
+};
+
+int section_rank(uint8_t id) {
+    for (int r = 1; r < RANK_COUNT; r++)
+        if (rank_to_id[r] == id) return r;
+    return 0;
+}
+
+uint8_t section_id_of_rank(int rank) { return rank_to_id[rank]; }
+
+const char *section_name(uint8_t id) {
+    static const char *names[SEC_ID_COUNT] = {
+        "custom", "type", "import", "function", "table", "memory", "global", "export",
+        "start", "elem", "code", "data", "datacount", "tag",
+    };
+    return id < SEC_ID_COUNT ? names[id] : "unknown";
+}
+
+bool custom_is(const Custom *c, const char *name) {
+    size_t n = strlen(name);
+    return c->name.len == n && memcmp(c->name.p, name, n) == 0;
+}
+
+bool custom_has_prefix(const Custom *c, const char *prefix) {
+    size_t n = strlen(prefix);
+    return c->name.len >= n && memcmp(c->name.p, prefix, n) == 0;
+}
+
+uint32_t module_ndefined_funcs(const Module *m) { return m->nfuncs - m->nfunc_imports; }
+
+void *module_own(Module *m, void *block) {
+    WS_VEC_PUSH(m->owned, m->nowned, m->cap_owned, block);
+    return block;
+}

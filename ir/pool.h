@@ -1,0 +1,14 @@
+/* pool.h - parallel for over an index range on pthreads. */
+#ifndef WS_POOL_H
+#define WS_POOL_H
+
+#include "common.h"
+
+/* Calls fn(ctx, i, worker) for every i in [0, n) on up to nthreads threads (worker in
+ * [0, nthreads)); nthreads <= 1 runs inline.  Items are handed out in small chunks by an
+ * atomic counter, so the order of calls varies but each i runs exactly once. */
+void pool_for(uint32_t nthreads, uint32_t n, void (*fn)(void *ctx, uint32_t i, uint32_t worker), void *ctx);
+/* Online processors (at least 1). */
+uint32_t pool_default_threads(void);
+
+#endif

@@ -1,0 +1,107 @@
+/* validate_int.h - shared state of the validator's files (validate.c: module level,
+ * validate_code.c: the operand/control stack algorithm, validate_instr.c: instruction
+ * typing rules).  Not for use outside the validator. */
+#ifndef WS_VALIDATE_INT_H
+#define WS_VALIDATE_INT_H
+
+#include "instr.h"
+#include "module.h"
+#include "subtype.h"
+
+/* Kinds of control frames. */
+enum {
+    FK_FUNC, FK_BLOCK, FK_LOOP, FK_IF, FK_ELSE, FK_TRY, FK_CATCH, FK_CATCH_ALL, FK_TRY_TABLE
+};
+
+typedef struct Frame {
+    uint8_t kind;           /* FK_* */
+    bool unreachable;
+    uint32_t height;        /* operand stack height at entry */
+    uint32_t init_height;   /* height of the local-initialisation stack at entry */
+    uint32_t nparams, nresults;
+    const ValType *params;
+    const ValType *results; /* NULL: the single result is `one` */
+    ValType one;
+} Frame;
+
+/* Locals beyond this count are kept as run-length groups (binary search), not expanded. */
+enum { LOCALS_DENSE_MAX = 1u << 20 };
+
+/* Operand types of an instruction typed by its opcodes.def signature: parameters and at
+ * most one result, as signature letters (np = SIG_BY_HAND for "*"). */
+typedef struct OpSig {
+    uint8_t np;
+    char p[3];
+    char r;                 /* 0: no result */
+} OpSig;
+enum { SIG_BY_HAND = 0xff };
+
+typedef struct Validator {
+    const Module *m;
+    WsError *err;
+    TypeSpace ts;
+    uint8_t *declared;          /* per function: in C.refs (may be taken by ref.func) */
+    uint8_t align[OP_COUNT];    /* memory instructions: log2 of the natural alignment */
+    uint8_t lanes[OP_COUNT];    /* lane-indexed instructions: number of lanes */
+    OpSig sigs[OP_COUNT];
+
+    /* operand and control stacks, reused from function to function */
+    ValType *vals;
+    uint32_t nvals, vals_cap;
+    Frame *ctrls;
+    uint32_t nctrls, ctrls_cap;
+
+    /* locals of the current function: dense (ltypes/linit) or grouped (lgroup_end/type) */
+    uint64_t nlocals;
+    uint32_t nparams;
+    bool dense;
+    ValType *ltypes;
+    uint8_t *linit;
+    uint32_t ltypes_cap;
+    uint32_t *lgroup_end;       /* exclusive end index of each group (params are group 0) */
+    ValType *lgroup_type;
+    uint32_t nlgroups, lgroups_cap;
+    uint32_t *inits;            /* locals set since their enclosing frame began */
+    uint32_t ninits, inits_cap;
+
+    const TypeDef *func;        /* type of the function being checked; NULL in an expr */
+    bool const_expr;            /* checking a constant expression */
+    uint32_t const_globals;     /* globals visible to that expression */
+    size_t base;                /* added to cursor offsets (bodies not in the input) */
+    const uint8_t *file_start;  /* cursor origin for the code being checked */
+} Validator;
+
+/* Fails with err->offset = v->base + off. */
+WS_NORETURN void vfail(Validator *v, size_t off, const char *fmt, ...) WS_PRINTF(3, 4);
+
+/* validate_code.c */
+void val_push(Validator *v, ValType t);
+ValType val_pop(Validator *v, const Instr *in);
+ValType val_pop_expect(Validator *v, const Instr *in, ValType expect);
+ValType val_pop_ref(Validator *v, const Instr *in);
+void vals_pop(Validator *v, const Instr *in, const ValType *ts, uint32_t n);
+void vals_push(Validator *v, const ValType *ts, uint32_t n);
+void set_unreachable(Validator *v);
+/* Label types of the frame `depth` levels out; fails "unknown label" if there is none. */
+const ValType *label_types(Validator *v, const Instr *in, uint64_t depth, uint32_t *n);
+Frame *frame_at(Validator *v, const Instr *in, uint64_t depth);
+/* Writes a readable form of t ("i32", "(ref null 3)") into buf. */
+const char *vt_str(ValType t, char *buf, size_t n);
+/* Checks a function body (locals + code) against function f's type. */
+void validate_body(Validator *v, const Func *f, uint32_t index);
+/* Checks constant expression e (valid, constant, of type t) seeing nglobals globals. */
+void validate_const_expr(Validator *v, const Expr *e, ValType t, uint32_t nglobals);
+
+/* validate_instr.c */
+/* Types one instruction other than structured control (block/loop/if/else/end/try...). */
+void validate_instr(Validator *v, const Instr *in);
+/* Fills the signature, natural alignment and lane count tables. */
+void validate_tables_init(Validator *v);
+/* A value type is valid here (its type index, if any, is defined). */
+void check_valtype(Validator *v, size_t off, ValType t);
+void check_heaptype(Validator *v, size_t off, int32_t h);
+/* Type index x is defined and its composite kind is `kind`; returns it. */
+const TypeDef *type_of_kind(Validator *v, size_t off, uint64_t x, uint8_t kind);
+const TypeDef *func_type_at(Validator *v, size_t off, uint64_t x);
+
+#endif

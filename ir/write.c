@@ -1,0 +1,289 @@
+/* write.c - Module -> bytes, in canonical encoding.
+ *
+ * Section sizes are recomputed, every LEB128 is minimal, custom sections are written
+ * back after the known section they followed.  Function bodies are re-encoded with
+ * minimal LEBs (CODE_CANONICAL) or copied exactly (CODE_RAW: relocatable objects and
+ * modules whose DWARF is kept, since both point at code offsets). */
+#include "module.h"
+#include "instr.h"
+#include "leb.h"
+#include <stdlib.h>
+
+typedef struct Writer {
+    const Module *m;
+    const WriteOptions *opt;
+    Cursor cur;         /* cursor template for re-reading input bytes */
+    Buf body;           /* scratch for one re-encoded body */
+    Buf sec;            /* scratch for one section payload */
+} Writer;
+
+static void write_expr(Writer *w, Buf *b, Expr e) {
+    Cursor c = w->cur;
+    c.p = e.code;
+    c.end = e.code + e.len;
+    expr_canonicalize(&c, b);
+}
+
+static void write_limits(Buf *b, Limits l) {
+    buf_u8(b, l.flags);
+    buf_u64(b, l.min);
+    if (l.flags & LIM_HAS_MAX) buf_u64(b, l.max);
+}
+
+static void write_subtype(Buf *b, const TypeDef *t) {
+    if (t->sub_form != SUB_BARE) {
+        buf_u8(b, t->sub_form);
+        buf_u32(b, t->nsupers);
+        for (uint32_t i = 0; i < t->nsupers; i++) buf_u32(b, t->supers[i]);
+    }
+    buf_u8(b, t->kind);
+    if (t->kind == COMP_FUNC) {
+        buf_u32(b, t->nparams);
+        for (uint32_t i = 0; i < t->nparams; i++) write_valtype(b, t->params[i]);
+        buf_u32(b, t->nresults);
+        for (uint32_t i = 0; i < t->nresults; i++) write_valtype(b, t->results[i]);
+        return;
+    }
+    if (t->kind == COMP_STRUCT) buf_u32(b, t->nfields);
+    for (uint32_t i = 0; i < t->nfields; i++) {
+        write_valtype(b, t->fields[i].type);
+        buf_u8(b, t->fields[i].mut);
+    }
+}
+
+static void write_types(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->nrecs);
+    for (uint32_t g = 0; g < m->nrecs; g++) {
+        const RecGroup *rg = &m->recs[g];
+        if (rg->explicit_rec) {
+            buf_u8(b, 0x4e);
+            buf_u32(b, rg->count);
+        }
+        for (uint32_t k = 0; k < rg->count; k++) write_subtype(b, &m->types[rg->first + k]);
+    }
+}
+
+static void write_tabletype(Buf *b, const Table *t) {
+    write_valtype(b, t->elem);
+    write_limits(b, t->limits);
+}
+
+/* Contract: writes the description of import im (its kind byte and type). */
+static void write_import_desc(Buf *b, const Module *m, const Import *im) {
+    buf_u8(b, im->kind);
+    switch (im->kind) {
+    case EXT_FUNC: buf_u32(b, m->funcs[im->index].type); break;
+    case EXT_TABLE: write_tabletype(b, &m->tables[im->index]); break;
+    case EXT_MEMORY: write_limits(b, m->mems[im->index].limits); break;
+    case EXT_GLOBAL:
+        write_valtype(b, m->globals[im->index].type);
+        buf_u8(b, m->globals[im->index].mut);
+        break;
+    case EXT_TAG:
+        buf_u8(b, m->tags[im->index].attr);
+        buf_u32(b, m->tags[im->index].type);
+        break;
+    }
+}
+
+static void write_imports(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->nimports);
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const Import *im = &m->imports[i];
+        buf_name(b, im->module.p, im->module.len);
+        buf_name(b, im->field.p, im->field.len);
+        write_import_desc(b, m, im);
+    }
+}
+
+static void write_functions(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, module_ndefined_funcs(m));
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) buf_u32(b, m->funcs[i].type);
+}
+
+static void write_tables(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->ntables - m->ntable_imports);
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        const Table *t = &m->tables[i];
+        if (t->has_init) { buf_u8(b, 0x40); buf_u8(b, 0x00); }
+        write_tabletype(b, t);
+        if (t->has_init) write_expr(w, b, t->init);
+    }
+}
+
+static void write_memories(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->nmems - m->nmem_imports);
+    for (uint32_t i = m->nmem_imports; i < m->nmems; i++) write_limits(b, m->mems[i].limits);
+}
+
+static void write_tags(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->ntags - m->ntag_imports);
+    for (uint32_t i = m->ntag_imports; i < m->ntags; i++) {
+        buf_u8(b, m->tags[i].attr);
+        buf_u32(b, m->tags[i].type);
+    }
+}
+
+static void write_globals(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->nglobals - m->nglobal_imports);
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
+        write_valtype(b, m->globals[i].type);
+        buf_u8(b, m->globals[i].mut);
+        write_expr(w, b, m->globals[i].init);
+    }
+}
+
+static void write_exports(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->nexports);
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        buf_name(b, m->exports[i].name.p, m->exports[i].name.len);
+        buf_u8(b, m->exports[i].kind);
+        buf_u32(b, m->exports[i].index);
+    }
+}
+
+/* Contract: writes one element segment in the encoding its flags name. */
+static void write_elem(Writer *w, Buf *b, const Elem *e) {
+    bool passive = e->flags & 1, explicit_table = e->flags & 2, exprs = e->flags & 4;
+    buf_u32(b, e->flags);
+    if (!passive && explicit_table) buf_u32(b, e->table);
+    if (!passive) write_expr(w, b, e->offset);
+    if (passive || explicit_table) {
+        if (exprs) write_valtype(b, e->type);
+        else buf_u8(b, 0x00);
+    }
+    buf_u32(b, e->count);
+    for (uint32_t i = 0; i < e->count; i++) {
+        if (exprs) write_expr(w, b, e->exprs[i]);
+        else buf_u32(b, e->funcs[i]);
+    }
+}
+
+static void write_elems(Writer *w, Buf *b) {
+    buf_u32(b, w->m->nelems);
+    for (uint32_t i = 0; i < w->m->nelems; i++) write_elem(w, b, &w->m->elems[i]);
+}
+
+static void write_datas(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, m->ndatas);
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const Data *d = &m->datas[i];
+        buf_u32(b, d->flags);
+        if (d->flags == 2) buf_u32(b, d->memory);
+        if (d->flags != 1) write_expr(w, b, d->offset);
+        buf_name(b, d->bytes.p, d->bytes.len);
+    }
+}
+
+/* Contract: appends one function body with its size prefix.  Bodies rewritten by a pass
+ * are already canonical; raw mode copies the input bytes exactly. */
+static void write_body(Writer *w, Buf *b, const Func *f) {
+    if (f->changed || w->opt->code_mode == CODE_RAW) {
+        buf_name(b, f->body.p, f->body.len);
+        return;
+    }
+    Cursor c = w->cur;
+    c.p = f->body.p;
+    c.end = f->body.p + f->body.len;
+    w->body.len = 0;
+    body_canonicalize(&c, &w->body);
+    buf_name(b, w->body.data, (uint32_t)w->body.len);
+}
+
+static void write_code(Writer *w, Buf *b) {
+    const Module *m = w->m;
+    buf_u32(b, module_ndefined_funcs(m));
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) write_body(w, b, &m->funcs[i]);
+}
+
+/* Contract: true when the known section of this rank must be written. */
+static bool section_wanted(const Module *m, int rank) {
+    uint8_t id = section_id_of_rank(rank);
+    switch (id) {
+    case SEC_START: return m->has_start;
+    case SEC_DATACOUNT: return m->has_datacount;
+    case SEC_TYPE: return m->present[rank] || m->ntypes;
+    case SEC_IMPORT: return m->present[rank] || m->nimports;
+    case SEC_FUNCTION: case SEC_CODE: return m->present[rank] || module_ndefined_funcs(m);
+    case SEC_TABLE: return m->present[rank] || m->ntables > m->ntable_imports;
+    case SEC_MEMORY: return m->present[rank] || m->nmems > m->nmem_imports;
+    case SEC_TAG: return m->present[rank] || m->ntags > m->ntag_imports;
+    case SEC_GLOBAL: return m->present[rank] || m->nglobals > m->nglobal_imports;
+    case SEC_EXPORT: return m->present[rank] || m->nexports;
+    case SEC_ELEM: return m->present[rank] || m->nelems;
+    case SEC_DATA: return m->present[rank] || m->ndatas;
+    }
+    return false;
+}
+
+static void write_payload(Writer *w, uint8_t id, Buf *b) {
+    const Module *m = w->m;
+    switch (id) {
+    case SEC_TYPE: write_types(w, b); break;
+    case SEC_IMPORT: write_imports(w, b); break;
+    case SEC_FUNCTION: write_functions(w, b); break;
+    case SEC_TABLE: write_tables(w, b); break;
+    case SEC_MEMORY: write_memories(w, b); break;
+    case SEC_TAG: write_tags(w, b); break;
+    case SEC_GLOBAL: write_globals(w, b); break;
+    case SEC_EXPORT: write_exports(w, b); break;
+    case SEC_START: buf_u32(b, m->start); break;
+    case SEC_ELEM: write_elems(w, b); break;
+    case SEC_DATACOUNT: buf_u32(b, m->ndatas); break;
+    case SEC_CODE: write_code(w, b); break;
+    case SEC_DATA: write_datas(w, b); break;
+    }
+}
+
+static void write_customs_after(Writer *w, Buf *out, int rank) {
+    const Module *m = w->m;
+    for (uint32_t i = 0; i < m->ncustoms; i++) {
+        const Custom *cs = &m->customs[i];
+        if (cs->removed || cs->after_rank != rank) continue;
+        buf_u8(out, SEC_CUSTOM);
+        buf_u32(out, leb_size_u64(cs->name.len) + cs->name.len + cs->payload.len);
+        buf_name(out, cs->name.p, cs->name.len);
+        buf_bytes(out, cs->payload.p, cs->payload.len);
+    }
+}
+
+bool module_write(const Module *m, const WriteOptions *opt, Buf *out, WsError *err) {
+    static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+    static const WriteOptions defaults = {CODE_CANONICAL};
+    Writer *w = ws_calloc(1, sizeof *w); /* on the heap: survives the longjmp intact */
+    w->m = m;
+    w->opt = opt ? opt : &defaults;
+    w->cur.file_start = m->input;
+    w->cur.err = err;
+    err->file = m->file;
+    bool ok = false;
+    if (setjmp(err->jb)) goto done; /* malformed code found in a lightly read body */
+    buf_bytes(out, header, sizeof header);
+    write_customs_after(w, out, 0);
+    for (int rank = 1; rank < RANK_COUNT; rank++) {
+        if (section_wanted(m, rank)) {
+            uint8_t id = section_id_of_rank(rank);
+            w->sec.len = 0;
+            write_payload(w, id, &w->sec);
+            buf_u8(out, id);
+            buf_u32(out, (uint32_t)w->sec.len);
+            buf_bytes(out, w->sec.data, w->sec.len);
+        }
+        write_customs_after(w, out, rank);
+    }
+    ok = true;
+done:
+    buf_free(&w->sec);
+    buf_free(&w->body);
+    free(w);
+    return ok;
+}

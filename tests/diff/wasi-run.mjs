@@ -1,0 +1,104 @@
+// wasi-run.mjs - run a WASI command module under node and mirror its result.
+//
+// Usage: node --no-warnings tests/diff/wasi-run.mjs MODULE.wasm [ARGS...]
+//
+// Instantiates MODULE with node:wasi (version 'preview1', no preopens, empty
+// environment, argv[0] = the module's file name), calls its _start export,
+// lets the program write straight to this process's stdout/stderr, and exits
+// with the program's exit code.
+//
+// Exit codes:
+//   N    the program's exit code (0 when _start returns normally)
+//   134  the program trapped (WebAssembly.RuntimeError, or call stack
+//        exhaustion); "trap: MESSAGE" is printed on stderr
+//   2    the runner itself failed: unreadable file, module that does not
+//        compile or link, no _start export ("wasi-run: MESSAGE" on stderr)
+//
+// The module runs in a worker thread with a large stack (WASI_RUN_STACK_MB,
+// default 32): node's main thread only allows ~5k wasm frames at -O0, and the
+// fixtures recurse ~10k deep. The program's output does not go through node's
+// streams: WASI writes synchronously to file descriptors 1 and 2.
+// Needs node >= 18.17 (WASI without a flag, the `version` option).
+import { Worker, isMainThread, workerData } from 'node:worker_threads';
+import { readFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+
+const TRAP_EXIT = 134;
+const RUNNER_EXIT = 2;
+
+function say(msg) {
+  writeSync(2, msg.endsWith('\n') ? msg : msg + '\n');
+}
+
+function isTrap(e) {
+  return e instanceof WebAssembly.RuntimeError ||
+    (e instanceof RangeError && /call stack/i.test(e.message));
+}
+
+if (isMainThread) {
+  const argv = process.argv.slice(2);
+  if (argv.length < 1 || argv[0] === '-h' || argv[0] === '--help') {
+    say('usage: node --no-warnings wasi-run.mjs MODULE.wasm [ARGS...]');
+    process.exit(RUNNER_EXIT);
+  }
+  const stackMb = Number(process.env.WASI_RUN_STACK_MB || 32);
+  const worker = new Worker(new URL(import.meta.url), {
+    workerData: { file: argv[0], args: argv.slice(1) },
+    resourceLimits: { stackSizeMb: stackMb },
+    stdin: false,
+  });
+  worker.on('error', (e) => {
+    // Errors the worker did not classify itself (should not happen).
+    say(`wasi-run: ${e && e.stack ? e.stack : e}`);
+    process.exit(RUNNER_EXIT);
+  });
+  worker.on('exit', (code) => process.exit(code));
+} else {
+  // Silence the ExperimentalWarning for WASI in case --no-warnings was not
+  // given; it would go to stderr anyway, never to stdout.
+  process.removeAllListeners('warning');
+  const { WASI } = await import('node:wasi');
+  const { file, args } = workerData;
+
+  let instance, wasi;
+  try {
+    const bytes = readFileSync(file);
+    wasi = new WASI({
+      version: 'preview1',
+      args: [basename(file), ...args],
+      env: {},
+      preopens: {},
+      returnOnExit: true,
+    });
+    const module = await WebAssembly.compile(bytes);
+    const imports = typeof wasi.getImportObject === 'function'
+      ? wasi.getImportObject()
+      : { wasi_snapshot_preview1: wasi.wasiImport };
+    instance = await WebAssembly.instantiate(module, imports);
+  } catch (e) {
+    // A trap in a start function surfaces here too.
+    if (isTrap(e)) {
+      say(`trap: ${e.message}`);
+      process.exit(TRAP_EXIT);
+    }
+    say(`wasi-run: ${file}: ${e && e.message ? e.message : e}`);
+    process.exit(RUNNER_EXIT);
+  }
+
+  if (typeof instance.exports._start !== 'function') {
+    say(`wasi-run: ${file}: no _start export`);
+    process.exit(RUNNER_EXIT);
+  }
+  let code;
+  try {
+    code = wasi.start(instance);
+  } catch (e) {
+    if (isTrap(e)) {
+      say(`trap: ${e.message}`);
+      process.exit(TRAP_EXIT);
+    }
+    say(`wasi-run: ${file}: ${e && e.stack ? e.stack : e}`);
+    process.exit(RUNNER_EXIT);
+  }
+  process.exit(typeof code === 'number' ? code : 0);
+}
