@@ -86,7 +86,21 @@ static bool run_passes(Run *r) {
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = &r->opt.pass;
     ctx.log = r->opt.quiet ? NULL : stderr;
-    for (uint32_t i = 0; i < r->opt.npipeline; i++) pass_run(&ctx, r->opt.pipeline[i], &r->m);
+    ctx.jobs = r->opt.jobs ? r->opt.jobs : pool_default_threads();
+    for (uint32_t i = 0; i < r->opt.npipeline; i++) {
+        PassId id = r->opt.pipeline[i];
+        if (r->m.is_object && (pass_info[id].flags & PF_CODE)) {
+            fprintf(stderr, "%s: error: pass %s changes code, which a relocatable object (with a "
+                            "\"linking\" section) cannot take: optimise the linked module instead\n",
+                    r->m.file, pass_info[id].name);
+            return false;
+        }
+        pass_run(&ctx, id, &r->m);
+    }
+    if (ctx.failed) {
+        ws_error_print(&ctx.err, stderr);
+        return false;
+    }
     drop_stale_dwarf(r);
     return true;
 }

@@ -46,7 +46,7 @@ void options_usage(FILE *out) {
           out);
 }
 
-static bool usage_error(const char *fmt, const char *arg) {
+bool options_usage_error(const char *fmt, const char *arg) {
     fputs("wasmslim: error: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs(" (see --help)\n", stderr);
@@ -59,10 +59,10 @@ static bool starts_with(const char *s, const char *prefix) {
 
 /* Contract: appends pass id to the pipeline unless it is there already (flags that
  * configure a pass, like repeated --strip-custom, add it once). */
-static bool add_pass_once(Options *o, PassId id) {
+bool options_add_pass(Options *o, PassId id) {
     for (uint32_t i = 0; i < o->npipeline; i++)
         if (o->pipeline[i] == id) return true;
-    if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return usage_error("%s", "too many passes");
+    if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return options_usage_error("%s", "too many passes");
     o->pipeline[o->npipeline++] = id;
     return true;
 }
@@ -79,12 +79,12 @@ static bool parse_name_kinds(Options *o, const char *list) {
     while (*p) {
         size_t len = strcspn(p, ",");
         int kind = name_kind_parse(p, len);
-        if (kind < 0) return usage_error("unknown name kind in --strip-names=%s", list);
+        if (kind < 0) return options_usage_error("unknown name kind in --strip-names=%s", list);
         o->pass.strip_names_mask |= 1u << kind;
         p += len;
         if (*p == ',') p++;
     }
-    return add_pass_once(o, PASS_ID_strip_names);
+    return options_add_pass(o, PASS_ID_strip_names);
 }
 
 /* Contract: parses -p's comma-separated pass names, appending each in order. */
@@ -93,12 +93,12 @@ static bool parse_pass_list(Options *o, const char *list) {
     const char *p = list;
     while (*p) {
         size_t len = strcspn(p, ",");
-        if (len == 0 || len >= sizeof name) return usage_error("bad pass list '%s'", list);
+        if (len == 0 || len >= sizeof name) return options_usage_error("bad pass list '%s'", list);
         memcpy(name, p, len);
         name[len] = 0;
         PassId id = pass_lookup(name);
-        if (id == PASS_COUNT) return usage_error("unknown pass '%s' (see --list-passes)", name);
-        if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return usage_error("%s", "too many passes");
+        if (id == PASS_COUNT) return options_usage_error("unknown pass '%s' (see --list-passes)", name);
+        if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return options_usage_error("%s", "too many passes");
         o->pipeline[o->npipeline++] = id;
         p += len;
         if (*p == ',') p++;
@@ -118,11 +118,11 @@ static int parse_pass_flag(Options *o, const char *a) {
         {"--strip-names", PASS_ID_strip_names},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(simple); i++)
-        if (!strcmp(a, simple[i].flag)) return add_pass_once(o, simple[i].id) ? 1 : -1;
+        if (!strcmp(a, simple[i].flag)) return options_add_pass(o, simple[i].id) ? 1 : -1;
     if (starts_with(a, "--strip-names=")) return parse_name_kinds(o, a + 14) ? 1 : -1;
     if (starts_with(a, "--strip-custom=")) {
         add_pattern(&o->pass.strip_patterns, &o->pass.nstrip_patterns, a + 15);
-        return add_pass_once(o, PASS_ID_strip_custom) ? 1 : -1;
+        return options_add_pass(o, PASS_ID_strip_custom) ? 1 : -1;
     }
     if (starts_with(a, "--keep-custom="))
         return add_pattern(&o->pass.keep_patterns, &o->pass.nkeep_patterns, a + 14) ? 1 : -1;
@@ -134,20 +134,22 @@ static int parse_pass_flag(Options *o, const char *a) {
 static bool parse_one(Options *o, int argc, char **argv, int *i) {
     const char *a = argv[*i];
     int handled = parse_pass_flag(o, a);
+    if (!handled) handled = options_parse_dce(o, a);
+    if (!handled) handled = options_parse_meter(o, a);
     if (handled) return handled > 0;
     if (!strcmp(a, "-p")) {
-        if (*i + 1 >= argc) return usage_error("%s needs a pass list", a);
+        if (*i + 1 >= argc) return options_usage_error("%s needs a pass list", a);
         return parse_pass_list(o, argv[++*i]);
     } else if (!strcmp(a, "--list-passes")) {
         o->list_passes = true;
     } else if (!strcmp(a, "-o")) {
-        if (*i + 1 >= argc) return usage_error("%s needs a file name", a);
+        if (*i + 1 >= argc) return options_usage_error("%s needs a file name", a);
         o->output = argv[++*i];
     } else if (!strcmp(a, "-j") || (a[0] == '-' && a[1] == 'j' && a[2])) {
         const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : "");
         char *end;
         unsigned long n = strtoul(v, &end, 10);
-        if (!*v || *end || n == 0 || n > 256) return usage_error("bad thread count in '%s'", a);
+        if (!*v || *end || n == 0 || n > 256) return options_usage_error("bad thread count in '%s'", a);
         o->jobs = (uint32_t)n;
     } else if (!strcmp(a, "--print")) {
         o->print_ir = true;
@@ -165,7 +167,7 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
     } else if (starts_with(a, "--profile=")) {
         char *end;
         unsigned long n = strtoul(a + 10, &end, 10);
-        if (*end || n == 0 || n > UINT32_MAX) return usage_error("bad count in '%s'", a);
+        if (*end || n == 0 || n > UINT32_MAX) return options_usage_error("bad count in '%s'", a);
         o->profile = STATS_TEXT;
         o->profile_count = (uint32_t)n;
     } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -177,9 +179,9 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
     } else if (!strcmp(a, "--all-features") || !strcmp(a, "-all") || starts_with(a, "--enable-")) {
         /* every feature is always on */
     } else if (a[0] == '-' && a[1] != '\0') {
-        return usage_error("unknown option '%s'", a);
+        return options_usage_error("unknown option '%s'", a);
     } else {
-        if (o->input) return usage_error("more than one input file ('%s')", a);
+        if (o->input) return options_usage_error("more than one input file ('%s')", a);
         o->input = a;
     }
     return true;
@@ -192,7 +194,7 @@ bool options_parse(Options *o, int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (!parse_one(o, argc, argv, &i)) return false;
     if (!o->input && !o->help && !o->version && !o->list_passes)
-        return usage_error("%s", "no input file");
+        return options_usage_error("%s", "no input file");
     return true;
 }
 

@@ -25,6 +25,14 @@ typedef struct Options {
     PassOptions pass;        /* what the passes read */
 } Options;
 
+/* Flag parsers of the pass families, each in its own file: return 1 if arg was theirs
+ * (handled), 0 if not, -1 after printing a usage error.  They may add passes with
+ * options_add_pass. */
+int options_parse_dce(Options *o, const char *arg);     /* cli/options_dce.c */
+int options_parse_meter(Options *o, const char *arg);   /* cli/options_meter.c */
+bool options_add_pass(Options *o, PassId id);           /* appends unless present */
+bool options_usage_error(const char *fmt, const char *arg); /* prints, returns false */
+
 /* Parses argv into *o.  On a usage error prints "wasmslim: error: ..." and returns false. */
 bool options_parse(Options *o, int argc, char **argv);
 void options_usage(FILE *out);

@@ -404,7 +404,7 @@ static bool nest_step(Cursor *c, Nest *n, const Instr *in) {
         *top = in->op == OP_CATCH ? F_TRY_CATCH : F_PLAIN;
         return true;
     case OP_DELEGATE:
-        if (*top != F_TRY) misplaced(c, in, "try");
+        if (*top != F_TRY) misplaced(c, in, "a try without catches");
         n->depth--;
         return true;
     case OP_END: n->depth--; return true;

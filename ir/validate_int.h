@@ -103,5 +103,11 @@ void check_heaptype(Validator *v, size_t off, int32_t h);
 /* Type index x is defined and its composite kind is `kind`; returns it. */
 const TypeDef *type_of_kind(Validator *v, size_t off, uint64_t x, uint8_t kind);
 const TypeDef *func_type_at(Validator *v, size_t off, uint64_t x);
+/* Reference type of an element segment's elements (flags 0 gives (ref func)). */
+ValType elem_type(const Elem *e);
+
+/* validate_gc.c */
+/* Types a GC instruction (struct, array, i31, casts, conversions); false if in is not one. */
+bool validate_gc(Validator *v, const Instr *in);
 
 #endif

@@ -457,7 +457,7 @@ static void obj_rewrite_linking(ObjState *o, Cursor *c, Buf *out) {
         default: buf_bytes(&o->sub, s.p, cur_left(&s)); s.p = s.end; break;
         }
         if (!cur_eof(&s)) cur_fail(&s, "linking subsection %u ended prematurely", type);
-        if (o->sub.len == (size_t)(s.end - content) && !memcmp(o->sub.data, content, o->sub.len)) {
+        if (o->sub.len == (size_t)(s.end - content) && (!o->sub.len || !memcmp(o->sub.data, content, o->sub.len))) {
             buf_bytes(out, start, (size_t)(s.end - start));     /* unchanged: as read */
             continue;
         }
@@ -517,6 +517,34 @@ static void obj_keep_all(ObjState *o) {
         if (c->removed) obj_restore(o, i);
         else if (custom_is(c, "linking") || custom_has_prefix(c, "reloc.")) c->payload = obj_original(o->m, c);
     }
+}
+
+/* Contract: decodes the u32 LEB at the start of b; false if it is not a complete one. */
+static bool obj_peek_u32(Bytes b, uint32_t *v) {
+    uint64_t x = 0;
+    for (uint32_t i = 0; i < b.len && i < 5; i++) {
+        x |= (uint64_t)(b.p[i] & 0x7f) << (7 * i);
+        if (!(b.p[i] & 0x80)) { *v = (uint32_t)x; return x <= UINT32_MAX; }
+    }
+    return false;
+}
+
+/* Contract: true when input section index sec is a known section (or does not exist). */
+static bool obj_index_is_known(const Module *m, uint32_t sec) {
+    uint32_t n = 0;
+    for (int rank = 0; rank < RANK_COUNT; rank++) {
+        if (rank > 0 && m->present[rank] && n++ == sec) return true;
+        for (uint32_t i = 0; i < m->ncustoms; i++)
+            if (m->customs[i].after_rank == rank && obj_from_input(m, &m->customs[i]) && n++ == sec)
+                return false;
+    }
+    return true;
+}
+
+bool object_reloc_for_known(const Module *m, const Custom *c) {
+    if (!m->is_object || !custom_has_prefix(c, "reloc.")) return false;
+    uint32_t target;
+    return !obj_peek_u32(obj_original(m, c), &target) || obj_index_is_known(m, target);
 }
 
 void object_fixup(PassCtx *ctx, Module *m) {

@@ -4,6 +4,8 @@
 #define WS_PASS_H
 
 #include "../ir/module.h"
+#include "dce_options.h"
+#include "meter_options.h"
 #include <stdio.h>
 
 /* Options that passes read (filled by the CLI). */
@@ -13,25 +15,37 @@ typedef struct PassOptions {
     const char **keep_patterns;    /* --keep-custom=GLOB (wins over every strip rule) */
     uint32_t nkeep_patterns;
     uint32_t strip_names_mask;     /* --strip-names=KINDS: bit per NAME_* kind */
+    DceOptions dce;                /* passes/dce_options.h */
+    MeterOptions meter;            /* passes/meter_options.h */
 } PassOptions;
 
 /* Counters a run reports (summary, --stats=json). */
 typedef struct PassStats {
     uint32_t customs_removed;
     size_t custom_bytes_removed;
+    /* module elements removed by the dead-code passes */
+    uint32_t funcs_removed, imports_removed, globals_removed, tables_removed, mems_removed;
+    uint32_t tags_removed, types_removed, elems_removed, datas_removed, exports_removed;
+    /* function-level changes */
+    uint32_t instrs_removed, locals_removed, params_removed, funcs_changed;
+    uint32_t calls_inlined, funcs_inlined_away;
 } PassStats;
 
 typedef struct PassCtx {
     const PassOptions *opt;
     FILE *log;          /* notices ("kept dylink.0 ..."); NULL = quiet */
     PassStats stats;
+    uint32_t jobs;      /* worker threads for function passes */
+    bool failed;        /* a pass failed: err says why; later passes do not run */
+    WsError err;
 } PassCtx;
 
 typedef enum PassKind { PASS_MODULE, PASS_FUNCTION } PassKind;
+enum { PF_CODE = 1 };
 typedef void (*ModulePassFn)(PassCtx *ctx, Module *m);
 
 typedef enum PassId {
-#define PASS(id, name, kind, desc) PASS_ID_##id,
+#define PASS(id, name, kind, flags, desc) PASS_ID_##id,
 #include "passes.def"
 #undef PASS
     PASS_COUNT
@@ -40,15 +54,22 @@ typedef enum PassId {
 typedef struct PassInfo {
     const char *name;
     PassKind kind;
+    unsigned flags;
     const char *desc;
     ModulePassFn run;
 } PassInfo;
 
 extern const PassInfo pass_info[PASS_COUNT];
 
-#define PASS(id, name, kind, desc) void pass_##id(PassCtx *ctx, Module *m);
+#define PASS(id, name, kind, flags, desc) void pass_##id(PassCtx *ctx, Module *m);
 #include "passes.def"
 #undef PASS
+
+/* Runs transform on every defined function's IR (in parallel, deterministic); on
+ * failure sets ctx->failed and ctx->err. */
+struct IrFunc;
+typedef bool (*PassFuncFn)(struct IrFunc *f, void *arg, WsError *err);
+void pass_for_each_function(PassCtx *ctx, Module *m, PassFuncFn fn, void *arg);
 
 /* Pass by name (also accepts wasm-opt's aliases); PASS_COUNT if unknown. */
 PassId pass_lookup(const char *name);
@@ -60,6 +81,9 @@ void pass_run(PassCtx *ctx, PassId id, Module *m);
  * and symbol indices that linking and reloc.* hold, undoing removals that would leave
  * the object unlinkable (passes/object.c).  No-op on modules. */
 void object_fixup(PassCtx *ctx, Module *m);
+/* True for a reloc.* section of an object that applies to a known section (code, data),
+ * or whose target cannot be read: removing it changes what the object links to. */
+bool object_reloc_for_known(const Module *m, const Custom *c);
 
 /* Glob match with '*' (any run, including dots and nothing) and '?' (one byte). */
 bool glob_match(const char *pattern, const uint8_t *s, size_t len);

@@ -1,8 +1,9 @@
 /* registry.c - the pass table expanded from passes.def, lookup and listing. */
 #include "pass.h"
+#include "../ir/funcmap.h"
 
 const PassInfo pass_info[PASS_COUNT] = {
-#define PASS(id, name, kind, desc) {name, kind, desc, pass_##id},
+#define PASS(id, name, kind, flags, desc) {name, kind, flags, desc, pass_##id},
 #include "passes.def"
 #undef PASS
 };
@@ -26,7 +27,14 @@ void pass_list(FILE *out) {
                 pass_info[i].kind == PASS_MODULE ? "module" : "function", pass_info[i].desc);
 }
 
-void pass_run(PassCtx *ctx, PassId id, Module *m) { pass_info[id].run(ctx, m); }
+void pass_run(PassCtx *ctx, PassId id, Module *m) {
+    if (!ctx->failed) pass_info[id].run(ctx, m);
+}
+
+void pass_for_each_function(PassCtx *ctx, Module *m, PassFuncFn fn, void *arg) {
+    if (ctx->failed) return;
+    if (!module_rewrite_functions(m, ctx->jobs ? ctx->jobs : 1, fn, arg, &ctx->err)) ctx->failed = true;
+}
 
 /* Contract: classic glob over bytes; iterative with one backtrack point, so it is linear
  * in practice and never recursive. */

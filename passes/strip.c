@@ -6,7 +6,9 @@
  *   after:  type import func ... code data  "producers"
  *
  * --keep-custom=GLOB wins over every rule.  Sections that change what a module means
- * (dylink.0, and linking/reloc.* of relocatable objects) survive --strip-all. */
+ * (dylink.0; linking and the reloc.* of code/data in relocatable objects) survive
+ * --strip-all.  After removals from an object, object_fixup (object.c) renumbers the
+ * section and symbol indices of linking and reloc.* so the object still links. */
 #include "pass.h"
 #include "../ir/names.h"
 
@@ -32,7 +34,7 @@ static bool is_target_features(const PassOptions *o, const Module *m, const Cust
 /* Sections whose removal changes how the module links or loads. */
 static bool changes_meaning(const Module *m, const Custom *c) {
     if (custom_is(c, "dylink.0") || custom_is(c, "dylink")) return true;
-    return m->is_object && (custom_is(c, "linking") || custom_has_prefix(c, "reloc."));
+    return m->is_object && (custom_is(c, "linking") || object_reloc_for_known(m, c));
 }
 
 static bool is_any_but_meaningful(const PassOptions *o, const Module *m, const Custom *c) {

@@ -154,6 +154,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wasmslim-diff.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
 export WASMSLIM WORK
 
 n=0
