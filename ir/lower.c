@@ -5,27 +5,22 @@
 #include "leb.h"
 #include <stdlib.h>
 
-/* Contract: writes the local declarations: the input's groups while the locals are
- * unchanged, else runs of equal types from f->locals. */
+/* Contract: writes the local declarations as runs of equal types (empty groups dropped,
+ * neighbours of one type merged: the canonical form body_canonicalize also writes),
+ * from the input's groups while the locals are unchanged, else from f->locals. */
 static void lower_locals(const IrFunc *f, Buf *out) {
-    if (!f->locals_changed) {
-        buf_u32(out, f->ngroups);
-        for (uint32_t g = 0; g < f->ngroups; g++) {
-            buf_u32(out, f->groups[g].count);
-            write_valtype(out, f->groups[g].type);
-        }
-        return;
-    }
+    uint32_t n = f->nlocals - f->nparams;
+    const IrLocal *l = f->locals + f->nparams;
     uint32_t ngroups = 0;
-    for (uint32_t l = f->nparams; l < f->nlocals; l++)
-        if (l == f->nparams || !vt_eq(f->locals[l].type, f->locals[l - 1].type)) ngroups++;
+    for (uint32_t i = 0; i < n; i++)
+        if (i == 0 || !vt_eq(l[i].type, l[i - 1].type) || l[i].type.code != l[i - 1].type.code) ngroups++;
     buf_u32(out, ngroups);
-    for (uint32_t l = f->nparams; l < f->nlocals;) {
+    for (uint32_t i = 0; i < n;) {
         uint32_t run = 1;
-        while (l + run < f->nlocals && vt_eq(f->locals[l + run].type, f->locals[l].type)) run++;
+        while (i + run < n && vt_eq(l[i + run].type, l[i].type) && l[i + run].type.code == l[i].type.code) run++;
         buf_u32(out, run);
-        write_valtype(out, f->locals[l].type);
-        l += run;
+        write_valtype(out, l[i].type);
+        i += run;
     }
 }
 
