@@ -165,6 +165,7 @@ typedef struct Module {
     uint32_t datacount;
     bool present[RANK_COUNT];   /* known sections present in the input, by rank */
     size_t section_size[RANK_COUNT]; /* their whole size in the input (id + size + payload) */
+    Bytes section_payload[RANK_COUNT]; /* their payload bytes in the input */
 
     void **owned;           /* heap blocks the module owns (rewritten bodies, ...) */
     uint32_t nowned, cap_owned;

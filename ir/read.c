@@ -441,6 +441,8 @@ static void read_section(Reader *r, Spaces *cap) {
     r->last_rank = rank;
     r->m->present[rank] = true;
     r->m->section_size[rank] = (size_t)(s.end - (r->m->input + start));
+    r->m->section_payload[rank].p = s.p;
+    r->m->section_payload[rank].len = (uint32_t)(s.end - s.p);
     read_known_section(r, &s, id, cap);
     if (!cur_eof(&s)) cur_fail(&s, "section size mismatch: %zu bytes left in %s section", cur_left(&s), section_name(id));
 }

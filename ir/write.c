@@ -225,8 +225,24 @@ static bool section_wanted(const Module *m, int rank) {
     return false;
 }
 
+/* Contract: true for the code and data sections of a relocatable object whose code is
+ * untouched: reloc.CODE / reloc.DATA offsets count from their payload's first byte, so
+ * they are copied exactly (counts and sizes included). */
+static bool keep_raw_payload(const Writer *w, uint8_t id) {
+    const Module *m = w->m;
+    if (!m->is_object || w->opt->code_mode != CODE_RAW || (id != SEC_CODE && id != SEC_DATA)) return false;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+        if (m->funcs[i].changed) return false;
+    return m->section_payload[section_rank(id)].p != NULL;
+}
+
 static void write_payload(Writer *w, uint8_t id, Buf *b) {
     const Module *m = w->m;
+    if (keep_raw_payload(w, id)) {
+        Bytes raw = m->section_payload[section_rank(id)];
+        buf_bytes(b, raw.p, raw.len);
+        return;
+    }
     switch (id) {
     case SEC_TYPE: write_types(w, b); break;
     case SEC_IMPORT: write_imports(w, b); break;

@@ -127,9 +127,74 @@ check "three strips: wasm-ld -r accepts it" wasm-ld -r "$T/three.o" -o "$T/three
 check "three strips: same as --strip-all" cmp "$T/three.o" "$T/hello.hello.O0.strip-all.o"
 
 # objects made by wasm-ld -r (a name section after the relocations) strip too
-if wasm-ld -r "$T"/multi.*.O2.o -o "$T/merged.o" 2>/dev/null || wasm-ld -r "$obj" -o "$T/merged.o"; then
+if wasm-ld -r "$T/multi.a.O2.o" "$T/multi.b.O2.o" -o "$T/merged.o" 2>/dev/null || wasm-ld -r "$obj" -o "$T/merged.o"; then
     check "wasm-ld -r output: --strip-debug" "$WS" "$T/merged.o" -q --strip-debug -o "$T/merged.s.o"
     check "wasm-ld -r output stripped: wasm-ld -r accepts it" wasm-ld -r "$T/merged.s.o" -o "$T/merged.r.o"
+fi
+
+# a hand-written object where SECTION symbols come first (LLVM puts them last), with
+# an init function and a COMDAT holding a section: every symbol index moves
+if command -v llvm-mc >/dev/null && command -v obj2yaml >/dev/null; then
+    cat >"$T/syms.s" <<'EOF'
+	.section	.debug_abbrev,"",@
+.Labbrev:
+	.int8	1
+	.section	.debug_str,"G",@,grp1,comdat
+.Lstr:
+	.int8	65
+	.int8	0
+	.section	.debug_info,"",@
+	.int32	.Labbrev
+	.int32	.Lstr
+	.int32	f
+	.section	.text.f,"",@
+	.functype	f () -> (i32)
+	.globl	f
+f:
+	.functype	f () -> (i32)
+	i32.const	counter
+	i32.load	0
+	end_function
+	.section	.text.g,"",@
+	.functype	g () -> (i32)
+	.globl	g
+g:
+	.functype	g () -> (i32)
+	call	f
+	end_function
+	.section	.init_array.100,"",@
+	.p2align	2
+	.int32	g
+	.section	.data.counter,"",@
+	.globl	counter
+counter:
+	.int32	5
+	.size	counter, 4
+EOF
+    # yaml_has FILE PATTERN...: obj2yaml's view of FILE (one line) matches every PATTERN
+    yaml_has() {
+        local y p; y=$(obj2yaml "$1" | tr -s ' \n' ' '); shift
+        for p in "$@"; do grep -Eq -- "$p" <<<"$y" || { echo "missing: $p"; return 1; }; done
+    }
+    if llvm-mc -triple=wasm32-unknown-unknown -filetype=obj "$T/syms.s" -o "$T/syms.o"; then
+        check "hand-written object: as assembled" yaml_has "$T/syms.o" "Index: 0 Kind: SECTION" \
+            "InitFunctions: - Priority: 100 Symbol: 4" "Kind: SECTION Index: 7"
+        "$WS" "$T/syms.o" -q --strip-dwarf -o "$T/syms.s1.o"
+        check "all SECTION symbols dropped: symbols, init function, relocations, COMDAT renumbered" \
+            yaml_has "$T/syms.s1.o" "Index: 0 Kind: FUNCTION Name: f" "Index: 2 Kind: FUNCTION Name: g" \
+            "Symbol: 2" "R_WASM_MEMORY_ADDR_SLEB Index: 1 Offset: 0x4" \
+            "R_WASM_FUNCTION_INDEX_LEB Index: 0 Offset: 0x10" "Name: grp1 Entries: \[\]"
+        check "all SECTION symbols dropped: wasm-ld -r accepts it" wasm-ld -r "$T/syms.s1.o" -o "$T/syms.r1.o"
+        "$WS" "$T/syms.o" -q --strip-custom=.debug_info --strip-custom=.debug_abbrev -o "$T/syms.s2.o" 2>/dev/null
+        check "one SECTION symbol dropped: the other's section index follows" \
+            yaml_has "$T/syms.s2.o" "Index: 0 Kind: SECTION Flags: \[ BINDING_LOCAL \] Section: 6" \
+            "Index: 3 Kind: FUNCTION Name: g" "Symbol: 3" "Kind: SECTION Index: 6"
+        check "one SECTION symbol dropped: wasm-ld -r accepts it" wasm-ld -r "$T/syms.s2.o" -o "$T/syms.r2.o"
+    else
+        fail "llvm-mc could not assemble the hand-written object"
+    fi
+else
+    echo "note: llvm-mc/obj2yaml missing; hand-written object checks skipped"
 fi
 
 # --stats=json: linking and reloc.* (not reloc..debug_*) are the "linking" kind
