@@ -50,8 +50,33 @@ $(BUILD)/test_unit: $(UNIT_OBJ) $(BUILD)/libwasmslim.a
 $(BUILD)/test_unit-san: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ)
 	$(CC) $(SANFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
 
+# libFuzzer targets (tests/fuzz/): the library built with -fsanitize=fuzzer-no-link and the
+# sanitizers, plus one target each.  make fuzz FUZZ_SECONDS=N runs both for N seconds.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CSTD) $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -DWS_DEBUG=1 -pthread -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz_read: $(BUILD)/fuzzobj/tests/fuzz/fuzz_read.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz_pipeline: $(BUILD)/fuzzobj/tests/fuzz/fuzz_pipeline.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz_read $(BUILD)/fuzz_pipeline
+	BUILD=$(BUILD) bash tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+
 demo: $(BUILD)/wasmslim
-	$(BUILD)/wasmslim fixtures/demo/hello.wasm --stats -o $(BUILD)/demo.wasm
+	@echo "== size profile of the demo module (fixtures/demo/hello.wasm, clang -O1 -g)"
+	$(BUILD)/wasmslim fixtures/demo/hello.wasm --profile=5
+	@echo "== strip debug info and compact the code, with a before/after table"
+	$(BUILD)/wasmslim fixtures/demo/hello.wasm --strip-debug --stats -o $(BUILD)/demo.wasm
+	@if command -v node >/dev/null; then echo "== run it under node"; \
+	  node --no-warnings tests/diff/wasi-run.mjs $(BUILD)/demo.wasm; fi
 
 unit: $(BUILD)/test_unit
 	$(BUILD)/test_unit

@@ -5,6 +5,7 @@
 #include "../ir/funcmap.h"
 #include "../ir/module.h"
 #include "../ir/pool.h"
+#include "../ir/validate.h"
 #include "io.h"
 #include "options.h"
 #include "print.h"
@@ -105,6 +106,15 @@ static bool run_passes(Run *r) {
     return true;
 }
 
+/* Contract: validates the module (the input, before the passes, which assume a valid
+ * module; again after them if any ran); prints the error on failure. */
+static bool run_validate(Run *r) {
+    WsError err;
+    if (r->opt.no_validate || module_validate(&r->m, &err)) return true;
+    ws_error_print(&err, stderr);
+    return false;
+}
+
 /* Contract: writes the module to opt.output and builds the after-report from the bytes
  * written (re-read lightly). */
 static bool run_write(Run *r) {
@@ -151,7 +161,9 @@ int main(int argc, char **argv) {
     if (r.opt.version) { printf("wasmslim %s\n", WASMSLIM_VERSION); return 0; }
     if (r.opt.list_passes) { pass_list(stdout); return 0; }
     bool ok = run_read(&r);
+    ok = ok && run_validate(&r);
     ok = ok && run_passes(&r);
+    if (ok && (r.opt.npipeline || r.opt.opt_level == 0)) ok = run_validate(&r);
     if (ok && r.opt.print_ir) ok = print_functions(stdout, &r.m, r.opt.print_function);
     if (ok && r.opt.output) ok = run_write(&r);
     if (ok) run_report(&r);

@@ -14,6 +14,10 @@ void options_usage(FILE *out) {
           "  -O0                  every function through the IR and back; no transforms\n"
           "  -j N                 worker threads (default: online processors); the output\n"
           "                       is the same for every N\n"
+          "  -O1                  --remove-unused --dce\n"
+          "  -O2, -O3, -Os, -Oz   also --inline (speed levels: small and hot callees; size\n"
+          "                       levels: only what makes the module smaller), then cleanup\n"
+          "  --dce                function-level dead code elimination\n"
           "  -p PASS,PASS,...     run the named passes in order (see --list-passes)\n"
           "  --list-passes        list the passes\n"
           "\n"
@@ -38,6 +42,8 @@ void options_usage(FILE *out) {
           "  --profile[=N|json]   the N (default 20) largest functions of the input with\n"
           "                       their retained size (dominator tree of the call graph)\n"
           "  -q, --quiet          no summary line\n"
+          "  --no-validate        do not validate the module (by default every module is\n"
+          "                       validated after the passes; without -o that is all)\n"
           "  --all-features, -all, --enable-FEATURE\n"
           "                       accepted for wasm-opt compatibility: every feature of\n"
           "                       WebAssembly 3.0 is always enabled\n"
@@ -116,6 +122,7 @@ static int parse_pass_flag(Options *o, const char *a) {
         {"--strip-target-features", PASS_ID_strip_target_features},
         {"--strip-all", PASS_ID_strip_all},
         {"--strip-names", PASS_ID_strip_names},
+        {"--dce", PASS_ID_dce},
     };
     for (size_t i = 0; i < WS_ARRAY_LEN(simple); i++)
         if (!strcmp(a, simple[i].flag)) return options_add_pass(o, simple[i].id) ? 1 : -1;
@@ -127,6 +134,25 @@ static int parse_pass_flag(Options *o, const char *a) {
     if (starts_with(a, "--keep-custom="))
         return add_pattern(&o->pass.keep_patterns, &o->pass.nkeep_patterns, a + 14) ? 1 : -1;
     return 0;
+}
+
+/* The pipelines of the -O levels, by pass name (the size levels differ from the speed
+ * levels in what inlining accepts). */
+static const char *const level_passes[] = {"remove-unused", "dce", "inline", "dce", "remove-unused"};
+
+/* Contract: appends the passes of an -O level (those that exist) to the pipeline. */
+static bool add_opt_level(Options *o, const char *flag) {
+    char c = flag[2];
+    o->opt_level = c == 's' ? 's' : c == 'z' ? 'z' : c ? c - '0' : 2;
+    bool inline_ok = o->opt_level >= 2;
+    for (size_t i = 0; i < WS_ARRAY_LEN(level_passes); i++) {
+        if (!inline_ok && !strcmp(level_passes[i], "inline")) continue;
+        PassId id = pass_lookup(level_passes[i]);
+        if (id == PASS_COUNT) continue; /* not built yet in this tree */
+        if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return options_usage_error("%s", "too many passes");
+        o->pipeline[o->npipeline++] = id;
+    }
+    return true;
 }
 
 /* Contract: handles one option at argv[*i] (advancing *i past a separate value).
@@ -158,6 +184,9 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->print_function = a + 17;
     } else if (!strcmp(a, "-O0")) {
         o->opt_level = 0;
+    } else if (!strcmp(a, "-O") || !strcmp(a, "-O1") || !strcmp(a, "-O2") || !strcmp(a, "-O3") ||
+               !strcmp(a, "-O4") || !strcmp(a, "-Os") || !strcmp(a, "-Oz")) {
+        return add_opt_level(o, a);
     } else if (!strcmp(a, "--stats")) {
         o->stats = STATS_TEXT;
     } else if (!strcmp(a, "--stats=json")) {
@@ -172,6 +201,8 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->profile_count = (uint32_t)n;
     } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
         o->quiet = true;
+    } else if (!strcmp(a, "--no-validate")) {
+        o->no_validate = true;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
         o->help = true;
     } else if (!strcmp(a, "--version")) {

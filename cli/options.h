@@ -16,6 +16,7 @@ typedef struct Options {
     StatsFormat profile;     /* --profile[=N] (text) or --profile=json */
     uint32_t profile_count;  /* how many functions --profile lists */
     bool quiet;
+    bool no_validate;        /* --no-validate: skip validating the module before output */
     bool print_ir;           /* --print / --print-function */
     const char *print_function; /* NAME or INDEX, NULL = all */
     uint32_t jobs;           /* -j N: worker threads (default: online processors) */

@@ -105,7 +105,7 @@ static ValType ref_type(bool nullable, int32_t heap) {
 
 static ValType unpacked(ValType t) { return (t.code == VT_I8 || t.code == VT_I16) ? vt_num(VT_I32) : t; }
 
-static ValType sig_type(char ch, const Builder *b, const Instr *in) {
+ValType ir_sig_type(const Module *m, char ch, const Instr *in) {
     switch (ch) {
     case 'i': return vt_num(VT_I32);
     case 'l': return vt_num(VT_I64);
@@ -113,12 +113,14 @@ static ValType sig_type(char ch, const Builder *b, const Instr *in) {
     case 'd': return vt_num(VT_F64);
     case 'v': return vt_num(VT_V128);
     case 'a': {
-        uint32_t mem = op_info[in->op].imm == IMM_MEM ? (uint32_t)in->a : in->mem;
-        bool wide = mem < b->m->nmems && (b->m->mems[mem].limits.flags & LIM_64);
+        ImmKind k = (ImmKind)op_info[in->op].imm;
+        uint64_t mem = k == IMM_MEM ? in->a : k == IMM_DATA_MEM ? in->b : in->mem;
+        bool wide = mem < m->nmems && (m->mems[mem].limits.flags & LIM_64);
         return vt_num(wide ? VT_I64 : VT_I32);
     }
     case 't': {
-        bool wide = in->a < b->m->ntables && (b->m->tables[in->a].limits.flags & LIM_64);
+        uint64_t t = op_info[in->op].imm == IMM_ELEM_TABLE ? in->b : in->a;
+        bool wide = t < m->ntables && (m->tables[t].limits.flags & LIM_64);
         return vt_num(wide ? VT_I64 : VT_I32);
     }
     }
@@ -366,7 +368,7 @@ static void sig_init(void) {
 static Arity from_signature(Builder *b, const Instr *in) {
     const char *sig = op_info[in->op].sig;
     uint32_t npop = sig_pops[in->op], npush = 0;
-    for (const char *p = sig + npop + 1; *p && npush < 4; p++) b->pushed[npush++] = sig_type(*p, b, in);
+    for (const char *p = sig + npop + 1; *p && npush < 4; p++) b->pushed[npush++] = ir_sig_type(b->m, *p, in);
     return arity(npop, npush, b->pushed);
 }
 
@@ -476,7 +478,7 @@ static Arity misc_arity(Builder *b, const Instr *in) {
     case OP_GLOBAL_SET: global_type(b, in); return arity(1, 0, NULL);
     case OP_TABLE_GET: return one(b, 1, table_elem(b, in));
     case OP_TABLE_SET: table_elem(b, in); return arity(2, 0, NULL);
-    case OP_TABLE_GROW: table_elem(b, in); return one(b, 2, sig_type('t', b, in));
+    case OP_TABLE_GROW: table_elem(b, in); return one(b, 2, ir_sig_type(b->m, 't', in));
     case OP_TABLE_FILL: case OP_TABLE_COPY: case OP_MEMORY_COPY: return arity(3, 0, NULL);
     case OP_REF_NULL: return one(b, 0, ref_type(true, in->heap));
     case OP_REF_IS_NULL: return one(b, 1, vt_num(VT_I32));
@@ -629,6 +631,10 @@ static void init_func(IrFunc *f, const Module *m, uint32_t index) {
     f->uses = keep.uses; f->cap_uses = keep.cap_uses;
     f->arms = keep.arms; f->cap_arms = keep.cap_arms;
     f->locals = keep.locals; f->cap_locals = keep.cap_locals;
+    /* never NULL, so ir_args/ir_uses of a node without operands or uses (offset 0) are
+     * defined even in a function that has none at all */
+    ws_grow((void **)&f->refs, &f->cap_refs, 1, sizeof(ValueRef));
+    ws_grow((void **)&f->uses, &f->cap_uses, 1, sizeof(IrUse));
     f->scratch = keep.scratch ? keep.scratch : ws_calloc(1, sizeof(IrScratch));
     arena_free(&keep.arena);
     f->m = m;

@@ -175,3 +175,42 @@ Instr ir_instr(OpId op) {
     in.op = op;
     return in;
 }
+
+uint32_t ir_preorder(const IrFunc *f, NodeId *out) {
+    typedef struct { NodeId node; uint32_t arm; } Open;
+    Open *stack = NULL;
+    uint32_t n = 0, sp = 0, cap = 0;
+    NodeId cur = f->body.first;
+    for (;;) {
+        while (cur) {
+            out[n++] = cur;
+            const IrNode *node = &f->nodes[cur];
+            if (ir_is_structured(node->in.op) && node->arms) {
+                Open o = {cur, node->arms};
+                WS_VEC_PUSH(stack, sp, cap, o);
+                cur = f->arms[node->arms].first;
+                continue;
+            }
+            cur = node->next;
+        }
+        if (sp == 0) break;
+        Open *o = &stack[sp - 1];
+        if (f->arms[o->arm].next) {
+            o->arm = f->arms[o->arm].next;
+            cur = f->arms[o->arm].first;
+            continue;
+        }
+        cur = f->nodes[o->node].next;
+        sp--;
+    }
+    free(stack);
+    return n;
+}
+
+void ir_replace_value(IrFunc *f, ValueRef old, ValueRef repl) {
+    if (old.node == 0 || (old.idx & IR_PARAM)) return;
+    IrUse u = f->uses[f->nodes[old.node].uses + old.idx];
+    f->uses[f->nodes[old.node].uses + old.idx] = (IrUse){0, 0};
+    if (u.user && !(u.slot & IR_ARM_END)) f->refs[f->nodes[u.user].args + u.slot] = repl;
+    if (repl.node && !(repl.idx & IR_PARAM)) f->uses[f->nodes[repl.node].uses + repl.idx] = u;
+}

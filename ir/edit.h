@@ -30,6 +30,11 @@ uint32_t ir_add_local(IrFunc *f, ValType t);
 /* new + set_args + insert_after in one call. */
 NodeId ir_append_simple(IrFunc *f, NodeId parent, uint32_t arm, NodeId after, const Instr *in,
                         const ValueRef *args, uint32_t nargs, uint32_t nres, ValType type);
+/* Every node in the function's sequences in bytecode order (a structured node before
+ * its arms' contents); out needs room for f->nnodes ids.  Returns the count. */
+uint32_t ir_preorder(const IrFunc *f, NodeId *out);
+/* Gives value old's user (operand slot, or arm end) to repl instead; old is left unused. */
+void ir_replace_value(IrFunc *f, ValueRef old, ValueRef repl);
 /* An Instr with only its opcode set. */
 Instr ir_instr(OpId op);
 

@@ -132,6 +132,10 @@ bool ir_verify(const IrFunc *f, char *msg, size_t n);
 /* Deterministic wat-like text with value ids and use counts. */
 void ir_print(const IrFunc *f, FILE *out, Bytes name);
 
+/* The type a signature letter of opcodes.def stands for in instruction in ('a': the
+ * address type of its memory, 't': the index type of its table). */
+ValType ir_sig_type(const Module *m, char ch, const Instr *in);
+
 /* Effect bits of a node (opcode effects; calls carry every effect). */
 uint32_t ir_effects(const IrFunc *f, NodeId id);
 

@@ -39,18 +39,23 @@ typedef struct Catch {
  *   IMM_BR_ON_CAST: flags, a = label, heap, heap2
  * vec points into the input; iterate it with the *_next functions below. */
 typedef struct Instr {
-    OpId op;
-    size_t off;            /* file offset of the instruction's first byte */
+    uint16_t op;           /* OpId */
+    uint8_t lane, flags;
+    uint32_t off;          /* file offset of the instruction's first byte */
     uint32_t len;          /* its encoded length in the input */
-    uint64_t a, b;
-    int64_t i;
+    uint32_t a;
     uint32_t mem;
     uint32_t n;
-    uint8_t lane, flags;
     int32_t heap, heap2;
+    union {
+        uint64_t b;        /* second index, or the memarg offset */
+        int64_t i;         /* IMM_I32, IMM_I64 */
+    };
     BlockType bt;
-    const uint8_t *vec;
-    const uint8_t *bytes;
+    union {
+        const uint8_t *vec;   /* variable-length immediates */
+        const uint8_t *bytes; /* f32/f64/v128/shuffle immediates */
+    };
 } Instr;
 
 /* Type grammar shared with the module reader/writer. */

@@ -61,11 +61,11 @@ static void print_imm(FILE *out, const Instr *in) {
         break;
     case IMM_BR_TABLE:
         for (uint32_t i = 0; i < in->n; i++) fprintf(out, " %u", br_table_label_next(&p));
-        fprintf(out, " %" PRIu64, in->a);
+        fprintf(out, " %u", in->a);
         break;
     case IMM_MEMARG: case IMM_MEMARG_LANE:
         if (in->mem) fprintf(out, " mem=%u", in->mem);
-        fprintf(out, " offset=%" PRIu64 " align=%" PRIu64, in->b, in->a);
+        fprintf(out, " offset=%" PRIu64 " align=%u", in->b, in->a);
         if (op_info[in->op].imm == IMM_MEMARG_LANE) fprintf(out, " lane=%u", in->lane);
         break;
     case IMM_I32: case IMM_I64: fprintf(out, " %" PRId64, in->i); break;
@@ -79,14 +79,14 @@ static void print_imm(FILE *out, const Instr *in) {
     case IMM_HEAP: { ValType t = {VT_REF, in->heap}; fputc(' ', out); print_valtype(out, t); break; }
     case IMM_BR_ON_CAST: {
         ValType a = {(in->flags & 1) ? VT_REF_NULL : VT_REF, in->heap}, b = {(in->flags & 2) ? VT_REF_NULL : VT_REF, in->heap2};
-        fprintf(out, " %" PRIu64 " ", in->a);
+        fprintf(out, " %u ", in->a);
         print_valtype(out, a);
         fputc(' ', out);
         print_valtype(out, b);
         break;
     }
     default:
-        fprintf(out, " %" PRIu64, in->a);
+        fprintf(out, " %u", in->a);
         if (op_info[in->op].imm >= IMM_CALL_INDIRECT) {
             ImmKind k = (ImmKind)op_info[in->op].imm;
             bool two = k == IMM_CALL_INDIRECT || k == IMM_TABLE_TABLE || k == IMM_ELEM_TABLE || k == IMM_MEM_MEM ||

@@ -57,12 +57,12 @@ const char *vt_str(ValType t, char *buf, size_t n) {
 
 /* ---- operand stack ---- */
 
-void val_push(Validator *v, ValType t) {
-    if (v->nvals == v->vals_cap) ws_grow((void **)&v->vals, &v->vals_cap, v->nvals + 1, sizeof(ValType));
-    v->vals[v->nvals++] = t;
+void vals_grow(Validator *v, uint32_t extra) {
+    ws_grow((void **)&v->vals, &v->vals_cap, v->nvals + extra, sizeof(ValType));
 }
 
 void vals_push(Validator *v, const ValType *ts, uint32_t n) {
+    if (n == 0) return;
     if (v->nvals + (uint64_t)n > v->vals_cap) ws_grow((void **)&v->vals, &v->vals_cap, v->nvals + n, sizeof(ValType));
     memcpy(v->vals + v->nvals, ts, n * sizeof(ValType));
     v->nvals += n;
@@ -83,7 +83,7 @@ ValType val_pop(Validator *v, const Instr *in) {
     return bot;
 }
 
-ValType val_pop_expect(Validator *v, const Instr *in, ValType expect) {
+ValType val_pop_check(Validator *v, const Instr *in, ValType expect) {
     const Frame *f = &v->ctrls[v->nctrls - 1];
     if (v->nvals == f->height) {
         if (!f->unreachable) underflow(v, in, &expect);
@@ -91,7 +91,6 @@ ValType val_pop_expect(Validator *v, const Instr *in, ValType expect) {
         return bot;
     }
     ValType got = v->vals[--v->nvals];
-    if (got.code == expect.code && !vt_is_ref(got)) return got;
     if (!val_sub(&v->ts, got, expect)) {
         char b1[48], b2[48];
         vfail(v, in->off, "type mismatch: %s expects %s, got %s", op_info[in->op].name,

@@ -32,12 +32,25 @@ static uint8_t shape_lanes(const char *name) {
     return x ? (uint8_t)strtoul(x + 1, NULL, 10) : 0;
 }
 
+static uint8_t sig_code(char c) {
+    switch (c) {
+    case 'i': return VT_I32;
+    case 'l': return VT_I64;
+    case 'f': return VT_F32;
+    case 'd': return VT_F64;
+    case 'v': return VT_V128;
+    case 't': return SIG_TABLE_ADDR;
+    case 'a': return SIG_MEM_ADDR;
+    default: return 0;
+    }
+}
+
 static void parse_sig(OpSig *s, const char *sig) {
     memset(s, 0, sizeof *s);
     if (sig[0] == '*') { s->np = SIG_BY_HAND; return; }
     const char *p = sig;
-    while (*p != ':' && s->np < 3) s->p[s->np++] = *p++;
-    s->r = p[0] == ':' ? p[1] : 0;
+    while (*p != ':' && s->np < 3) s->p[s->np++] = sig_code(*p++);
+    s->r = p[0] == ':' ? sig_code(p[1]) : 0;
 }
 
 void validate_tables_init(Validator *v) {
@@ -101,7 +114,7 @@ const TypeDef *func_type_at(Validator *v, size_t off, uint64_t x) {
 }
 
 ValType elem_type(const Elem *e) {
-    if (e->flags == 0) return vt_ref(HT_FUNC, false);  /* 3.0: (ref func) */
+    if (!(e->flags & 4)) return vt_ref(HT_FUNC, false);  /* function indices: (ref func) */
     return e->type;
 }
 
@@ -156,24 +169,14 @@ static void check_imm(Validator *v, const Instr *in) {
 
 /* ---- instructions typed by their signature ---- */
 
-static ValType sig_val(Validator *v, const Instr *in, char c) {
-    switch (c) {
-    case 'i': return vt_num(VT_I32);
-    case 'l': return vt_num(VT_I64);
-    case 'f': return vt_num(VT_F32);
-    case 'd': return vt_num(VT_F64);
-    case 'v': return vt_num(VT_V128);
-    case 't': {
-        uint64_t x = op_info[in->op].imm == IMM_ELEM_TABLE ? in->b : in->a;
-        return addr_type(&v->m->tables[x].limits);
-    }
-    default: {  /* 'a' */
-        uint8_t imm = op_info[in->op].imm;
-        uint64_t x = imm == IMM_MEMARG || imm == IMM_MEMARG_LANE ? in->mem :
-                     imm == IMM_DATA_MEM ? in->b : in->a;
-        return addr_type(&v->m->mems[x].limits);
-    }
-    }
+/* Contract: the value type of signature code c for instruction in (whose memory or
+ * table immediate was checked). */
+static ValType sig_val(Validator *v, const Instr *in, uint8_t c) {
+    if (c > SIG_TABLE_ADDR) return vt_num(c);
+    uint8_t imm = op_info[in->op].imm;
+    if (c == SIG_TABLE_ADDR) return addr_type(&v->m->tables[imm == IMM_ELEM_TABLE ? in->b : in->a].limits);
+    uint64_t x = imm == IMM_MEMARG || imm == IMM_MEMARG_LANE ? in->mem : imm == IMM_DATA_MEM ? in->b : in->a;
+    return addr_type(&v->m->mems[x].limits);
 }
 
 static void by_sig(Validator *v, const Instr *in, const OpSig *s) {

@@ -28,13 +28,14 @@ typedef struct Frame {
 enum { LOCALS_DENSE_MAX = 1u << 20 };
 
 /* Operand types of an instruction typed by its opcodes.def signature: parameters and at
- * most one result, as signature letters (np = SIG_BY_HAND for "*"). */
+ * most one result, as value type codes or SIG_MEM_ADDR / SIG_TABLE_ADDR (the address
+ * type of the memory or table immediate); np = SIG_BY_HAND for "*". */
 typedef struct OpSig {
     uint8_t np;
-    char p[3];
-    char r;                 /* 0: no result */
+    uint8_t p[3];
+    uint8_t r;              /* 0: no result */
 } OpSig;
-enum { SIG_BY_HAND = 0xff };
+enum { SIG_BY_HAND = 0xff, SIG_MEM_ADDR = 1, SIG_TABLE_ADDR = 2 };
 
 typedef struct Validator {
     const Module *m;
@@ -45,6 +46,8 @@ typedef struct Validator {
     uint8_t lanes[OP_COUNT];    /* lane-indexed instructions: number of lanes */
     OpSig sigs[OP_COUNT];
 
+    /* Everything from here on is the state of one thread checking code (bodies are
+     * checked in parallel, each worker with a copy of the fields above). */
     /* operand and control stacks, reused from function to function */
     ValType *vals;
     uint32_t nvals, vals_cap;
@@ -75,9 +78,27 @@ typedef struct Validator {
 WS_NORETURN void vfail(Validator *v, size_t off, const char *fmt, ...) WS_PRINTF(3, 4);
 
 /* validate_code.c */
-void val_push(Validator *v, ValType t);
 ValType val_pop(Validator *v, const Instr *in);
-ValType val_pop_expect(Validator *v, const Instr *in, ValType expect);
+void vals_grow(Validator *v, uint32_t extra);
+/* The slow path of val_pop_expect: empty stack, or a reference type to compare. */
+ValType val_pop_check(Validator *v, const Instr *in, ValType expect);
+
+static inline void val_push(Validator *v, ValType t) {
+    if (v->nvals == v->vals_cap) vals_grow(v, 1);
+    v->vals[v->nvals++] = t;
+}
+
+/* Pops an operand that must match expect; returns the actual type (VT_BOT if unknown). */
+static inline ValType val_pop_expect(Validator *v, const Instr *in, ValType expect) {
+    if (v->nvals > v->ctrls[v->nctrls - 1].height) {
+        ValType got = v->vals[v->nvals - 1];
+        if (got.code == expect.code && !vt_is_ref(got)) {
+            v->nvals--;
+            return got;
+        }
+    }
+    return val_pop_check(v, in, expect);
+}
 ValType val_pop_ref(Validator *v, const Instr *in);
 void vals_pop(Validator *v, const Instr *in, const ValType *ts, uint32_t n);
 void vals_push(Validator *v, const ValType *ts, uint32_t n);
@@ -103,8 +124,13 @@ void check_heaptype(Validator *v, size_t off, int32_t h);
 /* Type index x is defined and its composite kind is `kind`; returns it. */
 const TypeDef *type_of_kind(Validator *v, size_t off, uint64_t x, uint8_t kind);
 const TypeDef *func_type_at(Validator *v, size_t off, uint64_t x);
-/* Reference type of an element segment's elements (flags 0 gives (ref func)). */
+/* Reference type of an element segment's elements: (ref func) for function indices. */
 ValType elem_type(const Elem *e);
+
+/* validate_offsets.c */
+/* File offset of entry k of section sec (for SEC_TYPE: of type index k) in m->input;
+ * the section's payload offset if the entry cannot be found, 0 without the section. */
+size_t entry_offset(const Module *m, uint8_t sec, uint32_t k);
 
 /* validate_gc.c */
 /* Types a GC instruction (struct, array, i31, casts, conversions); false if in is not one. */

@@ -37,23 +37,6 @@ static ValType value_type(const IrFunc *f, ValueRef r) {
     return r.idx == 0 ? ir_node(f, r.node)->type : none;
 }
 
-static ValType sig_letter(const IrFunc *f, char ch, const Instr *in) {
-    switch (ch) {
-    case 'i': return vt_num(VT_I32);
-    case 'l': return vt_num(VT_I64);
-    case 'f': return vt_num(VT_F32);
-    case 'd': return vt_num(VT_F64);
-    case 'v': return vt_num(VT_V128);
-    case 'a': {
-        uint32_t mem = op_info[in->op].imm == IMM_MEM ? (uint32_t)in->a : in->mem;
-        return vt_num(mem < f->m->nmems && (f->m->mems[mem].limits.flags & LIM_64) ? VT_I64 : VT_I32);
-    }
-    case 't':
-        return vt_num(in->a < f->m->ntables && (f->m->tables[in->a].limits.flags & LIM_64) ? VT_I64 : VT_I32);
-    }
-    return vt_num(0);
-}
-
 /* Contract: operand types of an instruction with a fixed signature match it. */
 static bool check_types(Verifier *v, NodeId id, const IrNode *n) {
     const char *sig = op_info[n->in.op].sig;
@@ -61,7 +44,7 @@ static bool check_types(Verifier *v, NodeId id, const IrNode *n) {
     const char *colon = strchr(sig, ':');
     if ((uint32_t)(colon - sig) != n->nargs) return bad(v, "node %u (%s): %u operands, signature wants %d", id, op_info[n->in.op].name, n->nargs, (int)(colon - sig));
     for (uint32_t i = 0; i < n->nargs; i++) {
-        ValType have = value_type(v->f, ir_args(v->f, n)[i]), want = sig_letter(v->f, sig[i], &n->in);
+        ValType have = value_type(v->f, ir_args(v->f, n)[i]), want = ir_sig_type(v->f->m, sig[i], &n->in);
         if (have.code && have.code != want.code)
             return bad(v, "node %u (%s): operand %u has type 0x%02x, wants 0x%02x", id, op_info[n->in.op].name, i, have.code, want.code);
     }

@@ -1,0 +1,19 @@
+/* validate.h - the validator: WebAssembly 3.0 validation ("Validation" chapter of the
+ * core spec) of everything the reader accepts: MVP, sign extension, saturating
+ * truncation, multi-value, bulk memory, reference types, SIMD and relaxed SIMD,
+ * threads, legacy and new exception handling, tail calls, multi-memory, memory64,
+ * table64, extended constant expressions, typed function references and GC. */
+#ifndef WS_VALIDATE_H
+#define WS_VALIDATE_H
+
+#include "module.h"
+
+/* Checks that m is valid.  On the first error returns false with *err filled: file
+ * (m->file), offset (file offset of the offending instruction or section entry; for a
+ * body a pass rewrote, its body_offset plus the offset inside the new body) and a
+ * message worded like the spec testsuite's ("type mismatch", "unknown local 3",
+ * "uninitialized local 1", "undeclared function reference", ...).  Bodies are decoded
+ * here, so a module read without ReadOptions.decode_code is fully checked too. */
+bool module_validate(const Module *m, WsError *err);
+
+#endif

@@ -1,0 +1,399 @@
+/* dce.c - function-level dead-code elimination on the IR.
+ *
+ *   before:                         after:
+ *     local.get 0                     local.get 0
+ *     i32.const 0                     return
+ *     if                            (the dead store, the constant branch, the
+ *       call $log                     unreachable tail and the unused local are gone)
+ *     end
+ *     i32.const 7
+ *     local.set 1      ; never read
+ *     return
+ *     i32.const 1
+ *     drop
+ *
+ * Rules, repeated until nothing changes: code after an instruction that leaves the stack
+ * polymorphic (unreachable, br, br_table, return, throw, ...) goes; if, br_if, br_table
+ * and select on constant conditions are folded; stores to locals never read become drops
+ * (tees vanish); drop of a pure value drops the value's operands instead, and values
+ * nobody uses that are pure go with their operands; nops and empty blocks go.  Finally
+ * unused locals are dropped and the rest renumbered, most used first.  Traps count as
+ * effects: a load or a division is never removed. */
+#include "pass.h"
+#include "../ir/edit.h"
+#include <stdlib.h>
+
+enum {
+    FX_IMPURE = FX_WMEM | FX_WGLOB | FX_WTAB | FX_TRAP | FX_THROW | FX_CALL | FX_CTRL | FX_WHEAP |
+                FX_ATOMIC | FX_WLOCAL
+};
+
+typedef struct Dce {
+    IrFunc *f;
+    NodeId *order;       /* scratch for ir_preorder */
+    uint32_t removed;    /* instructions removed */
+    bool changed;
+} Dce;
+
+static bool ends_block(OpId op) {
+    switch (op) {
+    case OP_UNREACHABLE: case OP_BR: case OP_BR_TABLE: case OP_RETURN: case OP_RETURN_CALL:
+    case OP_RETURN_CALL_INDIRECT: case OP_RETURN_CALL_REF: case OP_THROW: case OP_RETHROW:
+    case OP_THROW_REF:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool value_used(const IrFunc *f, const IrNode *n, uint32_t r) {
+    IrUse u = ir_uses(f, n)[r];
+    return u.user != 0 || (u.slot & IR_ARM_END);
+}
+
+static bool any_result_used(const IrFunc *f, const IrNode *n) {
+    for (uint32_t r = 0; r < n->nres; r++)
+        if (value_used(f, n, r)) return true;
+    return false;
+}
+
+static bool is_pure(const IrFunc *f, NodeId id) {
+    const IrNode *n = ir_node(f, id);
+    return !ir_is_structured(n->in.op) && !(ir_effects(f, id) & FX_IMPURE);
+}
+
+/* True while node id is still linked into the function's code. */
+static bool in_body(IrFunc *f, NodeId id) {
+    const IrNode *n = ir_node(f, id);
+    return n->prev || n->next || ir_parent_arm(f, n->parent, n->parent_arm)->first == id;
+}
+
+/* Contract: removes node id (and what it contains) and counts it. */
+static void drop_node(Dce *d, NodeId id) {
+    ir_remove(d->f, id);
+    d->removed++;
+    d->changed = true;
+}
+
+/* Contract: removes the pure, otherwise unused producers of id's operands, recursively
+ * (explicit stack), after id itself has been unlinked. */
+static void drop_operand_trees(Dce *d, const ValueRef *args, uint32_t nargs) {
+    IrFunc *f = d->f;
+    NodeId *stack = NULL;
+    uint32_t sp = 0, cap = 0;
+    for (uint32_t i = 0; i < nargs; i++)
+        if (args[i].node && !(args[i].idx & IR_PARAM)) WS_VEC_PUSH(stack, sp, cap, args[i].node);
+    while (sp) {
+        NodeId p = stack[--sp];
+        const IrNode *n = ir_node(f, p);
+        if (!in_body(f, p) || !is_pure(f, p) || any_result_used(f, n)) continue;
+        for (uint32_t i = 0; i < n->nargs; i++) {
+            ValueRef a = ir_args(f, n)[i];
+            if (a.node && !(a.idx & IR_PARAM)) WS_VEC_PUSH(stack, sp, cap, a.node);
+        }
+        drop_node(d, p);
+    }
+    free(stack);
+}
+
+/* Contract: unlinks id and then its pure operand trees that nothing else uses. */
+static void remove_with_operands(Dce *d, NodeId id) {
+    IrFunc *f = d->f;
+    const IrNode *n = ir_node(f, id);
+    uint32_t nargs = n->nargs;
+    ValueRef *args = ws_malloc((nargs + 1) * sizeof(ValueRef));
+    if (nargs) memcpy(args, ir_args(f, n), nargs * sizeof(ValueRef));
+    drop_node(d, id);
+    drop_operand_trees(d, args, nargs);
+    free(args);
+}
+
+/* ---- rule: code after a block-ending instruction ---- */
+
+static void remove_tail(Dce *d, NodeId id) {
+    while (ir_node(d->f, id)->next) drop_node(d, ir_node(d->f, id)->next);
+}
+
+/* ---- rule: constant conditions ---- */
+
+/* The constant an i32.const producer gives for value v, if it is one. */
+static bool const_value(const IrFunc *f, ValueRef v, int64_t *c) {
+    if (v.node == 0 || (v.idx & IR_PARAM)) return false;
+    const IrNode *p = ir_node(f, v.node);
+    if (p->in.op != OP_I32_CONST) return false;
+    *c = p->in.i;
+    return true;
+}
+
+/* Contract: moves the contents of `keep` into the node's only arm (arm 0), renumbering
+ * the parameter references and parent arms of its direct children. */
+static void make_single_arm(IrFunc *f, NodeId id, uint32_t keep, uint32_t keep_no) {
+    IrNode *n = ir_node(f, id);
+    for (NodeId c = f->arms[keep].first; c; c = ir_node(f, c)->next) {
+        IrNode *cn = ir_node(f, c);
+        cn->parent_arm = 0;
+        for (uint32_t i = 0; i < cn->nargs; i++) {
+            ValueRef *a = &ir_args(f, cn)[i];
+            if (a->node == id && (a->idx & IR_PARAM) && ((a->idx >> 16) & 0x7fff) == keep_no)
+                a->idx = IR_PARAM | (a->idx & 0xffff);
+        }
+    }
+    f->arms[keep].next = 0;
+    f->arms[keep].head = n->in;
+    n->arms = keep;
+    n->narms = 1;
+}
+
+static void empty_arm(Dce *d, uint32_t arm) {
+    while (d->f->arms[arm].first) drop_node(d, d->f->arms[arm].first);
+}
+
+/* Contract: if with a constant condition becomes a block holding the arm taken. */
+static void fold_if(Dce *d, NodeId id, int64_t c) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    uint32_t then_arm = n->arms, else_arm = f->arms[then_arm].next;
+    ValueRef cond = ir_args(f, n)[n->nargs - 1];
+    ir_set_args(f, id, ir_args(f, n), n->nargs - 1);
+    drop_node(d, cond.node);
+    if (c) {
+        if (else_arm) empty_arm(d, else_arm);
+        make_single_arm(f, id, then_arm, 0);
+    } else {
+        empty_arm(d, then_arm);
+        if (else_arm) make_single_arm(f, id, else_arm, 1);
+        else make_single_arm(f, id, then_arm, 0);
+    }
+    ir_node(f, id)->in.op = OP_BLOCK;
+    d->changed = true;
+}
+
+/* Contract: br_if / br_table on a constant: never taken -> gone (its values flow on),
+ * always taken -> br. */
+static void fold_branch(Dce *d, NodeId id, int64_t c) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    uint32_t nvals = n->nargs - 1;
+    ValueRef cond = ir_args(f, n)[nvals];
+    if (n->in.op == OP_BR_TABLE) {
+        const uint8_t *p = n->in.vec;
+        uint64_t label = n->in.a;
+        for (uint32_t i = 0; i < n->in.n; i++) {
+            uint32_t l = br_table_label_next(&p);
+            if ((uint32_t)c == i) label = l;
+        }
+        n->in = ir_instr(OP_BR);
+        n->in.a = label;
+    } else if (c) {
+        n->in.op = OP_BR;
+    } else {
+        ValueRef *vals = ws_malloc((nvals + 1) * sizeof(ValueRef));
+        if (nvals) memcpy(vals, ir_args(f, n), nvals * sizeof(ValueRef));
+        ir_set_args(f, id, NULL, 0);
+        for (uint32_t i = 0; i < nvals; i++) ir_replace_value(f, (ValueRef){id, i}, vals[i]);
+        free(vals);
+        drop_node(d, id);
+        drop_node(d, cond.node);
+        return;
+    }
+    ir_set_args(f, id, ir_args(f, ir_node(f, id)), nvals);
+    ir_node(f, id)->nres = 0;
+    drop_node(d, cond.node);
+    remove_tail(d, id);
+}
+
+/* Contract: select on a constant keeps the chosen operand (the other must be pure when
+ * it lies below the chosen one on the stack, else it is dropped). */
+static void fold_select(Dce *d, NodeId id, int64_t c) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    ValueRef a = ir_args(f, n)[0], b = ir_args(f, n)[1], cond = ir_args(f, n)[2];
+    if (!c && (a.node == 0 || (a.idx & IR_PARAM) || !is_pure(f, a.node) ||
+               ir_node(f, a.node)->nargs != 0))
+        return; /* would need to discard a value below the one kept */
+    ir_set_args(f, id, NULL, 0);
+    ir_replace_value(f, (ValueRef){id, 0}, c ? a : b);
+    drop_node(d, cond.node);
+    if (c) { /* b is on top: drop it */
+        n = ir_node(f, id);
+        n->in = ir_instr(OP_DROP);
+        n->nres = 0;
+        ir_set_args(f, id, &b, 1);
+    } else {
+        drop_node(d, id);
+        drop_node(d, a.node);
+    }
+    d->changed = true;
+}
+
+static void fold_constant(Dce *d, NodeId id) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    OpId op = n->in.op;
+    bool cond_last = op == OP_IF || op == OP_BR_IF || op == OP_BR_TABLE || op == OP_SELECT || op == OP_SELECT_T;
+    int64_t c;
+    if (!cond_last || n->nargs == 0 || !const_value(f, ir_args(f, n)[n->nargs - 1], &c)) return;
+    if (op == OP_IF) fold_if(d, id, c);
+    else if (op == OP_SELECT || op == OP_SELECT_T) fold_select(d, id, c);
+    else fold_branch(d, id, c);
+}
+
+/* ---- rule: dead stores ---- */
+
+static void dead_store(Dce *d, NodeId id) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    if (f->locals[n->in.a].ngets) return;
+    ValueRef v = ir_args(f, n)[0];
+    if (n->in.op == OP_LOCAL_TEE) {
+        ir_set_args(f, id, NULL, 0);
+        ir_replace_value(f, (ValueRef){id, 0}, v);
+        drop_node(d, id);
+        return;
+    }
+    Instr drop = ir_instr(OP_DROP);
+    NodeId dn = ir_new_node(f, &drop, 0, NULL);
+    ir_insert_before(f, id, dn);
+    ir_set_args(f, id, NULL, 0);
+    ir_set_args(f, dn, &v, 1);
+    drop_node(d, id);
+}
+
+/* ---- rule: drops of pure values, unused pure values ---- */
+
+/* Contract: drop X with X pure becomes one drop per operand of X (top first), so the
+ * operands' own pure parts can go in turn. */
+static void drop_pure_value(Dce *d, NodeId drop) {
+    IrFunc *f = d->f;
+    ValueRef v = ir_args(f, ir_node(f, drop))[0];
+    if (v.node == 0 || (v.idx & IR_PARAM) || !is_pure(f, v.node) || ir_node(f, v.node)->nres != 1) return;
+    NodeId x = v.node;
+    uint32_t nargs = ir_node(f, x)->nargs;
+    ValueRef *args = ws_malloc((nargs + 1) * sizeof(ValueRef));
+    if (nargs) memcpy(args, ir_args(f, ir_node(f, x)), nargs * sizeof(ValueRef));
+    ir_set_args(f, drop, NULL, 0);
+    drop_node(d, x);
+    for (uint32_t i = 0; i < nargs; i++) { /* drops after x's position: pop the top first */
+        Instr in = ir_instr(OP_DROP);
+        NodeId dn = ir_new_node(f, &in, 0, NULL);
+        ir_insert_before(f, drop, dn);
+        ir_set_args(f, dn, &args[nargs - 1 - i], 1);
+    }
+    drop_node(d, drop);
+    free(args);
+}
+
+static void unused_pure(Dce *d, NodeId id) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    if (n->nres == 0 || any_result_used(f, n) || !is_pure(f, id)) return;
+    remove_with_operands(d, id);
+}
+
+/* ---- rule: nops and empty blocks ---- */
+
+static bool arms_empty(const IrFunc *f, const IrNode *n) {
+    for (uint32_t a = n->arms; a; a = f->arms[a].next)
+        if (f->arms[a].first) return false;
+    return true;
+}
+
+static void empty_structure(Dce *d, NodeId id) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    bool plain = n->in.op == OP_BLOCK || n->in.op == OP_LOOP || (n->in.op == OP_IF && n->nargs == 1);
+    if (!plain || n->nres != 0 || !arms_empty(f, n)) return;
+    if (n->in.op == OP_BLOCK || n->in.op == OP_LOOP) {
+        if (n->nargs == 0) drop_node(d, id);
+        return;
+    }
+    ValueRef cond = ir_args(f, n)[0]; /* if (c) {} else {}: evaluate c, drop it */
+    Instr in = ir_instr(OP_DROP);
+    NodeId dn = ir_new_node(f, &in, 0, NULL);
+    ir_insert_before(f, id, dn);
+    ir_set_args(f, id, NULL, 0);
+    ir_set_args(f, dn, &cond, 1);
+    drop_node(d, id);
+}
+
+/* ---- driver ---- */
+
+/* Contract: one sweep of every rule over the nodes still in the body. */
+static void sweep(Dce *d) {
+    IrFunc *f = d->f;
+    uint32_t count = ir_preorder(f, d->order);
+    for (uint32_t i = 0; i < count; i++) {
+        NodeId id = d->order[i];
+        if (!in_body(f, id)) continue; /* removed earlier in this sweep */
+        OpId op = ir_node(f, id)->in.op;
+        if (ends_block(op)) remove_tail(d, id);
+        else if (op == OP_NOP) drop_node(d, id);
+        else if (op == OP_LOCAL_SET || op == OP_LOCAL_TEE) dead_store(d, id);
+        else if (op == OP_DROP) drop_pure_value(d, id);
+        else fold_constant(d, id);
+        if (in_body(f, id) && ir_is_structured(ir_node(f, id)->in.op)) empty_structure(d, id);
+        if (in_body(f, id)) unused_pure(d, id);
+    }
+}
+
+/* Contract: drops declared locals nobody reads or writes and renumbers the others,
+ * most used first (ties: by type, then old index), rewriting every local access. */
+static void compact_locals(Dce *d);
+
+static bool dce_function(IrFunc *f, void *arg, WsError *err) {
+    (void)err;
+    PassStats *stats = arg;
+    Dce d = {f, ws_malloc((f->nnodes + 1) * sizeof(NodeId)), 0, true};
+    for (int round = 0; d.changed && round < 16; round++) {
+        d.changed = false;
+        d.order = ws_realloc(d.order, (f->nnodes + 1) * sizeof(NodeId));
+        sweep(&d);
+    }
+    compact_locals(&d);
+    free(d.order);
+    (void)stats;
+    return true;
+}
+
+typedef struct LocalRank { uint32_t old, uses; } LocalRank;
+
+static int by_uses(const void *a, const void *b) {
+    const LocalRank *x = a, *y = b;
+    if (x->uses != y->uses) return x->uses > y->uses ? -1 : 1;
+    return x->old < y->old ? -1 : x->old > y->old;
+}
+
+static void compact_locals(Dce *d) {
+    IrFunc *f = d->f;
+    uint32_t nparams = f->nparams, ndecl = f->nlocals - nparams, nkeep = 0;
+    LocalRank *rank = ws_malloc((ndecl + 1) * sizeof(LocalRank));
+    for (uint32_t l = nparams; l < f->nlocals; l++) {
+        uint32_t uses = f->locals[l].ngets + f->locals[l].nsets;
+        if (uses) rank[nkeep++] = (LocalRank){l, uses};
+    }
+    bool wide = f->nlocals > 128; /* only then does the order change encoded sizes */
+    if (wide) qsort(rank, nkeep, sizeof(LocalRank), by_uses);
+    bool same = nkeep == ndecl;
+    for (uint32_t i = 0; same && i < nkeep; i++) same = rank[i].old == nparams + i;
+    if (same) { free(rank); return; }
+    uint32_t *map = ws_malloc((f->nlocals + 1) * sizeof(uint32_t));
+    for (uint32_t l = 0; l < nparams; l++) map[l] = l;
+    IrLocal *old = ws_malloc((f->nlocals + 1) * sizeof(IrLocal));
+    memcpy(old, f->locals, f->nlocals * sizeof(IrLocal));
+    for (uint32_t i = 0; i < nkeep; i++) {
+        map[rank[i].old] = nparams + i;
+        f->locals[nparams + i] = old[rank[i].old];
+    }
+    uint32_t count = ir_preorder(f, d->order);
+    for (uint32_t i = 0; i < count; i++) {
+        IrNode *n = ir_node(f, d->order[i]);
+        if (n->in.op == OP_LOCAL_GET || n->in.op == OP_LOCAL_SET || n->in.op == OP_LOCAL_TEE) n->in.a = map[n->in.a];
+    }
+    f->nlocals = nparams + nkeep;
+    f->locals_changed = true;
+    free(map);
+    free(old);
+    free(rank);
+}
+
+void pass_dce(PassCtx *ctx, Module *m) { pass_for_each_function(ctx, m, dce_function, &ctx->stats); }

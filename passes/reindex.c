@@ -1,0 +1,334 @@
+/* reindex.c - removes items from the index spaces and renumbers every reference to the
+ * rest (see reindex.h).  Bodies go first: that is the only step that can fail (on
+ * malformed code), and it leaves the module untouched when it does.  Then the
+ * declarations, imports, segments, types, exports, start and the custom sections.
+ *
+ *   before: import env.f (func 0)   funcs [f0 f1 f2]   export "g" (func 2)   elem [2 1]
+ *   remove func 0:
+ *   after:  (no import)             funcs [f1 f2]      export "g" (func 1)   elem [1 0]
+ */
+#include "reindex.h"
+#include "../ir/leb.h"
+#include <stdlib.h>
+
+uint32_t reindex_space_size(const Module *m, int k) {
+    switch (k) {
+    case IX_FUNC: return m->nfuncs;
+    case IX_TABLE: return m->ntables;
+    case IX_MEM: return m->nmems;
+    case IX_GLOBAL: return m->nglobals;
+    case IX_TAG: return m->ntags;
+    case IX_ELEM: return m->nelems;
+    case IX_DATA: return m->ndatas;
+    case IX_TYPE: return m->ntypes;
+    }
+    return 0;
+}
+
+void reindex_init(Reindex *r, const Module *m, uint8_t *const keep[IX_COUNT]) {
+    memset(r, 0, sizeof *r);
+    for (int k = 0; k < IX_COUNT; k++) {
+        uint32_t n = reindex_space_size(m, k), next = 0;
+        r->count[k] = r->kept[k] = n;
+        if (!keep[k] || n == 0) continue;
+        uint32_t *map = ws_malloc(n * sizeof(uint32_t));
+        for (uint32_t i = 0; i < n; i++) map[i] = keep[k][i] ? next++ : REINDEX_GONE;
+        r->kept[k] = next;
+        if (next == n) free(map);
+        else r->map[k] = map;
+    }
+}
+
+bool reindex_is_identity(const Reindex *r) {
+    for (int k = 0; k < IX_COUNT; k++)
+        if (r->map[k]) return false;
+    return true;
+}
+
+void reindex_free(Reindex *r) {
+    for (int k = 0; k < IX_COUNT; k++) free(r->map[k]);
+    memset(r, 0, sizeof *r);
+}
+
+typedef struct RxRun {
+    PassCtx *ctx;
+    Module *m;
+    const Reindex *r;
+    ReindexScratch s;
+    Buf code;            /* rewritten bodies, back to back */
+    size_t *off;         /* per old function: offset of its new body in code, or SIZE_MAX */
+    uint32_t *len;
+    uint8_t *rewritten;  /* per new function: its body was rewritten */
+} RxRun;
+
+static bool is_kept(const Reindex *r, int k, uint32_t i) { return reindex_map(r, k, i) != REINDEX_GONE; }
+
+/* Contract: rewrites the body of every kept defined function whose indices move into
+ * x->code; nothing in the module changes yet. */
+static void rewrite_bodies(RxRun *x) {
+    const Module *m = x->m;
+    for (uint32_t f = 0; f < m->nfuncs; f++) {
+        x->off[f] = SIZE_MAX;
+        if (m->funcs[f].import >= 0 || !is_kept(x->r, IX_FUNC, f)) continue;
+        size_t at = x->code.len;
+        if (!reindex_body(x->r, m, m->funcs[f].body, &x->s, &x->code, &x->ctx->err)) continue;
+        x->off[f] = at;
+        x->len[f] = (uint32_t)(x->code.len - at);
+    }
+}
+
+/* Contract: points the rewritten functions at their new bodies (one block owned by m)
+ * and marks them changed; records them in x->rewritten by new index. */
+static void install_bodies(RxRun *x) {
+    Module *m = x->m;
+    if (!x->code.len) return;
+    uint8_t *block = module_own(m, x->code.data);
+    memset(&x->code, 0, sizeof x->code);
+    for (uint32_t f = 0; f < m->nfuncs; f++) {
+        if (x->off[f] == SIZE_MAX) continue;
+        Func *fn = &m->funcs[f];
+        fn->body.p = block + x->off[f];
+        fn->body.len = x->len[f];
+        fn->changed = true;
+        x->rewritten[reindex_map(x->r, IX_FUNC, f)] = 1;
+        m->code_changed = true;
+    }
+}
+
+/* Contract: drops removed functions, renumbers the types of the rest; counts imports. */
+static void compact_funcs(Module *m, const Reindex *r) {
+    uint32_t n = 0, imports = 0;
+    for (uint32_t f = 0; f < m->nfuncs; f++) {
+        if (!is_kept(r, IX_FUNC, f)) {
+            if (m->funcs[f].import < 0) m->code_changed = true; /* code section layout moved */
+            continue;
+        }
+        Func fn = m->funcs[f];
+        fn.type = reindex_map(r, IX_TYPE, fn.type);
+        imports += fn.import >= 0;
+        m->funcs[n++] = fn;
+    }
+    m->nfuncs = n;
+    m->nfunc_imports = imports;
+}
+
+static void compact_tables(Module *m, const Reindex *r) {
+    uint32_t n = 0, imports = 0;
+    for (uint32_t i = 0; i < m->ntables; i++) {
+        if (!is_kept(r, IX_TABLE, i)) continue;
+        Table t = m->tables[i];
+        t.elem = reindex_valtype(r, t.elem);
+        imports += t.import >= 0;
+        m->tables[n++] = t;
+    }
+    m->ntables = n;
+    m->ntable_imports = imports;
+}
+
+static void compact_mems(Module *m, const Reindex *r) {
+    uint32_t n = 0, imports = 0;
+    for (uint32_t i = 0; i < m->nmems; i++) {
+        if (!is_kept(r, IX_MEM, i)) continue;
+        imports += m->mems[i].import >= 0;
+        m->mems[n++] = m->mems[i];
+    }
+    m->nmems = n;
+    m->nmem_imports = imports;
+}
+
+static void compact_globals(Module *m, const Reindex *r) {
+    uint32_t n = 0, imports = 0;
+    for (uint32_t i = 0; i < m->nglobals; i++) {
+        if (!is_kept(r, IX_GLOBAL, i)) continue;
+        Global g = m->globals[i];
+        g.type = reindex_valtype(r, g.type);
+        imports += g.import >= 0;
+        m->globals[n++] = g;
+    }
+    m->nglobals = n;
+    m->nglobal_imports = imports;
+}
+
+static void compact_tags(Module *m, const Reindex *r) {
+    uint32_t n = 0, imports = 0;
+    for (uint32_t i = 0; i < m->ntags; i++) {
+        if (!is_kept(r, IX_TAG, i)) continue;
+        Tag t = m->tags[i];
+        t.type = reindex_map(r, IX_TYPE, t.type);
+        imports += t.import >= 0;
+        m->tags[n++] = t;
+    }
+    m->ntags = n;
+    m->ntag_imports = imports;
+}
+
+/* Contract: sets the import slot of item idx (new index) of an import kind. */
+static void set_import_slot(Module *m, uint8_t kind, uint32_t idx, int32_t slot) {
+    switch (kind) {
+    case EXT_FUNC: m->funcs[idx].import = slot; break;
+    case EXT_TABLE: m->tables[idx].import = slot; break;
+    case EXT_MEMORY: m->mems[idx].import = slot; break;
+    case EXT_GLOBAL: m->globals[idx].import = slot; break;
+    case EXT_TAG: m->tags[idx].import = slot; break;
+    }
+}
+
+/* Contract: drops the imports of removed items and renumbers the rest (after the index
+ * spaces were compacted). */
+static void compact_imports(Module *m, const Reindex *r) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        Import im = m->imports[i];
+        uint32_t idx = reindex_map(r, im.kind, im.index);
+        if (idx == REINDEX_GONE) continue;
+        im.index = idx;
+        set_import_slot(m, im.kind, idx, (int32_t)n);
+        m->imports[n++] = im;
+    }
+    m->nimports = n;
+}
+
+/* Contract: renumbers the initialisers of the defined globals and tables. */
+static void remap_inits(RxRun *x) {
+    Module *m = x->m;
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
+        reindex_expr(x->r, m, &m->globals[i].init, &x->s, &x->ctx->err);
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+        if (m->tables[i].has_init) reindex_expr(x->r, m, &m->tables[i].init, &x->s, &x->ctx->err);
+}
+
+/* Contract: renumbers one element segment.  An implicit table 0 stays 0: table 0 is
+ * kept whenever a segment writing it is, and kept items keep their order. */
+static void remap_elem(RxRun *x, Elem *e) {
+    const Reindex *r = x->r;
+    e->type = reindex_valtype(r, e->type);
+    if (!(e->flags & 1)) {
+        if (e->flags & 2) e->table = reindex_map(r, IX_TABLE, e->table);
+        reindex_expr(r, x->m, &e->offset, &x->s, &x->ctx->err);
+    }
+    for (uint32_t i = 0; i < e->count; i++) {
+        if (e->flags & 4) reindex_expr(r, x->m, &e->exprs[i], &x->s, &x->ctx->err);
+        else e->funcs[i] = reindex_map(r, IX_FUNC, e->funcs[i]);
+    }
+}
+
+static void compact_elems(RxRun *x) {
+    Module *m = x->m;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        if (!is_kept(x->r, IX_ELEM, i)) continue;
+        Elem e = m->elems[i];
+        remap_elem(x, &e);
+        m->elems[n++] = e;
+    }
+    m->nelems = n;
+}
+
+/* Contract: drops removed data segments, renumbers memories and offsets of the rest;
+ * drops the datacount section when no segment is left. */
+static void compact_datas(RxRun *x) {
+    Module *m = x->m;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        if (!is_kept(x->r, IX_DATA, i)) continue;
+        Data d = m->datas[i];
+        if (d.flags == 2) d.memory = reindex_map(x->r, IX_MEM, d.memory);
+        if (d.flags != 1) reindex_expr(x->r, m, &d.offset, &x->s, &x->ctx->err);
+        m->datas[n++] = d;
+    }
+    if (n == 0 && m->ndatas > 0) m->has_datacount = false;
+    m->ndatas = n;
+    m->datacount = n;
+}
+
+static void remap_typedef(const Reindex *r, TypeDef *t) {
+    for (uint32_t i = 0; i < t->nsupers; i++) t->supers[i] = reindex_map(r, IX_TYPE, t->supers[i]);
+    for (uint32_t i = 0; i < t->nparams; i++) t->params[i] = reindex_valtype(r, t->params[i]);
+    for (uint32_t i = 0; i < t->nresults; i++) t->results[i] = reindex_valtype(r, t->results[i]);
+    for (uint32_t i = 0; i < t->nfields; i++) t->fields[i].type = reindex_valtype(r, t->fields[i].type);
+}
+
+/* Contract: drops removed rec groups (whole; empty ones too) and renumbers the type
+ * references inside the kept types. */
+static void compact_types(Module *m, const Reindex *r) {
+    if (!r->map[IX_TYPE]) return;
+    uint32_t nt = 0, ng = 0;
+    for (uint32_t g = 0; g < m->nrecs; g++) {
+        RecGroup rg = m->recs[g];
+        if (rg.count == 0 || !is_kept(r, IX_TYPE, rg.first)) continue;
+        for (uint32_t k = 0; k < rg.count; k++) {
+            TypeDef t = m->types[rg.first + k];
+            remap_typedef(r, &t);
+            t.rec = ng;
+            m->types[nt + k] = t;
+        }
+        rg.first = nt;
+        nt += rg.count;
+        m->recs[ng++] = rg;
+    }
+    m->ntypes = nt;
+    m->nrecs = ng;
+}
+
+static void remap_exports(Module *m, const Reindex *r) {
+    for (uint32_t i = 0; i < m->nexports; i++)
+        m->exports[i].index = reindex_map(r, m->exports[i].kind, m->exports[i].index);
+    if (m->has_start) m->start = reindex_map(r, IX_FUNC, m->start);
+}
+
+static void run_free(RxRun *x) {
+    buf_free(&x->s.canon);
+    buf_free(&x->s.vec);
+    buf_free(&x->s.out);
+    buf_free(&x->code);
+    free(x->off);
+    free(x->len);
+    free(x->rewritten);
+    free(x);
+}
+
+/* Contract: every step after the bodies; cannot fail (expressions were fully decoded
+ * when the module was read). */
+static void apply_rest(RxRun *x) {
+    Module *m = x->m;
+    const Reindex *r = x->r;
+    compact_funcs(m, r);
+    compact_tables(m, r);
+    compact_mems(m, r);
+    compact_globals(m, r);
+    compact_tags(m, r);
+    compact_imports(m, r);
+    remap_inits(x);
+    compact_elems(x);
+    compact_datas(x);
+    compact_types(m, r);
+    remap_exports(m, r);
+    reindex_customs(x->ctx, m, r, x->rewritten);
+}
+
+bool reindex_apply(PassCtx *ctx, Module *m, const Reindex *r) {
+    if (reindex_is_identity(r)) return true;
+    RxRun *x = ws_calloc(1, sizeof *x); /* on the heap: survives the longjmp intact */
+    x->ctx = ctx;
+    x->m = m;
+    x->r = r;
+    x->off = ws_calloc(m->nfuncs + 1, sizeof(size_t));
+    x->len = ws_calloc(m->nfuncs + 1, sizeof(uint32_t));
+    x->rewritten = ws_calloc(m->nfuncs + 1, 1);
+    jmp_buf outer;
+    memcpy(outer, ctx->err.jb, sizeof(jmp_buf));
+    ctx->err.file = m->file;
+    bool ok = false;
+    if (setjmp(ctx->err.jb)) {
+        ctx->failed = true;
+        goto done;
+    }
+    rewrite_bodies(x);
+    install_bodies(x);
+    apply_rest(x);
+    ok = true;
+done:
+    memcpy(ctx->err.jb, outer, sizeof(jmp_buf));
+    run_free(x);
+    return ok;
+}

@@ -1,0 +1,450 @@
+/* remove_unused.c - remove-unused (wasm-opt's --remove-unused-module-elements): drops
+ * the functions, imports, globals, tables, memories, tags, element and data segments
+ * and types that no root reaches, then renumbers the rest everywhere (reindex.c).
+ *
+ *   before: (func $main (export "main") call $a)  (func $a)  (func $dead call $a)
+ *           (import "env" "unused" (func))  (global $g i32)  (data $d "passive")
+ *   after:  (func $main (export "main") call $a)  (func $a)
+ *
+ * Roots: the exports (after --export-only dropped the others), --keep-export, the
+ * start function, and every active segment that may trap at instantiation or writes an
+ * imported table or memory.  An active segment that provably fits a table or memory
+ * the module defines is kept exactly when that table or memory is.  Declarative
+ * element segments only declare functions for ref.func: they go, and one is added
+ * back for the functions kept code takes with ref.func and nothing else declares.
+ *
+ * Marking is a breadth-first worklist over all item kinds; each item records what
+ * reached it first, which is the chain --why-kept prints (unused_why.c). */
+#include "remove_unused.h"
+#include "../ir/instr.h"
+#include "../ir/leb.h"
+#include "../ir/names.h"
+#include <stdlib.h>
+
+static const char *const space_words[IX_COUNT] = {
+    "function", "table", "memory", "global", "tag", "element segment", "data segment", "type",
+};
+
+/* Contract: marks item i of space k kept, reached through `how` from u->parent (first
+ * reason wins) and queues it; fails on an index out of range. */
+static void mark(Unused *u, int k, uint64_t i, uint8_t how, size_t at) {
+    if (i >= u->base[k + 1] - u->base[k])
+        ws_fail(u->err, at, "remove-unused: %s index %llu out of range", space_words[k],
+                (unsigned long long)i);
+    uint32_t id = u->base[k] + (uint32_t)i;
+    if (u->live[id]) return;
+    u->live[id] = 1;
+    u->how[id] = how;
+    u->from[id] = u->parent;
+    u->queue[u->qtail++] = id;
+}
+
+void unused_mark_root(Unused *u, int k, uint64_t i, uint8_t how, uint32_t detail) {
+    u->parent = detail;
+    mark(u, k, i, how, 0);
+}
+
+static void mark_heap(Unused *u, int32_t heap, size_t at) {
+    if (heap >= 0) mark(u, IX_TYPE, (uint32_t)heap, HOW_USE, at);
+}
+
+static void mark_valtype(Unused *u, ValType t, size_t at) {
+    if (vt_is_ref(t)) mark_heap(u, t.heap, at);
+}
+
+static void mark_blocktype(Unused *u, BlockType bt, size_t at) {
+    if (bt.kind == BT_TYPE) mark(u, IX_TYPE, bt.type, HOW_USE, at);
+    else if (bt.kind == BT_VAL) mark_valtype(u, bt.val, at);
+}
+
+/* Contract: marks the types of a typed select and the tags of try_table catches. */
+static void mark_vec(Unused *u, const Instr *in) {
+    const uint8_t *p = in->vec;
+    for (uint32_t i = 0; i < in->n; i++) {
+        if (op_info[in->op].imm == IMM_SELECT_T) {
+            mark_valtype(u, select_type_next(&p), in->off);
+            continue;
+        }
+        Catch k = catch_next(&p);
+        if (k.kind == CATCH_TAG || k.kind == CATCH_TAG_REF) mark(u, IX_TAG, k.tag, HOW_USE, in->off);
+    }
+}
+
+/* Contract: marks the function an instruction names: calls, ref.func (remembered when
+ * in code: it needs a declaration). */
+static void mark_func_ref(Unused *u, const Instr *in, bool in_code) {
+    if (in->op != OP_REF_FUNC) {
+        mark(u, IX_FUNC, in->a, HOW_CALL, in->off);
+        return;
+    }
+    mark(u, IX_FUNC, in->a, HOW_REFFUNC, in->off);
+    if (in_code) u->reffunc[in->a] = 1;
+}
+
+/* Contract: marks every item one instruction names. */
+static void mark_instr(Unused *u, const Instr *in, bool in_code) {
+    size_t at = in->off;
+    int ka, kb;
+    switch ((ImmKind)op_info[in->op].imm) {
+    case IMM_BLOCK: mark_blocktype(u, in->bt, at); return;
+    case IMM_FUNC: mark_func_ref(u, in, in_code); return;
+    case IMM_MEMARG: case IMM_MEMARG_LANE: mark(u, IX_MEM, in->mem, HOW_USE, at); return;
+    case IMM_HEAP: mark_heap(u, in->heap, at); return;
+    case IMM_BR_ON_CAST: mark_heap(u, in->heap, at); mark_heap(u, in->heap2, at); return;
+    case IMM_SELECT_T: mark_vec(u, in); return;
+    case IMM_TRY_TABLE: mark_blocktype(u, in->bt, at); mark_vec(u, in); return;
+    default: break;
+    }
+    reindex_imm_spaces(op_info[in->op].imm, &ka, &kb);
+    if (ka >= 0) mark(u, ka, in->a, HOW_USE, at);
+    if (kb >= 0) mark(u, kb, in->b, HOW_USE, at);
+}
+
+/* Contract: marks what the instructions from c to its end name. */
+static void mark_code(Unused *u, Cursor *c, bool in_code) {
+    Instr in;
+    while (!cur_eof(c)) {
+        instr_decode(c, &in);
+        mark_instr(u, &in, in_code);
+    }
+}
+
+static void mark_expr(Unused *u, const Expr *e) {
+    Cursor c = {u->m->input, e->code, e->code + e->len, u->err};
+    mark_code(u, &c, false);
+}
+
+static void visit_func(Unused *u, uint32_t f) {
+    const Func *fn = &u->m->funcs[f];
+    mark(u, IX_TYPE, fn->type, HOW_TYPE, fn->body_offset);
+    if (fn->import >= 0) return;
+    Cursor c = {u->m->input, fn->body.p, fn->body.p + fn->body.len, u->err};
+    uint32_t n = cur_count(&c, 2, "local declaration");
+    for (uint32_t i = 0; i < n; i++) {
+        cur_u32(&c);
+        mark_valtype(u, read_valtype(&c), cur_offset(&c));
+    }
+    mark_code(u, &c, true);
+}
+
+static uint32_t elem_table(const Elem *e) { return e->flags & 2 ? e->table : 0; }
+static uint32_t data_memory(const Data *d) { return d->flags == 2 ? d->memory : 0; }
+static bool elem_active(const Elem *e) { return !(e->flags & 1); }
+static bool data_active(const Data *d) { return d->flags != 1; }
+
+/* Contract: marks a table's element type, initialiser and the active segments that
+ * write it (those not already roots). */
+static void visit_table(Unused *u, uint32_t t) {
+    const Module *m = u->m;
+    const Table *tb = &m->tables[t];
+    mark_valtype(u, tb->elem, 0);
+    if (tb->import < 0 && tb->has_init) mark_expr(u, &tb->init);
+    for (uint32_t i = 0; i < m->nelems; i++)
+        if (elem_active(&m->elems[i]) && elem_table(&m->elems[i]) == t) mark(u, IX_ELEM, i, HOW_INIT, 0);
+}
+
+static void visit_mem(Unused *u, uint32_t mem) {
+    const Module *m = u->m;
+    for (uint32_t i = 0; i < m->ndatas; i++)
+        if (data_active(&m->datas[i]) && data_memory(&m->datas[i]) == mem) mark(u, IX_DATA, i, HOW_INIT, 0);
+}
+
+static void visit_global(Unused *u, uint32_t g) {
+    const Global *gl = &u->m->globals[g];
+    mark_valtype(u, gl->type, 0);
+    if (gl->import < 0) mark_expr(u, &gl->init);
+}
+
+static void visit_elem(Unused *u, uint32_t i) {
+    const Elem *e = &u->m->elems[i];
+    mark_valtype(u, e->type, e->offset.offset);
+    if (elem_active(e)) {
+        mark(u, IX_TABLE, elem_table(e), HOW_USE, e->offset.offset);
+        mark_expr(u, &e->offset);
+    }
+    for (uint32_t k = 0; k < e->count; k++) {
+        if (e->flags & 4) mark_expr(u, &e->exprs[k]);
+        else mark(u, IX_FUNC, e->funcs[k], HOW_ELEM, e->offset.offset);
+    }
+}
+
+static void visit_data(Unused *u, uint32_t i) {
+    const Data *d = &u->m->datas[i];
+    if (!data_active(d)) return;
+    mark(u, IX_MEM, data_memory(d), HOW_USE, d->offset.offset);
+    mark_expr(u, &d->offset);
+}
+
+/* Contract: marks the rest of a type's rec group and the types it refers to. */
+static void visit_type(Unused *u, uint32_t t) {
+    const Module *m = u->m;
+    const TypeDef *td = &m->types[t];
+    const RecGroup *g = &m->recs[td->rec];
+    for (uint32_t k = 0; k < g->count; k++) mark(u, IX_TYPE, g->first + k, HOW_REC, 0);
+    for (uint32_t i = 0; i < td->nsupers; i++) mark(u, IX_TYPE, td->supers[i], HOW_SUPER, 0);
+    for (uint32_t i = 0; i < td->nparams; i++) mark_valtype(u, td->params[i], 0);
+    for (uint32_t i = 0; i < td->nresults; i++) mark_valtype(u, td->results[i], 0);
+    for (uint32_t i = 0; i < td->nfields; i++) mark_valtype(u, td->fields[i].type, 0);
+}
+
+int unused_space_of(const Unused *u, uint32_t id) {
+    int k = 0;
+    while (k + 1 < IX_COUNT && id >= u->base[k + 1]) k++;
+    return k;
+}
+
+/* Contract: visits queued items until the queue is empty. */
+static void drain(Unused *u) {
+    while (u->qhead < u->qtail) {
+        uint32_t id = u->queue[u->qhead++];
+        int k = unused_space_of(u, id);
+        uint32_t i = id - u->base[k];
+        u->parent = id;
+        switch (k) {
+        case IX_FUNC: visit_func(u, i); break;
+        case IX_TABLE: visit_table(u, i); break;
+        case IX_MEM: visit_mem(u, i); break;
+        case IX_GLOBAL: visit_global(u, i); break;
+        case IX_TAG: mark(u, IX_TYPE, u->m->tags[i].type, HOW_TYPE, 0); break;
+        case IX_ELEM: visit_elem(u, i); break;
+        case IX_DATA: visit_data(u, i); break;
+        case IX_TYPE: visit_type(u, i); break;
+        }
+    }
+}
+
+/* Contract: true when e is exactly `i32.const v` or `i64.const v` (then *v, unsigned). */
+static bool const_offset(const Module *m, const Expr *e, uint64_t *v) {
+    WsError err;
+    Cursor c = {m->input, e->code, e->code + e->len, &err};
+    if (setjmp(err.jb)) return false;
+    Instr in;
+    instr_decode(&c, &in);
+    if (in.op != OP_I32_CONST && in.op != OP_I64_CONST) return false;
+    if (cur_left(&c) != 1 || *c.p != 0x0b) return false;
+    *v = in.op == OP_I32_CONST ? (uint64_t)(uint32_t)in.i : (uint64_t)in.i;
+    return true;
+}
+
+/* Contract: the reason an active element segment is a root (HOW_TRAPS, HOW_IMPORTED),
+ * or 0 when it provably fits a table the module defines. */
+static uint8_t elem_root_reason(const Module *m, const Elem *e) {
+    uint32_t t = elem_table(e);
+    uint64_t off;
+    if (t >= m->ntables) return HOW_TRAPS; /* invalid: marking reports it */
+    if (m->tables[t].import >= 0) return HOW_IMPORTED;
+    uint64_t min = m->tables[t].limits.min;
+    if (!const_offset(m, &e->offset, &off) || off > min || e->count > min - off) return HOW_TRAPS;
+    return 0;
+}
+
+static uint8_t data_root_reason(const Module *m, const Data *d) {
+    uint32_t mem = data_memory(d);
+    uint64_t off;
+    if (mem >= m->nmems) return HOW_TRAPS;
+    if (m->mems[mem].import >= 0) return HOW_IMPORTED;
+    uint64_t pages = m->mems[mem].limits.min;
+    uint64_t size = pages > (UINT64_MAX >> 16) ? UINT64_MAX : pages << 16;
+    if (!const_offset(m, &d->offset, &off) || off > size || d->bytes.len > size - off) return HOW_TRAPS;
+    return 0;
+}
+
+/* Contract: marks the roots: exports not dropped, start, active segments with effects
+ * (--keep-export functions were marked while resolving the options). */
+static void mark_roots(Unused *u) {
+    const Module *m = u->m;
+    for (uint32_t i = 0; i < m->nexports; i++)
+        if (!u->drop_export[i]) unused_mark_root(u, m->exports[i].kind, m->exports[i].index, HOW_EXPORT, i);
+    if (m->has_start) unused_mark_root(u, IX_FUNC, m->start, HOW_START, 0);
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        uint8_t why = elem_active(&m->elems[i]) ? elem_root_reason(m, &m->elems[i]) : 0;
+        if (why) unused_mark_root(u, IX_ELEM, i, why, 0);
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        uint8_t why = data_active(&m->datas[i]) ? data_root_reason(m, &m->datas[i]) : 0;
+        if (why) unused_mark_root(u, IX_DATA, i, why, 0);
+    }
+}
+
+/* Contract: allocates the marking state for m; NULL (ctx->failed) when the items do not
+ * fit 32-bit numbering. */
+static Unused *unused_new(PassCtx *ctx, Module *m) {
+    uint64_t total = 0;
+    uint32_t base[IX_COUNT];
+    for (int k = 0; k < IX_COUNT; k++) {
+        base[k] = (uint32_t)total;
+        total += reindex_space_size(m, k);
+    }
+    if (total >= UINT32_MAX) {
+        ctx->failed = true;
+        ctx->err.file = m->file;
+        ctx->err.offset = 0;
+        snprintf(ctx->err.msg, sizeof ctx->err.msg, "remove-unused: too many module items");
+        return NULL;
+    }
+    Unused *u = ws_calloc(1, sizeof *u);
+    u->ctx = ctx;
+    u->m = m;
+    u->err = &ctx->err;
+    memcpy(u->base, base, sizeof base);
+    u->base[IX_COUNT] = (uint32_t)total;
+    u->live = ws_calloc(total + 1, 1);
+    u->how = ws_calloc(total + 1, 1);
+    u->from = ws_calloc(total + 1, sizeof(uint32_t));
+    u->queue = ws_calloc(total + 1, sizeof(uint32_t));
+    u->reffunc = ws_calloc(m->nfuncs + 1, 1);
+    u->drop_export = ws_calloc(m->nexports + 1, 1);
+    u->listed = ws_calloc(m->nexports + 1, 1);
+    return u;
+}
+
+static void unused_free(Unused *u) {
+    if (!u) return;
+    free(u->live);
+    free(u->how);
+    free(u->from);
+    free(u->queue);
+    free(u->reffunc);
+    free(u->drop_export);
+    free(u->listed);
+    free(u->names);
+    free(u);
+}
+
+const Bytes *unused_names(Unused *u) {
+    if (!u->names) {
+        u->names = ws_calloc(u->m->nfuncs + 1, sizeof(Bytes));
+        names_functions(u->m, u->names);
+    }
+    return u->names;
+}
+
+/* Contract: resolves the options and marks everything reachable; false (ctx->failed)
+ * on an unknown name or malformed/invalid input.  The module is not changed. */
+static bool unused_mark(Unused *u) {
+    u->err->file = u->m->file;
+    if (setjmp(u->err->jb)) {
+        u->ctx->failed = true;
+        return false;
+    }
+    unused_resolve_exports(u);
+    mark_roots(u);
+    drain(u);
+    unused_why_kept(u);
+    return true;
+}
+
+/* Contract: removes the exports --export-only dropped. */
+static void drop_exports(Unused *u) {
+    Module *m = u->m;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->nexports; i++)
+        if (!u->drop_export[i]) m->exports[n++] = m->exports[i];
+    u->ctx->stats.exports_removed += m->nexports - n;
+    m->nexports = n;
+}
+
+/* Contract: adds the removals to the run's counters: defined items per space, imports
+ * of every kind together. */
+static void count_removed(Unused *u) {
+    const Module *m = u->m;
+    PassStats *s = &u->ctx->stats;
+    uint32_t *defined[IX_COUNT] = {
+        &s->funcs_removed, &s->tables_removed, &s->mems_removed, &s->globals_removed,
+        &s->tags_removed, &s->elems_removed, &s->datas_removed, &s->types_removed,
+    };
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const Import *im = &m->imports[i];
+        s->imports_removed += !u->live[u->base[im->kind] + im->index];
+    }
+    for (int k = 0; k < IX_COUNT; k++) {
+        uint32_t n = u->base[k + 1] - u->base[k], dead = 0;
+        for (uint32_t i = 0; i < n; i++) dead += !u->live[u->base[k] + i];
+        uint32_t imported = k == IX_FUNC ? m->nfunc_imports : k == IX_TABLE ? m->ntable_imports
+                          : k == IX_MEM ? m->nmem_imports : k == IX_GLOBAL ? m->nglobal_imports
+                          : k == IX_TAG ? m->ntag_imports : 0;
+        uint32_t dead_imports = 0;
+        for (uint32_t i = 0; i < imported; i++) dead_imports += !u->live[u->base[k] + i];
+        *defined[k] += dead - dead_imports;
+    }
+}
+
+/* Contract: sets need[f] = 0 for every function a constant expression takes. */
+static void undeclare_expr(const Module *m, const Expr *e, uint8_t *need, WsError *err) {
+    Cursor c = {m->input, e->code, e->code + e->len, err};
+    Instr in;
+    while (!cur_eof(&c)) {
+        instr_decode(&c, &in);
+        if (in.op == OP_REF_FUNC && in.a < m->nfuncs) need[in.a] = 0;
+    }
+}
+
+/* Contract: clears need[f] for every function declared outside the code: exports,
+ * element segments, global and table initialisers. */
+static void undeclare_module(const Module *m, uint8_t *need) {
+    WsError err;
+    if (setjmp(err.jb)) return; /* cannot happen: expressions were decoded on reading */
+    for (uint32_t i = 0; i < m->nexports; i++)
+        if (m->exports[i].kind == EXT_FUNC && m->exports[i].index < m->nfuncs) need[m->exports[i].index] = 0;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const Elem *e = &m->elems[i];
+        for (uint32_t k = 0; k < e->count; k++) {
+            if (e->flags & 4) undeclare_expr(m, &e->exprs[k], need, &err);
+            else if (e->funcs[k] < m->nfuncs) need[e->funcs[k]] = 0;
+        }
+    }
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) undeclare_expr(m, &m->globals[i].init, need, &err);
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+        if (m->tables[i].has_init) undeclare_expr(m, &m->tables[i].init, need, &err);
+}
+
+/* Contract: appends a declarative element segment (elem declare func ...) listing the
+ * functions need[] flags, count of them. */
+static void append_declaration(Module *m, const uint8_t *need, uint32_t count) {
+    Elem *elems = arena_array(&m->arena, m->nelems + 1, sizeof(Elem));
+    if (m->nelems) memcpy(elems, m->elems, m->nelems * sizeof(Elem));
+    Elem *e = &elems[m->nelems];
+    e->flags = 3;
+    e->type = (ValType){VT_FUNCREF, HT_FUNC};
+    e->count = count;
+    e->funcs = arena_array(&m->arena, count, sizeof(uint32_t));
+    for (uint32_t f = 0, n = 0; f < m->nfuncs; f++)
+        if (need[f]) e->funcs[n++] = f;
+    m->elems = elems;
+    m->nelems++;
+}
+
+/* Contract: after the sweep, declares the functions kept code takes with ref.func that
+ * nothing outside the code declares any more (their declarative or passive segment,
+ * global or export may be gone).  Returns whether a segment was added. */
+static bool declare_ref_funcs(Unused *u, const Reindex *r) {
+    Module *m = u->m;
+    uint8_t *need = ws_calloc(m->nfuncs + 1, 1);
+    uint32_t count = 0;
+    for (uint32_t f = 0; f < r->count[IX_FUNC]; f++)
+        if (u->reffunc[f] && u->live[u->base[IX_FUNC] + f]) need[reindex_map(r, IX_FUNC, f)] = 1;
+    undeclare_module(m, need);
+    for (uint32_t f = 0; f < m->nfuncs; f++) count += need[f];
+    if (count) append_declaration(m, need, count);
+    free(need);
+    return count > 0;
+}
+
+void pass_remove_unused(PassCtx *ctx, Module *m) {
+    Unused *u = unused_new(ctx, m);
+    if (!u || !unused_mark(u)) {
+        unused_free(u);
+        return;
+    }
+    drop_exports(u);
+    uint32_t elems_removed = ctx->stats.elems_removed;
+    count_removed(u);
+    uint8_t *keep[IX_COUNT];
+    for (int k = 0; k < IX_COUNT; k++) keep[k] = u->live + u->base[k];
+    Reindex r;
+    reindex_init(&r, m, keep);
+    bool added = reindex_apply(ctx, m, &r) && declare_ref_funcs(u, &r);
+    if (added && ctx->stats.elems_removed > elems_removed) ctx->stats.elems_removed--;
+    reindex_free(&r);
+    unused_free(u);
+}

@@ -1,0 +1,134 @@
+/* fuzz_pipeline.c - libFuzzer target for the passes.
+ *
+ * Bytes -> module_read (full decode) -> module_validate; inputs that do not read or are
+ * not valid are dropped (fuzz_read covers those).  A valid module then goes through:
+ *   - every registered pass on its own (a fresh read each time), and
+ *   - every registered pass in registry order, one after the other,
+ * each run preceded by the -O0 IR round trip (module_rewrite_functions with no transform,
+ * as the CLI does; relocatable objects only decode, and skip PF_CODE passes, as the CLI
+ * refuses them).  The round trip must succeed on every valid module.  After each run the
+ * module must validate, write, read back with the full decode and validate again; an
+ * invalid output, a write or read-back failure, or an "internal error" (the IR verifier
+ * under WS_DEBUG, ...) is a finding: abort().  A pass may refuse a module with an
+ * ordinary error (ctx.failed): that is not a finding.
+ * Without ir/validate.h (the validator not written yet) the IR round trip is the
+ * validity check: the module must go through it and the output must read back.
+ * Build: make build/fuzz_pipeline; run: make fuzz. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "funcmap.h"
+#include "leb.h"
+#include "module.h"
+#include "../passes/pass.h"
+#if defined(__has_include)
+#if __has_include("validate.h")
+#include "validate.h"
+#define HAVE_VALIDATE 1
+#endif
+#endif
+
+static void finding(const char *what, const char *pass, const WsError *err) {
+    fprintf(stderr, "fuzz_pipeline: %s", what);
+    if (pass) fprintf(stderr, " [%s]", pass);
+    if (err) fprintf(stderr, " (0x%zx: %s)", err->offset, err->msg);
+    fputc('\n', stderr);
+    abort();
+}
+
+static bool internal(const WsError *err) {
+    return !strncmp(err->msg, "internal error", 14);
+}
+
+static bool valid(const Module *m, WsError *err) {
+#ifdef HAVE_VALIDATE
+    return module_validate(m, err);
+#else
+    (void)m;
+    (void)err;
+    return true;
+#endif
+}
+
+/* What the passes read; DceOptions and MeterOptions stay zero (the CLI's defaults). */
+static const char *strip_patterns[] = {"*e*", "x?"};
+static const char *keep_patterns[] = {"*s"};
+static PassOptions pass_options(void) {
+    PassOptions o;
+    memset(&o, 0, sizeof o);
+    o.strip_patterns = strip_patterns;
+    o.nstrip_patterns = WS_ARRAY_LEN(strip_patterns);
+    o.keep_patterns = keep_patterns;
+    o.nkeep_patterns = WS_ARRAY_LEN(keep_patterns);
+    o.strip_names_mask = ~0u;
+    return o;
+}
+
+/* Checks the written bytes: they read back with the full decode and validate. */
+static void check_output(const Buf *out, const char *label) {
+    Module back;
+    WsError err;
+    ReadOptions ro = {.decode_code = true};
+    if (!module_read(&back, out->data, out->len, "output", &ro, &err)) finding("the output does not read back", label, &err);
+    if (!valid(&back, &err)) finding("the output does not validate", label, &err);
+#ifndef HAVE_VALIDATE
+    if (!back.is_object && !module_rewrite_functions(&back, 1, NULL, NULL, &err))
+        finding("the output fails the IR round trip", label, &err);
+#endif
+    module_free(&back);
+}
+
+/* One run over a fresh read of a valid module: passes [first, last) in order. */
+static void run(const uint8_t *data, size_t size, int first, int last, const char *label) {
+    Module m;
+    WsError err;
+    ReadOptions ro = {.decode_code = true};
+    if (!module_read(&m, data, size, "fuzz", &ro, &err)) finding("a valid module does not read again", label, &err);
+    bool ok = true;
+    if (m.is_object) {
+        if (!module_decode_code(&m, &err)) finding("module_decode_code rejects a module the reader decoded", label, &err);
+    } else if (!module_rewrite_functions(&m, 1, NULL, NULL, &err)) {
+        finding("the -O0 IR round trip fails on a valid module", label, &err);
+    }
+    PassOptions opt = pass_options();
+    PassCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = &opt;
+    ctx.jobs = 1;
+    for (int p = first; ok && p < last; p++) {
+        if (m.is_object && (pass_info[p].flags & PF_CODE)) continue;
+        pass_run(&ctx, (PassId)p, &m);
+        if (ctx.failed) {
+            if (internal(&ctx.err)) finding("a pass fails with an internal error", pass_info[p].name, &ctx.err);
+            ok = false;
+        }
+    }
+    if (ok) {
+        if (!valid(&m, &err)) finding("the module does not validate after the passes", label, &err);
+        Buf out = {0};
+        WriteOptions wo = {m.is_object ? CODE_RAW : CODE_CANONICAL};
+        if (!module_write(&m, &wo, &out, &err)) finding("a valid module does not write", label, &err);
+        check_output(&out, label);
+        buf_free(&out);
+    }
+    module_free(&m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    Module m;
+    WsError err;
+    ReadOptions ro = {.decode_code = true};
+    if (!module_read(&m, data, size, "fuzz", &ro, &err)) return 0;
+    bool is_valid = valid(&m, &err);
+#ifndef HAVE_VALIDATE
+    if (is_valid && !m.is_object) {
+        is_valid = module_rewrite_functions(&m, 1, NULL, NULL, &err);
+        if (!is_valid && internal(&err)) finding("the IR round trip fails", NULL, &err);
+    }
+#endif
+    module_free(&m);
+    if (!is_valid) return 0;
+    for (int p = 0; p < PASS_COUNT; p++) run(data, size, p, p + 1, pass_info[p].name);
+    run(data, size, 0, PASS_COUNT, "all passes");
+    return 0;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# run-fuzz.sh - run the libFuzzer targets (tests/fuzz/fuzz_*.c) for a while.
+#
+# Usage: tests/fuzz/run-fuzz.sh SECONDS [TARGET...]     (from `make fuzz`)
+#
+#   SECONDS  how long each target runs (libFuzzer -max_total_time); the targets run
+#            at the same time, one process each, so the wall time is about SECONDS
+#   TARGET   read, pipeline (default: both); the binaries are $BUILD/fuzz_TARGET
+#            (make $BUILD/fuzz_TARGET builds them)
+#
+# Seed corpus, rebuilt on every run in $BUILD/fuzz-corpus/seed: fixtures/demo/hello.wasm,
+# a fixed sample of about 500 small spec modules (every 12th .wasm under 4 KiB of
+# $SPEC_DIR/json, valid, malformed and invalid ones alike), $BUILD/fixtures/*.wasm and
+# the first 50 $BUILD/gen/*.wasm if present (only files up to -max_len), and every
+# tests/fuzz/regressions/* input.  What a target finds is kept in
+# $BUILD/fuzz-corpus/TARGET (the corpus grows from run to run), or in a temporary
+# directory with FUZZ_FRESH=1 (what make check's smoke run uses).
+#
+# Options passed to every target: -max_len=65536 -timeout=10 -rss_limit_mb=2048
+# -max_total_time=SECONDS -print_final_stats=1; crashes, leaks, timeouts and OOMs are
+# written as $BUILD/fuzz-artifacts/TARGET-KIND-SHA1 and the log is
+# $BUILD/fuzz-logs/TARGET.log.  Per target one line: executions, coverage (cov: edges,
+# ft: features), corpus size, and the artifact if any.  A target passes when it ran for
+# the whole time and left no artifact.  The last line is exactly
+# "fuzz: N passed, N failed"; exit status 1 if a target failed.
+# Environment: BUILD (default build), SPEC_DIR (default ../shared/spec),
+# FUZZ_FRESH=1, FUZZ_ARGS (more libFuzzer options).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+SPEC_DIR=${SPEC_DIR:-../shared/spec}
+MAX_LEN=65536
+
+if (($# < 1)) || [[ ! $1 =~ ^[0-9]+$ ]]; then
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+    exit 2
+fi
+seconds=$1
+shift
+targets=("$@")
+((${#targets[@]})) || targets=(read pipeline)
+for t in "${targets[@]}"; do
+    [[ -x $BUILD/fuzz_$t ]] || { echo "run-fuzz: no $BUILD/fuzz_$t (make $BUILD/fuzz_$t)" >&2; exit 2; }
+done
+
+# ---- seed corpus ---------------------------------------------------------------
+seed=$BUILD/fuzz-corpus/seed
+rm -rf "$seed"
+mkdir -p "$seed" "$BUILD/fuzz-artifacts" "$BUILD/fuzz-logs"
+add() { # FILE PREFIX: copy FILE if it fits -max_len
+    local size
+    size=$(stat -c %s "$1")
+    ((size <= MAX_LEN)) && cp "$1" "$seed/$2$(basename "$1")"
+    return 0
+}
+add fixtures/demo/hello.wasm demo-
+nspec=0
+if [[ -d $SPEC_DIR/json ]]; then
+    while IFS= read -r f; do add "$f" spec-; nspec=$((nspec + 1)); done < <(
+        find "$SPEC_DIR/json" -name '*.wasm' -size -4k | LC_ALL=C sort | awk 'NR % 12 == 0')
+fi
+for f in "$BUILD"/fixtures/*.wasm; do [[ -e $f ]] && add "$f" fixture-; done
+while IFS= read -r f; do add "$f" gen-; done < <(
+    find "$BUILD/gen" -maxdepth 1 -name '*.wasm' 2>/dev/null | LC_ALL=C sort -V | head -n 50)
+for f in tests/fuzz/regressions/*; do
+    [[ -f $f && $f != *.md ]] && add "$f" regression-
+done
+echo "seed corpus: $(find "$seed" -type f | wc -l) files ($nspec spec modules) in $seed"
+
+# ---- run ---------------------------------------------------------------------------
+work=()
+tmp=""
+if [[ ${FUZZ_FRESH:-0} == 1 ]]; then
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/wasmslim-fuzz.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+fi
+pids=()
+for t in "${targets[@]}"; do
+    dir=${tmp:-$BUILD/fuzz-corpus}/$t
+    mkdir -p "$dir"
+    work+=("$dir")
+    rm -f "$BUILD/fuzz-artifacts/$t-"*
+    # shellcheck disable=SC2086 # FUZZ_ARGS: deliberate word splitting
+    UBSAN_OPTIONS=print_stacktrace=1 "$BUILD/fuzz_$t" "$dir" "$seed" -max_len=$MAX_LEN -timeout=10 \
+        -rss_limit_mb=2048 -max_total_time="$seconds" -print_final_stats=1 \
+        -artifact_prefix="$BUILD/fuzz-artifacts/$t-" ${FUZZ_ARGS:-} >"$BUILD/fuzz-logs/$t.log" 2>&1 &
+    pids+=($!)
+done
+passed=0 failed=0
+for i in "${!targets[@]}"; do
+    t=${targets[$i]}
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    log=$BUILD/fuzz-logs/$t.log
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    cov=$(grep -a -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' "$log" | tail -n 1)
+    artifacts=$(find "$BUILD/fuzz-artifacts" -name "$t-*" -type f | LC_ALL=C sort)
+    line="$t: ${execs:-?} execs in ${seconds}s, ${cov:-no coverage line}"
+    if ((rc == 0)) && [[ -z $artifacts ]]; then
+        passed=$((passed + 1))
+        echo "$line"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $line, exit $rc"
+        grep -a -m 1 -E 'ERROR: |runtime error|fuzz_[a-z]+: ' "$log" | sed 's/^/  /' || true
+        grep -a -m 1 '^SUMMARY: ' "$log" | sed 's/^/  /' || true
+        for a in $artifacts; do echo "  artifact: $a (repro: $BUILD/fuzz_$t $a)"; done
+        echo "  log: $log"
+    fi
+done
+echo "fuzz: $passed passed, $failed failed"
+((failed == 0))

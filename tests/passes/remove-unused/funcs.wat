@@ -1,0 +1,20 @@
+;; funcs.wat - unused functions and imports go; calls, ref.func, elem segments, start,
+;; exports and the name section are renumbered.
+(module
+  (import "env" "unused_import" (func $unused_import (param i32)))
+  (import "env" "used_import" (func $used_import (param i32)))
+  (func $dead1 (result i32) (call $dead2))
+  (func $dead2 (result i32) (i32.const 2))
+  (func $main (export "main") (param $x i32) (result i32)
+    (local $tmp i32)
+    (call $used_import (local.get $x))
+    (call $helper (local.get $x)))
+  (func $helper (param i32) (result i32)
+    (drop (ref.func $taken))
+    (i32.add (local.get 0) (i32.const 1)))
+  (func $dead3 (call $unused_import (i32.const 0)))
+  (func $taken)
+  (elem declare func $taken $dead2)
+  (func $init (call $used_import (i32.const 7)))
+  (start $init)
+)

@@ -1,0 +1,316 @@
+#!/usr/bin/env node
+// replay.mjs: replay the spec testsuite's actions on modules rewritten by wasmslim.
+//
+// Usage: node tests/spec/replay.mjs [--wasmslim PATH] [--pipeline "FLAGS"]
+//          [--only NAME]... [--jobs N] [--timeout SECS] [--keep DIR] [--verbose]
+//
+// For every script of SPEC_DIR/json (default ../shared/spec from the repo root;
+// see its README.md) whose JSON says "actions": true:
+//   - two copies of json/NAME are made in a temp directory, "orig" and "slim",
+//     each with line 2 of NAME.json dropped (spectest-interp's JSON reader
+//     refuses the converter/actions/skipped keys; the spec's replay.sh does the
+//     same);
+//   - in "slim", every module the actions run (`module` commands, which
+//     includes the ones later `register`ed, and `assert_uninstantiable`, whose
+//     start function or segments must still trap) is replaced by
+//     `wasmslim IN FLAGS -o OUT` under the same file name; the other files
+//     (assert_malformed, assert_invalid, assert_unlinkable) stay as they are;
+//   - `spectest-interp --enable-all NAME.json` runs on both copies, as tasks of
+//     one pool of --jobs child processes (wasmslim runs share that pool too);
+//   - the script passes when both runs complete ("N/M tests passed.") with the
+//     same N and M. A failure prints both counts, the assertion lines only the
+//     rewritten run printed, and a command that reproduces it.
+// Scripts the untouched copy cannot complete (spectest-interp 1.0.32 aborts on
+// return_call) are skipped and counted. The scripts the README lists as failing
+// under wabt 1.0.32 itself are still compared by count when the untouched run
+// completes (its N is then below M, and the rewritten run must reach the same N).
+// If SPEC_DIR is absent it prints a SKIP line and exits 0. The last line is
+// exactly `replay: N passed, N failed` (N = scripts); exit status 1 if any
+// script failed, 2 on a usage error.
+//
+// Options:
+//   --wasmslim PATH      binary under test (default: $WASMSLIM or build/wasmslim)
+//   --pipeline "FLAGS"   wasmslim options, split on spaces (default "-O0")
+//   --only NAME          one script (json/NAME); may be repeated
+//   --jobs N             concurrent child processes (default 2)
+//   --timeout SECS       kill a child after SECS seconds (default 60)
+//   --keep DIR           keep the two copies as DIR/NAME/orig and DIR/NAME/slim
+//   --verbose            print every differing line, not just the first few
+// Node 18+, no npm dependencies.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SPEC_DIR = path.resolve(ROOT, process.env.SPEC_DIR || '../shared/spec');
+const SELF = path.relative(process.cwd(), fileURLToPath(import.meta.url)) || 'replay.mjs';
+// Modules the actions execute, replaced by wasmslim's output.
+const REWRITTEN_TYPES = new Set(['module', 'assert_uninstantiable']);
+// Scripts that fail under spectest-interp 1.0.32 itself (SPEC_DIR/README.md).
+const KNOWN_WABT_FAILURES = new Set([
+  'binary', 'binary-leb128', 'binary_leb128_64', 'call_indirect', 'data', 'func', 'imports',
+  'ref_func', 'return_call', 'return_call_indirect', 'proposals__threads__atomic',
+  'proposals__threads__imports', 'proposals__threads__memory',
+]);
+const COUNT_LINE = /^(\d+)\/(\d+) tests passed\.$/m;
+const DETAIL_LINES = 8;
+
+function usage(msg) {
+  if (msg) console.error(`replay: ${msg}`);
+  console.error('usage: node tests/spec/replay.mjs [--wasmslim PATH] [--pipeline "FLAGS"] ' +
+    '[--only NAME]... [--jobs N] [--timeout SECS] [--keep DIR] [--verbose]');
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const opts = {
+    wasmslim: process.env.WASMSLIM || path.join(ROOT, 'build/wasmslim'),
+    pipeline: '-O0', jobs: 2, only: [], timeout: 60, keep: null, verbose: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
+    if (a === '--wasmslim') opts.wasmslim = value();
+    else if (a === '--pipeline') opts.pipeline = value();
+    else if (a === '--jobs') opts.jobs = Number(value());
+    else if (a === '--only') opts.only.push(value());
+    else if (a === '--timeout') opts.timeout = Number(value());
+    else if (a === '--keep') opts.keep = value();
+    else if (a === '--verbose') opts.verbose = true;
+    else if (a === '-h' || a === '--help') usage();
+    else usage(`unknown argument ${a}`);
+  }
+  if (!(Number.isInteger(opts.jobs) && opts.jobs > 0)) usage('--jobs needs a positive integer');
+  if (!(opts.timeout > 0)) usage('--timeout needs a positive number');
+  opts.wasmslim = path.resolve(opts.wasmslim);
+  opts.flags = opts.pipeline.split(/\s+/).filter(Boolean);
+  if (opts.keep) opts.keep = path.resolve(opts.keep);
+  return opts;
+}
+
+// ---- child processes: one pool for every spawn ------------------------------
+
+let TIMEOUT_MS = 60000;
+let slots = 2;
+const waiting = [];
+const live = new Set();
+
+async function acquire() {
+  if (slots > 0) { slots--; return; }
+  await new Promise((resolve) => waiting.push(resolve));
+}
+
+function release() {
+  const next = waiting.shift();
+  if (next) next(); else slots++;
+}
+
+function killGroup(child) {
+  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+}
+
+// run(cmd, args, cwd): spawn in its own process group once a pool slot is free;
+// resolves {code, signal, out (stdout + stderr), timedOut}.
+async function run(cmd, args, cwd) {
+  await acquire();
+  try {
+    return await new Promise((resolve) => {
+      const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const chunks = [];
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; killGroup(child); }, TIMEOUT_MS);
+      const done = (r) => { clearTimeout(timer); live.delete(child); resolve({ ...r, timedOut }); };
+      live.add(child);
+      child.stdout.on('data', (c) => chunks.push(c));
+      child.stderr.on('data', (c) => chunks.push(c));
+      child.on('error', (err) => done({ code: 127, signal: null, out: String(err) }));
+      child.on('close', (code, signal) => done({ code, signal, out: Buffer.concat(chunks).toString() }));
+    });
+  } finally {
+    release();
+  }
+}
+
+function shellQuote(s) {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function describeExit(r) {
+  if (r.timedOut) return `timed out after ${TIMEOUT_MS / 1000} s`;
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit ${r.code}`;
+}
+
+function lastLines(s, n) {
+  return s.split('\n').filter((l) => l.trim() !== '').slice(-n);
+}
+
+// ---- one script -------------------------------------------------------------
+
+function loadScripts(only) {
+  const jsonDir = path.join(SPEC_DIR, 'json');
+  const names = fs.readdirSync(jsonDir).filter((n) => fs.existsSync(path.join(jsonDir, n, `${n}.json`))).sort();
+  for (const n of only) if (!names.includes(n)) usage(`no script ${n} in ${jsonDir}`);
+  const scripts = [];
+  for (const name of only.length ? names.filter((n) => only.includes(n)) : names) {
+    const dir = path.join(jsonDir, name);
+    const text = fs.readFileSync(path.join(dir, `${name}.json`), 'utf8');
+    const json = JSON.parse(text);
+    if (json.actions !== true) {
+      if (only.length) usage(`${name} has no actions to replay`);
+      continue;
+    }
+    const lines = text.split('\n');
+    if (!/"actions"/.test(lines[1] || '')) throw new Error(`${name}.json: line 2 is not the converter line`);
+    lines.splice(1, 1);
+    const rewrite = json.commands.filter((c) => REWRITTEN_TYPES.has(c.type) && c.filename
+      && /\.wasm$/.test(c.filename) && c.module_type !== 'text').map((c) => c.filename);
+    scripts.push({ name, dir, json: lines.join('\n'), rewrite: [...new Set(rewrite)] });
+  }
+  return scripts;
+}
+
+async function copyScript(s, to) {
+  await fs.promises.mkdir(to, { recursive: true });
+  for (const f of await fs.promises.readdir(s.dir)) {
+    if (f === `${s.name}.json`) continue;
+    await fs.promises.copyFile(path.join(s.dir, f), path.join(to, f));
+  }
+  await fs.promises.writeFile(path.join(to, `${s.name}.json`), s.json);
+}
+
+// Runs spectest-interp on DIR/NAME.json: {complete, passed, total, out, exit}.
+async function interp(s, dir) {
+  const r = await run('spectest-interp', ['--enable-all', `${s.name}.json`], dir);
+  const m = COUNT_LINE.exec(r.out);
+  const out = r.out.split(dir + path.sep).join('');
+  if (!m || r.signal || r.timedOut) return { complete: false, out, exit: describeExit(r) };
+  return { complete: true, passed: Number(m[1]), total: Number(m[2]), out, exit: describeExit(r) };
+}
+
+// Rewrites the modules of the slim copy; returns null or a failure description.
+async function rewrite(ctx, s, dir) {
+  const results = await Promise.all(s.rewrite.map(async (file) => {
+    const out = path.join(dir, file);
+    await fs.promises.rm(out, { force: true });
+    const r = await run(ctx.wasmslim, [path.join(s.dir, file), ...ctx.flags, '-o', out]);
+    if (r.code === 0 && !r.timedOut && fs.existsSync(out)) return null;
+    const msg = r.out.split('\n').find((l) => l.trim() !== '') || '';
+    return `wasmslim ${describeExit(r)} on ${file}${msg ? `: ${msg}` : ''}`;
+  }));
+  return results.find((x) => x) || null;
+}
+
+function reproCommand(ctx, s) {
+  const keep = path.join(os.tmpdir(), `replay-${s.name}`);
+  const cmd = ['node', SELF, '--wasmslim', ctx.wasmslim, '--pipeline', ctx.pipeline, '--only', s.name,
+    '--keep', keep, '--verbose'].map(shellQuote).join(' ');
+  return `${cmd}; (cd ${shellQuote(path.join(keep, s.name, 'slim'))} && spectest-interp --enable-all ${s.name}.json)`;
+}
+
+async function replayScript(ctx, s) {
+  const base = ctx.keep ? path.join(ctx.keep, s.name) : path.join(ctx.tmp, s.name);
+  const origDir = path.join(base, 'orig');
+  const slimDir = path.join(base, 'slim');
+  await fs.promises.rm(base, { recursive: true, force: true });
+  await Promise.all([copyScript(s, origDir), copyScript(s, slimDir)]);
+  const [orig, slim] = await Promise.all([
+    interp(s, origDir),
+    rewrite(ctx, s, slimDir).then((err) => (err ? { error: err } : interp(s, slimDir))),
+  ]);
+  if (!ctx.keep) await fs.promises.rm(base, { recursive: true, force: true });
+  const res = { name: s.name, modules: s.rewrite.length, orig, slim, known: KNOWN_WABT_FAILURES.has(s.name) };
+  if (!orig.complete) {
+    res.status = 'skip';
+    res.reason = `untouched run does not complete under spectest-interp (${orig.exit}: ` +
+      `${lastLines(orig.out, 1)[0] || 'no output'})${res.known ? '' : ' [not in the README list]'}`;
+    return res;
+  }
+  if (slim.error) {
+    res.status = 'fail';
+    res.reason = slim.error;
+  } else if (!slim.complete) {
+    res.status = 'fail';
+    res.reason = `rewritten run does not complete (${slim.exit}); untouched: ${orig.passed}/${orig.total}`;
+    res.details = lastLines(slim.out, DETAIL_LINES);
+  } else if (slim.passed !== orig.passed || slim.total !== orig.total) {
+    res.status = 'fail';
+    res.reason = `${slim.passed}/${slim.total} passed, untouched ${orig.passed}/${orig.total}`;
+    const seen = new Set(orig.out.split('\n'));
+    res.details = slim.out.split('\n').filter((l) => l.trim() !== '' && !seen.has(l) && !COUNT_LINE.test(l));
+  } else {
+    res.status = 'pass';
+  }
+  if (res.status === 'fail') res.repro = reproCommand(ctx, s);
+  return res;
+}
+
+// ---- main -------------------------------------------------------------------
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(path.join(SPEC_DIR, 'json'))) {
+    console.log(`SKIP: spec testsuite not found at ${SPEC_DIR}`);
+    return 0;
+  }
+  if (!fs.existsSync(opts.wasmslim)) usage(`no wasmslim at ${opts.wasmslim} (run make, or pass --wasmslim)`);
+  TIMEOUT_MS = opts.timeout * 1000;
+  slots = opts.jobs;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmslim-replay-'));
+  const cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
+  const stop = (code) => () => { live.forEach(killGroup); cleanup(); process.exit(code); };
+  process.on('SIGINT', stop(130));
+  process.on('SIGTERM', stop(143));
+  const ctx = { ...opts, tmp };
+  const started = Date.now();
+  const scripts = loadScripts(opts.only);
+  const results = new Array(scripts.length);
+  // A few more scripts in flight than slots, so the pool never idles on file copies.
+  let next = 0;
+  const worker = async () => {
+    while (next < scripts.length) {
+      const i = next++;
+      try {
+        results[i] = await replayScript(ctx, scripts[i]);
+      } catch (err) {
+        results[i] = { name: scripts[i].name, status: 'fail', reason: `harness error: ${err && err.stack || err}` };
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: opts.jobs + 2 }, worker));
+  } finally {
+    cleanup();
+  }
+
+  for (const r of results.filter((x) => x.status === 'fail')) {
+    console.log(`FAIL ${r.name} [${opts.pipeline}]: ${r.reason}`);
+    const details = r.details || [];
+    const shown = opts.verbose ? details : details.slice(0, DETAIL_LINES);
+    for (const l of shown) console.log(`    ${l}`);
+    if (shown.length < details.length) console.log(`    ... and ${details.length - shown.length} more lines (--verbose)`);
+    if (r.repro) console.log(`  repro: ${r.repro}`);
+  }
+  const skipped = results.filter((r) => r.status === 'skip');
+  for (const r of skipped) console.log(`SKIP ${r.name}: ${r.reason}`);
+  const passed = results.filter((r) => r.status === 'pass');
+  const failed = results.filter((r) => r.status === 'fail');
+  const known = passed.filter((r) => r.known).map((r) => r.name);
+  const assertions = passed.reduce((n, r) => n + r.orig.passed, 0);
+  const modules = results.reduce((n, r) => n + (r.modules || 0), 0);
+  console.log(`scripts: ${scripts.length} with actions, ${modules} modules rewritten; ` +
+    `${assertions} assertions passing in both runs of the passed scripts`);
+  if (known.length) console.log(`compared by count although wabt 1.0.32 fails some of their assertions: ${known.join(', ')}`);
+  console.log(`wasmslim: ${opts.wasmslim} ${opts.pipeline}`);
+  console.log(`time: ${((Date.now() - started) / 1000).toFixed(1)} s, ${opts.jobs} jobs; skipped ${skipped.length}`);
+  console.log(`replay: ${passed.length} passed, ${failed.length} failed`);
+  return failed.length ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(err && err.stack || err);
+  process.exit(2);
+});
