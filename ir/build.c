@@ -53,16 +53,22 @@ typedef struct Builder {
 
 /* ---- storage ---- */
 
-static NodeId new_node(IrFunc *f) {
-    ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
+/* Contract: appends a node holding instruction in (or an empty one), all else zero. */
+static NodeId new_node_for(IrFunc *f, const Instr *in) {
+    static const IrNode blank;
+    if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
     NodeId id = f->nnodes++;
-    memset(&f->nodes[id], 0, sizeof(IrNode));
+    IrNode *n = &f->nodes[id];
+    *n = blank;
+    if (in) n->in = *in;
     return id;
 }
 
+static NodeId new_node(IrFunc *f) { return new_node_for(f, NULL); }
+
 static uint32_t new_refs(IrFunc *f, uint32_t n) {
     if (n == 0) return f->nrefs;
-    ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + n, sizeof(ValueRef));
+    if (f->nrefs + n > f->cap_refs) ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + n, sizeof(ValueRef));
     uint32_t at = f->nrefs;
     f->nrefs += n;
     return at;
@@ -70,7 +76,7 @@ static uint32_t new_refs(IrFunc *f, uint32_t n) {
 
 static uint32_t new_uses(IrFunc *f, uint32_t n) {
     if (n == 0) return f->nuses;
-    ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + n, sizeof(IrUse));
+    if (f->nuses + n > f->cap_uses) ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + n, sizeof(IrUse));
     uint32_t at = f->nuses;
     memset(&f->uses[at], 0, n * sizeof(IrUse));
     f->nuses += n;
@@ -143,7 +149,7 @@ static void block_sig(Builder *b, const Instr *in, uint32_t *np, const ValType *
 /* ---- the stack ---- */
 
 static void push(Builder *b, ValueRef ref, ValType t) {
-    ws_grow((void **)&b->stack, &b->cap_stack, b->sp + 1, sizeof(Slot));
+    if (b->sp == b->cap_stack) ws_grow((void **)&b->stack, &b->cap_stack, b->sp + 1, sizeof(Slot));
     b->stack[b->sp].ref = ref;
     b->stack[b->sp].type = t;
     b->sp++;
@@ -248,8 +254,7 @@ static void open_block(Builder *b, const Instr *in) {
     uint32_t np, nr;
     const ValType *p, *r;
     block_sig(b, in, &np, &p, &nr, &r);
-    NodeId id = new_node(f);
-    f->nodes[id].in = *in;
+    NodeId id = new_node_for(f, in);
     pop_args(b, id, np + (in->op == OP_IF));
     append(b, id);
     uint32_t arm = new_arms(f, 1);
@@ -548,8 +553,7 @@ static void plain(Builder *b, const Instr *in) {
         if (a.npush > 64) types = arena_array(&f->arena, a.npush, sizeof(ValType));
         refine_branch_types(b, in, &a, operand, types);
     }
-    NodeId id = new_node(f);
-    f->nodes[id].in = *in;
+    NodeId id = new_node_for(f, in);
     pop_args(b, id, a.npop);
     append(b, id);
     push_results(b, id, a.npush, a.types);

@@ -47,22 +47,18 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     else job->errors[k] = copy_error(&err);
 }
 
-/* Contract: concatenates the new bodies into one block owned by the module and points
- * the functions at them, marking those whose bytes changed. */
+/* Contract: hands each new body's buffer (trimmed) to the module and points the
+ * function at it, marking m->code_changed when any bytes moved. */
 static void install_bodies(Module *m, Buf *out, uint32_t n) {
-    size_t total = 0;
-    for (uint32_t k = 0; k < n; k++) total += out[k].len;
-    uint8_t *block = module_own(m, ws_malloc(total + 1));
-    size_t at = 0;
     for (uint32_t k = 0; k < n; k++) {
         Func *f = &m->funcs[m->nfunc_imports + k];
-        memcpy(block + at, out[k].data, out[k].len);
         bool same = f->body.len == out[k].len && !memcmp(f->body.p, out[k].data, out[k].len);
         if (!same) m->code_changed = true;
         f->changed = true; /* canonical now, whether or not the bytes moved */
-        f->body.p = block + at;
+        f->body.p = module_own(m, ws_realloc(out[k].data, out[k].len + 1));
         f->body.len = (uint32_t)out[k].len;
-        at += out[k].len;
+        out[k].data = NULL;
+        out[k].len = out[k].cap = 0;
     }
 }
 

@@ -14,7 +14,6 @@ typedef struct Writer {
     const WriteOptions *opt;
     Cursor cur;         /* cursor template for re-reading input bytes */
     Buf body;           /* scratch for one re-encoded body */
-    Buf sec;            /* scratch for one section payload */
 } Writer;
 
 static void write_expr(Writer *w, Buf *b, Expr e) {
@@ -272,6 +271,25 @@ static void write_customs_after(Writer *w, Buf *out, int rank) {
     }
 }
 
+/* Contract: appends section id with its payload written in place after a 5-byte gap for
+ * the size, then closes the gap to the minimal size LEB (one buffer, no copy of the
+ * payload elsewhere). */
+static void write_section(Writer *w, Buf *out, uint8_t id) {
+    buf_u8(out, id);
+    buf_reserve(out, 5);
+    size_t gap = out->len;
+    out->len += 5;
+    write_payload(w, id, out);
+    size_t payload = out->len - gap - 5;
+    unsigned n = leb_size_u64(payload);
+    memmove(out->data + gap + n, out->data + gap + 5, payload);
+    uint8_t leb[10];
+    Buf size = {leb, 0, sizeof leb}; /* fits: never grows */
+    buf_u32(&size, (uint32_t)payload);
+    memcpy(out->data + gap, leb, n);
+    out->len -= 5 - n;
+}
+
 bool module_write(const Module *m, const WriteOptions *opt, Buf *out, WsError *err) {
     static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
     static const WriteOptions defaults = {CODE_CANONICAL};
@@ -286,19 +304,11 @@ bool module_write(const Module *m, const WriteOptions *opt, Buf *out, WsError *e
     buf_bytes(out, header, sizeof header);
     write_customs_after(w, out, 0);
     for (int rank = 1; rank < RANK_COUNT; rank++) {
-        if (section_wanted(m, rank)) {
-            uint8_t id = section_id_of_rank(rank);
-            w->sec.len = 0;
-            write_payload(w, id, &w->sec);
-            buf_u8(out, id);
-            buf_u32(out, (uint32_t)w->sec.len);
-            buf_bytes(out, w->sec.data, w->sec.len);
-        }
+        if (section_wanted(m, rank)) write_section(w, out, section_id_of_rank(rank));
         write_customs_after(w, out, rank);
     }
     ok = true;
 done:
-    buf_free(&w->sec);
     buf_free(&w->body);
     free(w);
     return ok;
