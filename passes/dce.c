@@ -326,11 +326,11 @@ static void sweep(Dce *d) {
         NodeId id = d->order[i];
         if (!in_body(f, id)) continue; /* removed earlier in this sweep */
         OpId op = ir_node(f, id)->in.op;
-        if (ends_block(op)) remove_tail(d, id);
-        else if (op == OP_NOP) drop_node(d, id);
+        if (op == OP_NOP) drop_node(d, id);
         else if (op == OP_LOCAL_SET || op == OP_LOCAL_TEE) dead_store(d, id);
         else if (op == OP_DROP) drop_pure_value(d, id);
         else fold_constant(d, id);
+        if (in_body(f, id) && ends_block(ir_node(f, id)->in.op)) remove_tail(d, id);
         if (in_body(f, id) && ir_is_structured(ir_node(f, id)->in.op)) empty_structure(d, id);
         if (in_body(f, id)) unused_pure(d, id);
     }
