@@ -25,6 +25,7 @@ typedef struct Run {
     Buf out;
     SizeReport before, after;
     bool have_after;
+    PassStats stats;         /* what the passes did */
 } Run;
 
 static const char *display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
@@ -98,6 +99,7 @@ static bool run_passes(Run *r) {
         }
         pass_run(&ctx, id, &r->m);
     }
+    r->stats = ctx.stats;
     if (ctx.failed) {
         ws_error_print(&ctx.err, stderr);
         return false;
@@ -141,7 +143,9 @@ static bool run_write(Run *r) {
 static void run_report(Run *r) {
     FILE *info = strcmp(r->opt.output ? r->opt.output : "", "-") ? stdout : stderr;
     if (r->opt.stats == STATS_TEXT) report_print_text(info, &r->before, r->have_after ? &r->after : NULL);
-    if (r->opt.stats == STATS_JSON) report_print_json(info, &r->before, r->have_after ? &r->after : NULL);
+    if (r->opt.stats == STATS_JSON)
+        report_print_json(info, &r->before, r->have_after ? &r->after : NULL, &r->stats);
+    if (r->have_after && !r->opt.quiet) pass_stats_print(stderr, &r->stats, false);
     if (r->have_after && !r->opt.quiet) report_summary_line(stderr, &r->before, &r->after);
 }
 

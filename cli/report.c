@@ -187,12 +187,16 @@ static void json_report(FILE *out, const SizeReport *r) {
             r->ntypes, r->nelems, r->ndatas);
 }
 
-void report_print_json(FILE *out, const SizeReport *before, const SizeReport *after) {
+void report_print_json(FILE *out, const SizeReport *before, const SizeReport *after, const PassStats *stats) {
     fprintf(out, "{\"input\": ");
     json_report(out, before);
     if (after) {
         fprintf(out, ", \"output\": ");
         json_report(out, after);
+    }
+    if (stats) {
+        fprintf(out, ", \"passes\": ");
+        pass_stats_print(out, stats, true);
     }
     fprintf(out, "}\n");
 }

@@ -3,6 +3,7 @@
 #define WS_REPORT_H
 
 #include "../ir/module.h"
+#include "../passes/pass.h"
 #include <stdio.h>
 
 /* What a byte of a module is, for the summary line. */
@@ -34,6 +35,7 @@ SizeKind custom_kind(const Custom *c);
 void report_summary_line(FILE *out, const SizeReport *in, const SizeReport *outr);
 /* Table of sections; after may be NULL. */
 void report_print_text(FILE *out, const SizeReport *before, const SizeReport *after);
-void report_print_json(FILE *out, const SizeReport *before, const SizeReport *after);
+/* One JSON object: input, output (if any) and what the passes did (if stats). */
+void report_print_json(FILE *out, const SizeReport *before, const SizeReport *after, const PassStats *stats);
 
 #endif

@@ -342,7 +342,8 @@ static void compact_locals(Dce *d);
 
 static bool dce_function(IrFunc *f, void *arg, WsError *err) {
     (void)err;
-    PassStats *stats = arg;
+    PassCtx *ctx = arg;
+    uint32_t nlocals = f->nlocals;
     Dce d = {f, ws_malloc((f->nnodes + 1) * sizeof(NodeId)), 0, true};
     for (int round = 0; d.changed && round < 16; round++) {
         d.changed = false;
@@ -351,7 +352,11 @@ static bool dce_function(IrFunc *f, void *arg, WsError *err) {
     }
     compact_locals(&d);
     free(d.order);
-    (void)stats;
+    PassStats delta = {0};
+    delta.instrs_removed = d.removed;
+    delta.locals_removed = nlocals - f->nlocals;
+    delta.funcs_changed = d.removed || nlocals != f->nlocals;
+    if (delta.funcs_changed) pass_stats_add(ctx, &delta);
     return true;
 }
 
@@ -396,4 +401,4 @@ static void compact_locals(Dce *d) {
     free(rank);
 }
 
-void pass_dce(PassCtx *ctx, Module *m) { pass_for_each_function(ctx, m, dce_function, &ctx->stats); }
+void pass_dce(PassCtx *ctx, Module *m) { pass_for_each_function(ctx, m, dce_function, ctx); }

@@ -65,6 +65,12 @@ extern const PassInfo pass_info[PASS_COUNT];
 #include "passes.def"
 #undef PASS
 
+/* Adds delta to ctx->stats under a lock (function passes run on several threads). */
+void pass_stats_add(PassCtx *ctx, const PassStats *delta);
+/* Prints the non-zero counters ("removed: 3 functions, ...") as one line, or as a JSON
+ * object. */
+void pass_stats_print(FILE *out, const PassStats *s, bool json);
+
 /* Runs transform on every defined function's IR (in parallel, deterministic); on
  * failure sets ctx->failed and ctx->err. */
 struct IrFunc;

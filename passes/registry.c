@@ -1,5 +1,6 @@
 /* registry.c - the pass table expanded from passes.def, lookup and listing. */
 #include "pass.h"
+#include <pthread.h>
 #include "../ir/funcmap.h"
 
 const PassInfo pass_info[PASS_COUNT] = {
@@ -50,4 +51,54 @@ bool glob_match(const char *pattern, const uint8_t *s, size_t len) {
     }
     while (*p == '*') p++;
     return *p == '\0';
+}
+
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void pass_stats_add(PassCtx *ctx, const PassStats *delta) {
+    pthread_mutex_lock(&stats_lock);
+    PassStats *s = &ctx->stats;
+    s->customs_removed += delta->customs_removed;
+    s->custom_bytes_removed += delta->custom_bytes_removed;
+    s->funcs_removed += delta->funcs_removed;
+    s->imports_removed += delta->imports_removed;
+    s->globals_removed += delta->globals_removed;
+    s->tables_removed += delta->tables_removed;
+    s->mems_removed += delta->mems_removed;
+    s->tags_removed += delta->tags_removed;
+    s->types_removed += delta->types_removed;
+    s->elems_removed += delta->elems_removed;
+    s->datas_removed += delta->datas_removed;
+    s->exports_removed += delta->exports_removed;
+    s->instrs_removed += delta->instrs_removed;
+    s->locals_removed += delta->locals_removed;
+    s->params_removed += delta->params_removed;
+    s->funcs_changed += delta->funcs_changed;
+    s->calls_inlined += delta->calls_inlined;
+    s->funcs_inlined_away += delta->funcs_inlined_away;
+    pthread_mutex_unlock(&stats_lock);
+}
+
+void pass_stats_print(FILE *out, const PassStats *s, bool json) {
+    const struct { const char *name; uint64_t v; } rows[] = {
+        {"custom sections removed", s->customs_removed}, {"functions removed", s->funcs_removed},
+        {"imports removed", s->imports_removed}, {"globals removed", s->globals_removed},
+        {"tables removed", s->tables_removed}, {"memories removed", s->mems_removed},
+        {"tags removed", s->tags_removed}, {"types removed", s->types_removed},
+        {"element segments removed", s->elems_removed}, {"data segments removed", s->datas_removed},
+        {"exports removed", s->exports_removed}, {"instructions removed", s->instrs_removed},
+        {"locals removed", s->locals_removed}, {"parameters removed", s->params_removed},
+        {"calls inlined", s->calls_inlined}, {"functions changed", s->funcs_changed},
+    };
+    const char *sep = json ? "{" : "passes: ";
+    bool any = false;
+    for (size_t i = 0; i < WS_ARRAY_LEN(rows); i++) {
+        if (!rows[i].v && !json) continue;
+        if (json) fprintf(out, "%s\"%s\": %llu", sep, rows[i].name, (unsigned long long)rows[i].v);
+        else fprintf(out, "%s%s %llu", sep, rows[i].name, (unsigned long long)rows[i].v);
+        sep = ", ";
+        any = true;
+    }
+    if (json) fputs(any ? "}" : "{}", out);
+    else if (any) fputc('\n', out);
 }
