@@ -1,0 +1,137 @@
+/* test_ir.c - function IR construction (def-use, locals, arms, effects), lowering back to
+ * the same bytes, the verifier catching corrupted IR, and the editing API. */
+#include <criterion/criterion.h>
+#include "../../ir/edit.h"
+#include "../../ir/leb.h"
+
+/* (func (param i32) (result i32) (local i32)
+ *   local.get 0  i32.const 1  i32.add  local.tee 1
+ *   if (result i32) local.get 1 else i32.const 2 local.get 0 i32.div_s end)  */
+static const uint8_t module_bytes[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x03, 0x02, 0x01, 0x00,
+    0x0a, 0x18, 0x01, 0x16, 0x01, 0x01, 0x7f,
+    0x20, 0x00, 0x41, 0x01, 0x6a, 0x22, 0x01,
+    0x04, 0x7f, 0x20, 0x01, 0x05, 0x41, 0x02, 0x20, 0x00, 0x6d, 0x0b,
+    0x0b,
+};
+
+static Module m;
+static IrFunc f;
+
+static void setup(void) {
+    WsError err;
+    ReadOptions ro = {.decode_code = true};
+    cr_assert(module_read(&m, module_bytes, sizeof module_bytes, "t.wasm", &ro, &err), "%s", err.msg);
+    memset(&f, 0, sizeof f);
+    cr_assert(ir_build(&f, &m, 0, &err), "%s", err.msg);
+}
+
+static void teardown(void) {
+    ir_free(&f);
+    module_free(&m);
+}
+
+/* The n-th node of the body sequence (1-based). */
+static NodeId body_node(int n) {
+    NodeId id = f.body.first;
+    while (--n > 0 && id) id = ir_node(&f, id)->next;
+    return id;
+}
+
+TestSuite(ir, .init = setup, .fini = teardown);
+
+Test(ir, def_use_and_locals) {
+    NodeId get0 = body_node(1), c1 = body_node(2), add = body_node(3), tee = body_node(4);
+    cr_assert_eq(ir_node(&f, add)->in.op, OP_I32_ADD);
+    cr_assert_eq(ir_node(&f, add)->nargs, 2);
+    cr_assert_eq(ir_args(&f, ir_node(&f, add))[0].node, get0);
+    cr_assert_eq(ir_args(&f, ir_node(&f, add))[1].node, c1);
+    cr_assert_eq(ir_uses(&f, ir_node(&f, get0))[0].user, add);
+    cr_assert_eq(ir_uses(&f, ir_node(&f, add))[0].user, tee);
+    cr_assert_eq(f.nlocals, 2);
+    cr_assert_eq(f.locals[0].ngets, 2); /* local.get 0 twice */
+    cr_assert_eq(f.locals[1].nsets, 1);
+    cr_assert_eq(f.locals[1].ngets, 1);
+    cr_assert_eq(f.locals[1].first_set, tee);
+}
+
+Test(ir, arms_and_effects) {
+    NodeId iff = body_node(5);
+    const IrNode *n = ir_node(&f, iff);
+    cr_assert_eq(n->in.op, OP_IF);
+    cr_assert_eq(n->narms, 2);
+    cr_assert_eq(n->nargs, 1); /* the condition: the tee */
+    cr_assert_eq(ir_args(&f, n)[0].node, body_node(4));
+    const IrArm *els = ir_arm(&f, n, 1);
+    NodeId div = els->last;
+    cr_assert_eq(ir_node(&f, div)->in.op, OP_I32_DIV_S);
+    cr_assert_eq(ir_node(&f, div)->parent, iff);
+    cr_assert_eq(ir_node(&f, div)->parent_arm, 1);
+    cr_assert(ir_effects(&f, div) & FX_TRAP);
+    cr_assert_not(ir_effects(&f, body_node(3)) & FX_TRAP);
+    cr_assert(ir_uses(&f, ir_node(&f, div))[0].slot & IR_ARM_END); /* the arm's result */
+}
+
+Test(ir, lowers_to_the_same_bytes) {
+    Buf out = {0};
+    ir_lower(&f, &out);
+    const Func *fn = &m.funcs[0];
+    cr_assert_eq(out.len, fn->body.len);
+    cr_assert_arr_eq(out.data, fn->body.p, out.len);
+    buf_free(&out);
+    char msg[256];
+    cr_assert(ir_verify(&f, msg, sizeof msg), "%s", msg);
+}
+
+Test(ir, verifier_catches_corruption) {
+    char msg[256];
+    NodeId add = body_node(3);
+    ir_args(&f, ir_node(&f, add))[0].node = body_node(4); /* operand defined after its user */
+    cr_assert_not(ir_verify(&f, msg, sizeof msg));
+    cr_assert(strstr(msg, "not produced earlier") || strstr(msg, "does not take"), "%s", msg);
+}
+
+Test(ir, verifier_catches_bad_links_and_chains) {
+    char msg[256];
+    ir_node(&f, body_node(2))->prev = 0;
+    cr_assert_not(ir_verify(&f, msg, sizeof msg));
+    cr_assert(strstr(msg, "prev"), "%s", msg);
+    ir_node(&f, body_node(2))->prev = body_node(1);
+    cr_assert(ir_verify(&f, msg, sizeof msg), "%s", msg);
+    f.locals[0].ngets = 7;
+    cr_assert_not(ir_verify(&f, msg, sizeof msg));
+    cr_assert(strstr(msg, "local 0"), "%s", msg);
+}
+
+Test(ir, verifier_catches_operand_types) {
+    char msg[256];
+    ir_node(&f, body_node(2))->type = vt_num(VT_I64); /* i32.add now gets an i64 */
+    cr_assert_not(ir_verify(&f, msg, sizeof msg));
+    cr_assert(strstr(msg, "type"), "%s", msg);
+}
+
+Test(ir, edit_keeps_consistency) {
+    /* replace `i32.const 1` by `i32.const 5` through the editing API */
+    NodeId c1 = body_node(2), add = body_node(3);
+    Instr in = ir_instr(OP_I32_CONST);
+    in.i = 5;
+    ValType t = vt_num(VT_I32);
+    NodeId c5 = ir_new_node(&f, &in, 1, &t);
+    ir_insert_after(&f, 0, 0, c1, c5);
+    ValueRef args[2] = {ir_args(&f, ir_node(&f, add))[0], {c5, 0}};
+    ir_set_args(&f, add, args, 2);
+    ir_unlink(&f, c1);
+    char msg[256];
+    cr_assert(ir_verify(&f, msg, sizeof msg), "%s", msg);
+    Buf out = {0};
+    ir_lower(&f, &out);
+    cr_assert_eq(out.data[6], 0x05); /* locals (3 bytes), local.get 0 (2), i32.const 5 */
+    buf_free(&out);
+    /* removing a local.get keeps the chain right */
+    NodeId get0 = body_node(1);
+    ir_set_args(&f, add, (ValueRef[]){IR_POLY, {c5, 0}}, 2);
+    ir_unlink(&f, get0);
+    cr_assert_eq(f.locals[0].ngets, 1);
+}
