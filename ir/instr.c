@@ -523,7 +523,7 @@ static int depth_change(OpId op) {
 /* Contract: copies instructions from c to out, re-encoding only the non-canonical ones
  * (runs of canonical instructions are copied as bytes).  Stops at the cursor's end, or
  * for an expression (expr) after the end that closes it. */
-static void canon_instrs(Cursor *c, Buf *out, bool expr) {
+static void canon_instrs_remap(Cursor *c, Buf *out, bool expr, const LocalRemap *remap) {
     const uint8_t *run = c->p;
     long depth = 1;
     while (!cur_eof(c)) {
@@ -531,6 +531,11 @@ static void canon_instrs(Cursor *c, Buf *out, bool expr) {
         bool canon = true;
         Instr in;
         decode(c, &in, &canon);
+        if (remap && op_info[in.op].imm == IMM_LOCAL) {
+            uint32_t to = remap->fn(remap->ctx, in.a);
+            if (to != in.a) canon = false;
+            in.a = to;
+        }
         if (!canon) {
             buf_bytes(out, run, (size_t)(at - run));
             instr_encode(out, &in);
@@ -540,6 +545,12 @@ static void canon_instrs(Cursor *c, Buf *out, bool expr) {
         if (expr && depth == 0) break;
     }
     buf_bytes(out, run, (size_t)(c->p - run));
+}
+
+static void canon_instrs(Cursor *c, Buf *out, bool expr) { canon_instrs_remap(c, out, expr, NULL); }
+
+void code_canonicalize_remap(Cursor *c, Buf *out, const LocalRemap *remap) {
+    canon_instrs_remap(c, out, false, remap);
 }
 
 static void emit_group(Buf *out, uint64_t n, ValType t) {

@@ -95,6 +95,20 @@ void body_scan(Cursor *c, CodeInfo *info);
  * LEB128s).  Input must already have passed body_scan. */
 void body_canonicalize(Cursor *c, Buf *out);
 
+/* Canonical re-encoding of the instructions after a body's local declarations (the
+ * cursor must be past them), with every local index passed through remap->fn. */
+typedef struct LocalRemap {
+    uint32_t (*fn)(void *ctx, uint32_t local);
+    void *ctx;
+} LocalRemap;
+void code_canonicalize_remap(Cursor *c, Buf *out, const LocalRemap *remap);
+
+/* Like body_canonicalize, and the declared locals grouped by type (one group per type,
+ * types in order of first appearance; params, the first nparams indices, stay), with
+ * every local index in the code renumbered to match.  Only for functions whose local
+ * indices nothing else names (no local names, no DWARF). */
+void body_canonicalize_grouped(Cursor *c, Buf *out, uint32_t nparams);
+
 /* Constant expressions: instructions up to and including the matching end.  The cursor
  * is left after the end.  expr_scan only checks the encoding (which instructions are
  * constant is the validator's job). */

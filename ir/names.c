@@ -75,3 +75,18 @@ void names_functions(const Module *m, Bytes *names) {
         if (id == NAME_FUNCTION) read_namemap(&sub, m, names);
     }
 }
+
+bool names_has_subsection(const Module *m, int kind) {
+    const Custom *cs = names_section(m);
+    if (!cs) return false;
+    WsError err;
+    Cursor c = {cs->payload.p, cs->payload.p, cs->payload.p + cs->payload.len, &err};
+    if (setjmp(err.jb)) return true; /* unreadable: assume it may name anything */
+    while (!cur_eof(&c)) {
+        uint8_t id = cur_u8(&c);
+        uint32_t size = cur_u32(&c);
+        cur_bytes(&c, size);
+        if (id == kind) return true;
+    }
+    return false;
+}

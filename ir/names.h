@@ -19,6 +19,8 @@ int name_kind_parse(const char *word, size_t len);
  * the payload is malformed. */
 bool names_filter(Arena *a, Bytes in, uint32_t drop_mask, Bytes *out);
 
+/* True when the live name section has a subsection of this kind. */
+bool names_has_subsection(const Module *m, int kind);
 /* The "name" custom section of m, or NULL. */
 const Custom *names_section(const Module *m);
 /* Fills names[0..m->nfuncs) with function names (len 0 where none).  Malformed

@@ -6,6 +6,7 @@
  * modules whose DWARF is kept, since both point at code offsets). */
 #include "module.h"
 #include "instr.h"
+#include "names.h"
 #include "leb.h"
 #include <stdlib.h>
 
@@ -14,6 +15,7 @@ typedef struct Writer {
     const WriteOptions *opt;
     Cursor cur;         /* cursor template for re-reading input bytes */
     Buf body;           /* scratch for one re-encoded body */
+    bool group_locals;  /* nothing names local indices: locals may be grouped by type */
 } Writer;
 
 static void write_expr(Writer *w, Buf *b, Expr e) {
@@ -194,7 +196,10 @@ static void write_body(Writer *w, Buf *b, const Func *f) {
     c.p = f->body.p;
     c.end = f->body.p + f->body.len;
     w->body.len = 0;
-    body_canonicalize(&c, &w->body);
+    const Module *m = w->m;
+    bool typed = f->type < m->ntypes && m->types[f->type].kind == COMP_FUNC;
+    if (w->group_locals && typed) body_canonicalize_grouped(&c, &w->body, m->types[f->type].nparams);
+    else body_canonicalize(&c, &w->body);
     buf_name(b, w->body.data, (uint32_t)w->body.len);
 }
 
@@ -298,6 +303,7 @@ bool module_write(const Module *m, const WriteOptions *opt, Buf *out, WsError *e
     w->opt = opt ? opt : &defaults;
     w->cur.file_start = m->input;
     w->cur.err = err;
+    w->group_locals = !names_has_subsection(m, NAME_LOCAL);
     err->file = m->file;
     bool ok = false;
     if (setjmp(err->jb)) goto done; /* malformed code found in a lightly read body */

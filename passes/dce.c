@@ -360,12 +360,33 @@ static bool dce_function(IrFunc *f, void *arg, WsError *err) {
     return true;
 }
 
-typedef struct LocalRank { uint32_t old, uses; } LocalRank;
+typedef struct LocalRank { uint32_t old, uses, type_rank; } LocalRank;
 
+/* Many locals: the most used get the one-byte indices. */
 static int by_uses(const void *a, const void *b) {
     const LocalRank *x = a, *y = b;
     if (x->uses != y->uses) return x->uses > y->uses ? -1 : 1;
     return x->old < y->old ? -1 : x->old > y->old;
+}
+
+/* Few locals: one declaration group per type (types in order of first appearance). */
+static int by_type(const void *a, const void *b) {
+    const LocalRank *x = a, *y = b;
+    if (x->type_rank != y->type_rank) return x->type_rank < y->type_rank ? -1 : 1;
+    return x->old < y->old ? -1 : x->old > y->old;
+}
+
+/* Rank of each kept local's type: the position of the first kept local of that type. */
+static void rank_types(const IrFunc *f, LocalRank *rank, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        rank[i].type_rank = i;
+        for (uint32_t k = 0; k < i; k++)
+            if (vt_eq(f->locals[rank[k].old].type, f->locals[rank[i].old].type) &&
+                f->locals[rank[k].old].type.code == f->locals[rank[i].old].type.code) {
+                rank[i].type_rank = rank[k].type_rank;
+                break;
+            }
+    }
 }
 
 static void compact_locals(Dce *d) {
@@ -374,10 +395,15 @@ static void compact_locals(Dce *d) {
     LocalRank *rank = ws_malloc((ndecl + 1) * sizeof(LocalRank));
     for (uint32_t l = nparams; l < f->nlocals; l++) {
         uint32_t uses = f->locals[l].ngets + f->locals[l].nsets;
-        if (uses) rank[nkeep++] = (LocalRank){l, uses};
+        if (uses) rank[nkeep++] = (LocalRank){l, uses, 0};
     }
-    bool wide = f->nlocals > 128; /* only then does the order change encoded sizes */
-    if (wide) qsort(rank, nkeep, sizeof(LocalRank), by_uses);
+    bool wide = f->nlocals > 128; /* only then does the order change index sizes */
+    if (wide) {
+        qsort(rank, nkeep, sizeof(LocalRank), by_uses);
+    } else {
+        rank_types(f, rank, nkeep);
+        qsort(rank, nkeep, sizeof(LocalRank), by_type);
+    }
     bool same = nkeep == ndecl;
     for (uint32_t i = 0; same && i < nkeep; i++) same = rank[i].old == nparams + i;
     if (same) { free(rank); return; }
