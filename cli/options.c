@@ -122,8 +122,12 @@ static int parse_pass_flag(Options *o, const char *a) {
         {"--strip-target-features", PASS_ID_strip_target_features},
         {"--strip-all", PASS_ID_strip_all},
         {"--strip-names", PASS_ID_strip_names},
-        {"--dce", PASS_ID_dce},
     };
+    if (!strcmp(a, "--dce")) { /* function level, with the parameters no caller needs */
+        bool ok = options_add_pass(o, PASS_ID_dce) && options_add_pass(o, PASS_ID_dead_params);
+        if (ok && o->npipeline < WS_ARRAY_LEN(o->pipeline)) o->pipeline[o->npipeline++] = PASS_ID_dce;
+        return ok ? 1 : -1;
+    }
     for (size_t i = 0; i < WS_ARRAY_LEN(simple); i++)
         if (!strcmp(a, simple[i].flag)) return options_add_pass(o, simple[i].id) ? 1 : -1;
     if (starts_with(a, "--strip-names=")) return parse_name_kinds(o, a + 14) ? 1 : -1;
@@ -138,7 +142,7 @@ static int parse_pass_flag(Options *o, const char *a) {
 
 /* The pipelines of the -O levels, by pass name (the size levels differ from the speed
  * levels in what inlining accepts). */
-static const char *const level_passes[] = {"remove-unused", "dce", "inline", "dce", "remove-unused"};
+static const char *const level_passes[] = {"remove-unused", "dce", "dead-params", "inline", "dce", "remove-unused"};
 
 /* Contract: appends the passes of an -O level (those that exist) to the pipeline. */
 static bool add_opt_level(Options *o, const char *flag) {
@@ -162,6 +166,7 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
     int handled = parse_pass_flag(o, a);
     if (!handled) handled = options_parse_dce(o, a);
     if (!handled) handled = options_parse_meter(o, a);
+    if (!handled) handled = options_parse_inline(o, a);
     if (handled) return handled > 0;
     if (!strcmp(a, "-p")) {
         if (*i + 1 >= argc) return options_usage_error("%s needs a pass list", a);

@@ -8,6 +8,7 @@
 
 typedef struct MapJob {
     Module *m;
+    bool analyze_only;
     IrFunc *workers;   /* one reusable IrFunc per worker thread */
     FuncTransform fn;
     void *ctx;
@@ -43,8 +44,8 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     memset(&err, 0, sizeof err);
     bool ok = ir_build(f, job->m, index, &err) && verify(f, &err);
     if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);
-    if (ok) ir_lower(f, &job->out[k]);
-    else job->errors[k] = copy_error(&err);
+    if (ok && !job->analyze_only) ir_lower(f, &job->out[k]);
+    if (!ok) job->errors[k] = copy_error(&err);
 }
 
 /* Contract: hands each new body's buffer (trimmed) to the module and points the
@@ -62,10 +63,11 @@ static void install_bodies(Module *m, Buf *out, uint32_t n) {
     }
 }
 
-bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
+static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, FuncTransform fn, void *ctx,
+                          WsError *err) {
     uint32_t n = module_ndefined_funcs(m);
     if (nthreads < 1) nthreads = 1;
-    MapJob job = {m, ws_calloc(nthreads, sizeof(IrFunc)), fn, ctx, ws_calloc(n + 1, sizeof(Buf)),
+    MapJob job = {m, analyze_only, ws_calloc(nthreads, sizeof(IrFunc)), fn, ctx, ws_calloc(n + 1, sizeof(Buf)),
                   ws_calloc(n + 1, sizeof(WsError *))};
     pool_for(nthreads, n, map_one, &job);
     for (uint32_t t = 0; t < nthreads; t++) ir_free(&job.workers[t]);
@@ -78,9 +80,17 @@ bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, vo
         }
         free(job.errors[k]);
     }
-    if (ok) install_bodies(m, job.out, n);
+    if (ok && !analyze_only) install_bodies(m, job.out, n);
     for (uint32_t k = 0; k < n; k++) buf_free(&job.out[k]);
     free(job.out);
     free(job.errors);
     return ok;
+}
+
+bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
+    return map_functions(m, false, nthreads, fn, ctx, err);
+}
+
+bool module_analyze_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
+    return map_functions(m, true, nthreads, fn, ctx, err);
 }

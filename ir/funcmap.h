@@ -15,4 +15,9 @@ typedef bool (*FuncTransform)(IrFunc *f, void *ctx, WsError *err);
  * function, leaving m unchanged. */
 bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err);
 
+/* Builds every defined function's IR and calls fn on it (in parallel), without lowering
+ * or changing the module: for analyses.  fn must only write per-function slots of its
+ * context.  Returns false with the lowest-index failure. */
+bool module_analyze_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err);
+
 #endif

@@ -31,9 +31,12 @@ enum {
 typedef struct Dce {
     IrFunc *f;
     NodeId *order;       /* scratch for ir_preorder */
+    uint32_t *mark;      /* per node: stamp of the last segment it was in */
+    uint32_t stamp;
     uint32_t removed;    /* instructions removed */
     bool changed;
 } Dce;
+
 
 static bool ends_block(OpId op) {
     switch (op) {
@@ -259,6 +262,44 @@ static void dead_store(Dce *d, NodeId id) {
     drop_node(d, id);
 }
 
+/* ---- rule: single-use locals stay on the stack ---- */
+
+/* Contract: true when every operand of node n is produced by a node marked with stamp
+ * (inside the segment) and every result of n is used inside it too. */
+static bool self_contained(const IrFunc *f, const IrNode *n, const uint32_t *mark, uint32_t stamp) {
+    for (uint32_t i = 0; i < n->nargs; i++) {
+        ValueRef a = ir_args(f, n)[i];
+        if (a.node == 0 || (a.idx & IR_PARAM) || mark[a.node] != stamp) return false;
+    }
+    for (uint32_t r = 0; r < n->nres; r++) {
+        IrUse u = ir_uses(f, n)[r];
+        if (u.user == 0 || (u.slot & IR_ARM_END) || mark[u.user] != stamp) return false;
+    }
+    return true;
+}
+
+/* Contract: `local.set x; SEG; local.get x` with x written and read once and SEG balanced
+ * (it neither pops what was there before nor leaves anything) becomes `SEG` with the
+ * value staying on the stack for the get's user. */
+static void stackify(Dce *d, NodeId set) {
+    IrFunc *f = d->f;
+    const IrNode *sn = ir_node(f, set);
+    const IrLocal *l = &f->locals[sn->in.a];
+    if (sn->in.op != OP_LOCAL_SET || l->nsets != 1 || l->ngets != 1) return;
+    NodeId get = l->first_get;
+    uint32_t stamp = ++d->stamp;
+    for (NodeId c = sn->next; c && c != get; c = ir_node(f, c)->next) d->mark[c] = stamp;
+    if (ir_node(f, get)->parent != sn->parent || ir_node(f, get)->parent_arm != sn->parent_arm) return;
+    for (NodeId c = sn->next; c != get; c = ir_node(f, c)->next) {
+        if (!c || ends_block(ir_node(f, c)->in.op) || !self_contained(f, ir_node(f, c), d->mark, stamp)) return;
+    }
+    ValueRef v = ir_args(f, sn)[0];
+    ir_set_args(f, set, NULL, 0);
+    ir_replace_value(f, (ValueRef){get, 0}, v);
+    drop_node(d, set);
+    drop_node(d, get);
+}
+
 /* ---- rule: drops of pure values, unused pure values ---- */
 
 /* Contract: drop X with X pure becomes one drop per operand of X (top first), so the
@@ -328,6 +369,7 @@ static void sweep(Dce *d) {
         OpId op = ir_node(f, id)->in.op;
         if (op == OP_NOP) drop_node(d, id);
         else if (op == OP_LOCAL_SET || op == OP_LOCAL_TEE) dead_store(d, id);
+        if (in_body(f, id) && op == OP_LOCAL_SET) stackify(d, id);
         else if (op == OP_DROP) drop_pure_value(d, id);
         else fold_constant(d, id);
         if (in_body(f, id) && ends_block(ir_node(f, id)->in.op)) remove_tail(d, id);
@@ -340,18 +382,22 @@ static void sweep(Dce *d) {
  * most used first (ties: by type, then old index), rewriting every local access. */
 static void compact_locals(Dce *d);
 
-static bool dce_function(IrFunc *f, void *arg, WsError *err) {
+bool dce_function(IrFunc *f, void *arg, WsError *err) {
     (void)err;
     PassCtx *ctx = arg;
     uint32_t nlocals = f->nlocals;
-    Dce d = {f, ws_malloc((f->nnodes + 1) * sizeof(NodeId)), 0, true};
+    Dce d = {f, NULL, NULL, 0, 0, true};
     for (int round = 0; d.changed && round < 16; round++) {
         d.changed = false;
         d.order = ws_realloc(d.order, (f->nnodes + 1) * sizeof(NodeId));
+        d.mark = ws_realloc(d.mark, (f->nnodes + 1) * sizeof(uint32_t));
+        memset(d.mark, 0, (f->nnodes + 1) * sizeof(uint32_t));
+        d.stamp = 0;
         sweep(&d);
     }
     compact_locals(&d);
     free(d.order);
+    free(d.mark);
     PassStats delta = {0};
     delta.instrs_removed = d.removed;
     delta.locals_removed = nlocals - f->nlocals;

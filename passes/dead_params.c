@@ -1,0 +1,225 @@
+/* dead_params.c - removes parameters that no call's value is used for.
+ *
+ *   before:                                  after:
+ *     (func $f (param i32 i32) (result i32)    (func $f (param i32) (result i32)
+ *       local.get 1)                             local.get 0)
+ *     ... (call $f (call $g) (i32.const 7))    ... (call $g) drop (i32.const 7) (call $f)
+ *
+ * Only functions whose every caller is visible: defined, not exported, not the start
+ * function, not in an element segment or a table initialiser, never named by ref.func.
+ * A dropped argument keeps its effects: a `drop` is placed right after the instruction
+ * that produced it (the value is on top of the stack there), and the cleanup that follows
+ * removes pure ones.  Functions are skipped when the name section names locals (the
+ * names would shift) or when an argument comes from a block parameter. */
+#include "pass.h"
+#include "../ir/edit.h"
+#include "../ir/funcmap.h"
+#include "../ir/names.h"
+#include <stdlib.h>
+
+typedef struct DeadParams {
+    Module *m;
+    uint32_t *unused;     /* per function: bit mask of removable params (<= 32 params) */
+    uint8_t *visible;     /* per function: every caller is a direct call in the module */
+    uint8_t *blocked;     /* a call site passes an argument we cannot drop */
+} DeadParams;
+
+/* Contract: marks every function referenced other than by a direct call as not visible. */
+static void mark_escaping(DeadParams *dp) {
+    Module *m = dp->m;
+    for (uint32_t f = 0; f < m->nfuncs; f++) dp->visible[f] = m->funcs[f].import < 0;
+    for (uint32_t i = 0; i < m->nexports; i++)
+        if (m->exports[i].kind == EXT_FUNC && m->exports[i].index < m->nfuncs) dp->visible[m->exports[i].index] = 0;
+    if (m->has_start && m->start < m->nfuncs) dp->visible[m->start] = 0;
+    for (uint32_t i = 0; i < m->nelems; i++) /* funcs listed, or any ref.func in exprs */
+        for (uint32_t k = 0; k < m->elems[i].count && !m->elems[i].exprs; k++)
+            if (m->elems[i].funcs[k] < m->nfuncs) dp->visible[m->elems[i].funcs[k]] = 0;
+}
+
+/* Contract: ref.func anywhere (code, constant expressions) makes its target escape. */
+static void mark_ref_funcs(DeadParams *dp, const uint8_t *p, uint32_t len) {
+    WsError err;
+    Cursor c = {dp->m->input, p, p + len, &err};
+    if (setjmp(err.jb)) return;
+    Instr in;
+    while (!cur_eof(&c)) {
+        instr_decode(&c, &in);
+        if (in.op == OP_REF_FUNC && in.a < dp->m->nfuncs) dp->visible[in.a] = 0;
+    }
+}
+
+static void scan_refs(DeadParams *dp) {
+    Module *m = dp->m;
+    for (uint32_t i = 0; i < m->nelems; i++)
+        for (uint32_t k = 0; m->elems[i].exprs && k < m->elems[i].count; k++)
+            mark_ref_funcs(dp, m->elems[i].exprs[k].code, m->elems[i].exprs[k].len);
+    for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++)
+        mark_ref_funcs(dp, m->globals[g].init.code, m->globals[g].init.len);
+    for (uint32_t t = m->ntable_imports; t < m->ntables; t++)
+        if (m->tables[t].has_init) mark_ref_funcs(dp, m->tables[t].init.code, m->tables[t].init.len);
+}
+
+/* Phase 1 (per function): which params of this function are never read or written. */
+static bool find_unused(IrFunc *f, void *arg, WsError *err) {
+    (void)err;
+    DeadParams *dp = arg;
+    uint32_t mask = 0;
+    for (uint32_t p = 0; p < f->nparams && p < 32; p++)
+        if (f->locals[p].ngets == 0 && f->locals[p].nsets == 0) mask |= 1u << p;
+    dp->unused[f->index] = dp->visible[f->index] ? mask : 0;
+    return true;
+}
+
+/* Phase 2 (per function): a callee whose argument comes from a block parameter or the
+ * polymorphic stack cannot lose that param (no instruction pushes it). */
+static bool find_blocked(IrFunc *f, void *arg, WsError *err) {
+    (void)err;
+    DeadParams *dp = arg;
+    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    uint32_t n = ir_preorder(f, order);
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *call = ir_node(f, order[i]);
+        bool direct = call->in.op == OP_CALL || call->in.op == OP_RETURN_CALL;
+        if (!direct || call->in.a >= dp->m->nfuncs || !dp->unused[call->in.a]) continue;
+        for (uint32_t k = 0; k < call->nargs && k < 32; k++) {
+            ValueRef a = ir_args(f, call)[k];
+            if (((dp->unused[call->in.a] >> k) & 1) && (a.node == 0 || (a.idx & IR_PARAM)))
+                dp->blocked[call->in.a] = 1; /* a byte store: races only write the same 1 */
+        }
+    }
+    free(order);
+    return true;
+}
+
+/* Contract: drops the masked arguments of call node id right after their producers. */
+static void rewrite_call(IrFunc *f, NodeId id, uint32_t mask) {
+    uint32_t n = ir_node(f, id)->nargs, nkept = 0;
+    ValueRef *args = ws_malloc((n + 1) * sizeof(ValueRef)), *kept = ws_malloc((n + 1) * sizeof(ValueRef));
+    memcpy(args, ir_args(f, ir_node(f, id)), n * sizeof(ValueRef));
+    ir_set_args(f, id, NULL, 0);
+    for (uint32_t k = 0; k < n; k++) {
+        if (k >= 32 || !((mask >> k) & 1)) {
+            kept[nkept++] = args[k];
+            continue;
+        }
+        Instr drop = ir_instr(OP_DROP);
+        NodeId dn = ir_new_node(f, &drop, 0, NULL);
+        const IrNode *p = ir_node(f, args[k].node);
+        ir_insert_after(f, p->parent, p->parent_arm, args[k].node, dn);
+        ir_set_args(f, dn, &args[k], 1);
+    }
+    ir_set_args(f, id, kept, nkept);
+    free(args);
+    free(kept);
+}
+
+/* Contract: removes the masked params from f's locals, renumbering every access. */
+static void remove_params(IrFunc *f, uint32_t mask, NodeId *order) {
+    uint32_t *map = ws_malloc((f->nlocals + 1) * sizeof(uint32_t)), removed = 0;
+    for (uint32_t l = 0; l < f->nlocals; l++) {
+        bool gone = l < f->nparams && l < 32 && ((mask >> l) & 1);
+        map[l] = l - removed;
+        if (gone) removed++;
+        else f->locals[map[l]] = f->locals[l];
+    }
+    uint32_t n = ir_preorder(f, order);
+    for (uint32_t i = 0; i < n; i++) {
+        IrNode *node = ir_node(f, order[i]);
+        OpId op = node->in.op;
+        if (op == OP_LOCAL_GET || op == OP_LOCAL_SET || op == OP_LOCAL_TEE) node->in.a = map[node->in.a];
+    }
+    f->nlocals -= removed;
+    f->nparams -= removed;
+    f->locals_changed = true;
+    free(map);
+}
+
+/* Phase 3 (per function): drop its own dead params, and the arguments of its calls. */
+static bool rewrite(IrFunc *f, void *arg, WsError *err) {
+    (void)err;
+    DeadParams *dp = arg;
+    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    if (dp->unused[f->index]) remove_params(f, dp->unused[f->index], order);
+    uint32_t n = ir_preorder(f, order);
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *call = ir_node(f, order[i]);
+        bool direct = call->in.op == OP_CALL || call->in.op == OP_RETURN_CALL;
+        if (direct && call->in.a < dp->m->nfuncs && dp->unused[call->in.a])
+            rewrite_call(f, order[i], dp->unused[call->in.a]);
+    }
+    free(order);
+    return true;
+}
+
+/* Contract: the index of a plain function type (params, results) — an existing one in a
+ * group of its own, else a new one appended in a new rec group. */
+static uint32_t function_type(Module *m, const ValType *params, uint32_t np, const ValType *res, uint32_t nr) {
+    for (uint32_t t = 0; t < m->ntypes; t++) {
+        const TypeDef *d = &m->types[t];
+        if (d->kind != COMP_FUNC || d->sub_form != SUB_BARE || m->recs[d->rec].count != 1) continue;
+        if (d->nparams != np || d->nresults != nr) continue;
+        if (!memcmp(d->params, params, np * sizeof(ValType)) && !memcmp(d->results, res, nr * sizeof(ValType)))
+            return t;
+    }
+    m->types = ws_realloc(m->types, (m->ntypes + 1) * sizeof(TypeDef));
+    RecGroup *recs = arena_array(&m->arena, m->nrecs + 1, sizeof(RecGroup));
+    memcpy(recs, m->recs, m->nrecs * sizeof(RecGroup));
+    recs[m->nrecs] = (RecGroup){m->ntypes, 1, false};
+    m->recs = recs;
+    TypeDef *d = &m->types[m->ntypes];
+    memset(d, 0, sizeof *d);
+    d->kind = COMP_FUNC;
+    d->nparams = np;
+    d->params = arena_dup(&m->arena, params, np * sizeof(ValType) + 1);
+    d->nresults = nr;
+    d->results = arena_dup(&m->arena, res, nr * sizeof(ValType) + 1);
+    d->rec = m->nrecs++;
+    return m->ntypes++;
+}
+
+static void retype(Module *m, uint32_t f, uint32_t mask) {
+    const TypeDef *old = &m->types[m->funcs[f].type];
+    ValType *params = ws_malloc((old->nparams + 1) * sizeof(ValType));
+    uint32_t np = 0;
+    for (uint32_t p = 0; p < old->nparams; p++)
+        if (p >= 32 || !((mask >> p) & 1)) params[np++] = old->params[p];
+    ValType *res = old->results; /* stable: types are only appended after the copy */
+    uint32_t nr = old->nresults;
+    ValType *res_copy = ws_malloc((nr + 1) * sizeof(ValType));
+    memcpy(res_copy, res, nr * sizeof(ValType));
+    m->funcs[f].type = function_type(m, params, np, res_copy, nr);
+    free(params);
+    free(res_copy);
+}
+
+static uint32_t popcount(uint32_t x) {
+    uint32_t n = 0;
+    for (; x; x &= x - 1) n++;
+    return n;
+}
+
+void pass_dead_params(PassCtx *ctx, Module *m) {
+    if (names_has_subsection(m, NAME_LOCAL)) return; /* local names would shift */
+    DeadParams dp = {m, ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), ws_calloc(m->nfuncs + 1, 1),
+                     ws_calloc(m->nfuncs + 1, 1)};
+    mark_escaping(&dp);
+    scan_refs(&dp);
+    uint32_t jobs = ctx->jobs ? ctx->jobs : 1;
+    bool ok = module_analyze_functions(m, jobs, find_unused, &dp, &ctx->err) &&
+              module_analyze_functions(m, jobs, find_blocked, &dp, &ctx->err);
+    uint32_t total = 0;
+    for (uint32_t f = 0; ok && f < m->nfuncs; f++) {
+        if (dp.blocked[f]) dp.unused[f] = 0;
+        total += popcount(dp.unused[f]);
+    }
+    if (ok && total) ok = module_rewrite_functions(m, jobs, rewrite, &dp, &ctx->err);
+    for (uint32_t f = 0; ok && total && f < m->nfuncs; f++)
+        if (dp.unused[f]) retype(m, f, dp.unused[f]);
+    if (!ok) ctx->failed = true;
+    PassStats delta = {0};
+    delta.params_removed = ok ? total : 0;
+    pass_stats_add(ctx, &delta);
+    free(dp.unused);
+    free(dp.visible);
+    free(dp.blocked);
+}
