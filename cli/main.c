@@ -82,10 +82,25 @@ static bool run_roundtrip(Run *r) {
     return false;
 }
 
+/* Contract: the meter pass (fuel, memory cap, stack limit) runs once, after every other
+ * pass: instrumentation must see the final code, whatever the order of the flags. */
+static void meter_last(Options *o) {
+    uint32_t n = 0;
+    bool meter = false;
+    for (uint32_t i = 0; i < o->npipeline; i++) {
+        if (o->pipeline[i] == PASS_ID_meter) meter = true;
+        else o->pipeline[n++] = o->pipeline[i];
+    }
+    if (meter) o->pipeline[n++] = PASS_ID_meter;
+    o->npipeline = n;
+}
+
 static bool run_passes(Run *r) {
     if (!run_roundtrip(r)) return false;
+    meter_last(&r->opt);
     PassCtx ctx;
     memset(&ctx, 0, sizeof ctx);
+    r->opt.pass.opt_level = r->opt.opt_level;
     ctx.opt = &r->opt.pass;
     ctx.log = r->opt.quiet ? NULL : stderr;
     ctx.jobs = r->opt.jobs ? r->opt.jobs : pool_default_threads();

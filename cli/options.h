@@ -31,6 +31,7 @@ typedef struct Options {
  * options_add_pass. */
 int options_parse_dce(Options *o, const char *arg);     /* cli/options_dce.c */
 int options_parse_meter(Options *o, const char *arg);   /* cli/options_meter.c */
+int options_parse_inline(Options *o, const char *arg);  /* cli/options_inline.c */
 bool options_add_pass(Options *o, PassId id);           /* appends unless present */
 bool options_usage_error(const char *fmt, const char *arg); /* prints, returns false */
 

@@ -342,8 +342,11 @@ static void expand_locals(Validator *v) {
     }
 }
 
-/* Contract: reads the local declarations after the parameters of type ft. */
+/* Contract: reads the local declarations after the parameters of type ft.  They are
+ * expanded only if that costs at most about as much as the body (whose bytes bound the
+ * work of the whole check), else kept as groups. */
 static void read_locals(Validator *v, Cursor *c, const TypeDef *ft) {
+    uint64_t body_len = (uint64_t)(c->end - c->p);
     v->nlgroups = 0;
     v->nparams = ft->nparams;
     for (uint32_t i = 0; i < ft->nparams; i++) add_group(v, i + 1, ft->params[i]);
@@ -360,7 +363,7 @@ static void read_locals(Validator *v, Cursor *c, const TypeDef *ft) {
         if (n) add_group(v, (uint32_t)total, t);
     }
     v->nlocals = total;
-    v->dense = total <= LOCALS_DENSE_MAX;
+    v->dense = total <= LOCALS_DENSE_MAX && total <= 64 + 16 * body_len;
     if (v->dense) expand_locals(v);
 }
 

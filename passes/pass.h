@@ -5,6 +5,7 @@
 
 #include "../ir/module.h"
 #include "dce_options.h"
+#include "inline_options.h"
 #include "meter_options.h"
 #include <stdio.h>
 
@@ -17,6 +18,8 @@ typedef struct PassOptions {
     uint32_t strip_names_mask;     /* --strip-names=KINDS: bit per NAME_* kind */
     DceOptions dce;                /* passes/dce_options.h */
     MeterOptions meter;            /* passes/meter_options.h */
+    InlineOptions inlining;        /* passes/inline_options.h */
+    int opt_level;                 /* -O level (Options.opt_level): -1 none, 0-4, 's', 'z' */
 } PassOptions;
 
 /* Counters a run reports (summary, --stats=json). */
@@ -76,6 +79,9 @@ void pass_stats_print(FILE *out, const PassStats *s, bool json);
 struct IrFunc;
 typedef bool (*PassFuncFn)(struct IrFunc *f, void *arg, WsError *err);
 void pass_for_each_function(PassCtx *ctx, Module *m, PassFuncFn fn, void *arg);
+/* The dce pass on one function's IR (passes/dce.c), for passes that clean up what they
+ * changed; arg is the PassCtx its counters go to. */
+bool dce_function(struct IrFunc *f, void *arg, WsError *err);
 
 /* Pass by name (also accepts wasm-opt's aliases); PASS_COUNT if unknown. */
 PassId pass_lookup(const char *name);

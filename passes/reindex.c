@@ -9,6 +9,7 @@
  */
 #include "reindex.h"
 #include "../ir/leb.h"
+#include "../ir/pool.h"
 #include <stdlib.h>
 
 uint32_t reindex_space_size(const Module *m, int k) {
@@ -50,49 +51,94 @@ void reindex_free(Reindex *r) {
     memset(r, 0, sizeof *r);
 }
 
+/* One worker of the parallel body rewrite: its scratch, the bodies it wrote, and the
+ * first (lowest) function it failed on. */
+typedef struct RxWorker {
+    ReindexScratch s;
+    Buf code;
+    uint32_t failed;     /* function index, UINT32_MAX if none */
+    WsError err;
+} RxWorker;
+
 typedef struct RxRun {
     PassCtx *ctx;
     Module *m;
     const Reindex *r;
-    ReindexScratch s;
-    Buf code;            /* rewritten bodies, back to back */
-    size_t *off;         /* per old function: offset of its new body in code, or SIZE_MAX */
-    uint32_t *len;
+    ReindexScratch s;    /* for the expressions (main thread) */
+    uint32_t nworkers;
+    RxWorker *workers;
+    size_t *off;         /* per old function: offset of its new body, or SIZE_MAX */
+    uint32_t *len, *worker;
     uint8_t *rewritten;  /* per new function: its body was rewritten */
 } RxRun;
 
 static bool is_kept(const Reindex *r, int k, uint32_t i) { return reindex_map(r, k, i) != REINDEX_GONE; }
 
-/* Contract: rewrites the body of every kept defined function whose indices move into
- * x->code; nothing in the module changes yet. */
-static void rewrite_bodies(RxRun *x) {
+/* Contract: pool_for body: rewrites defined function nfunc_imports + i into its
+ * worker's buffer if it is kept and an index in it moves; records failures. */
+static void rewrite_one(void *arg, uint32_t i, uint32_t worker) {
+    RxRun *x = arg;
+    RxWorker *w = &x->workers[worker];
     const Module *m = x->m;
-    for (uint32_t f = 0; f < m->nfuncs; f++) {
-        x->off[f] = SIZE_MAX;
-        if (m->funcs[f].import >= 0 || !is_kept(x->r, IX_FUNC, f)) continue;
-        size_t at = x->code.len;
-        if (!reindex_body(x->r, m, m->funcs[f].body, &x->s, &x->code, &x->ctx->err)) continue;
-        x->off[f] = at;
-        x->len[f] = (uint32_t)(x->code.len - at);
+    uint32_t f = m->nfunc_imports + i;
+    x->off[f] = SIZE_MAX;
+    if (!is_kept(x->r, IX_FUNC, f) || (x->r->moves && !x->r->moves[f])) return;
+    WsError err;
+    err.file = m->file;
+    const size_t at = w->code.len;
+    if (setjmp(err.jb)) {
+        w->code.len = at;
+        if (f < w->failed) {
+            w->failed = f;
+            w->err = err;
+        }
+        return;
     }
+    if (!reindex_body(x->r, m, m->funcs[f].body, x->r->moves != NULL, &w->s, &w->code, &err)) return;
+    x->off[f] = at;
+    x->len[f] = (uint32_t)(w->code.len - at);
+    x->worker[f] = worker;
 }
 
-/* Contract: points the rewritten functions at their new bodies (one block owned by m)
- * and marks them changed; records them in x->rewritten by new index. */
+/* Contract: rewrites the bodies whose indices move, in parallel (ctx->jobs threads);
+ * nothing in the module changes yet.  On malformed code fails through ctx->err with
+ * the error of the lowest failing function (the same for any thread count). */
+static void rewrite_bodies(RxRun *x) {
+    const Module *m = x->m;
+    x->nworkers = x->ctx->jobs ? x->ctx->jobs : 1;
+    x->workers = ws_calloc(x->nworkers, sizeof(RxWorker));
+    for (uint32_t w = 0; w < x->nworkers; w++) x->workers[w].failed = UINT32_MAX;
+    pool_for(x->nworkers, module_ndefined_funcs(m), rewrite_one, x);
+    RxWorker *first = NULL;
+    for (uint32_t w = 0; w < x->nworkers; w++)
+        if (x->workers[w].failed != UINT32_MAX && (!first || x->workers[w].failed < first->failed))
+            first = &x->workers[w];
+    if (!first) return;
+    x->ctx->err.offset = first->err.offset;
+    memcpy(x->ctx->err.msg, first->err.msg, sizeof first->err.msg);
+    longjmp(x->ctx->err.jb, 1);
+}
+
+/* Contract: points the rewritten functions at their new bodies (the workers' buffers,
+ * now owned by m) and marks them changed; records them in x->rewritten by new index. */
 static void install_bodies(RxRun *x) {
     Module *m = x->m;
-    if (!x->code.len) return;
-    uint8_t *block = module_own(m, x->code.data);
-    memset(&x->code, 0, sizeof x->code);
-    for (uint32_t f = 0; f < m->nfuncs; f++) {
+    uint8_t **blocks = ws_calloc(x->nworkers, sizeof(uint8_t *));
+    for (uint32_t w = 0; w < x->nworkers; w++) {
+        if (!x->workers[w].code.len) continue;
+        blocks[w] = module_own(m, x->workers[w].code.data);
+        memset(&x->workers[w].code, 0, sizeof(Buf));
+    }
+    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
         if (x->off[f] == SIZE_MAX) continue;
         Func *fn = &m->funcs[f];
-        fn->body.p = block + x->off[f];
+        fn->body.p = blocks[x->worker[f]] + x->off[f];
         fn->body.len = x->len[f];
         fn->changed = true;
         x->rewritten[reindex_map(x->r, IX_FUNC, f)] = 1;
         m->code_changed = true;
     }
+    free(blocks);
 }
 
 /* Contract: drops removed functions, renumbers the types of the rest; counts imports. */
@@ -277,12 +323,15 @@ static void remap_exports(Module *m, const Reindex *r) {
 }
 
 static void run_free(RxRun *x) {
-    buf_free(&x->s.canon);
-    buf_free(&x->s.vec);
-    buf_free(&x->s.out);
-    buf_free(&x->code);
+    reindex_scratch_free(&x->s);
+    for (uint32_t w = 0; w < x->nworkers; w++) {
+        reindex_scratch_free(&x->workers[w].s);
+        buf_free(&x->workers[w].code);
+    }
+    free(x->workers);
     free(x->off);
     free(x->len);
+    free(x->worker);
     free(x->rewritten);
     free(x);
 }
@@ -314,6 +363,7 @@ bool reindex_apply(PassCtx *ctx, Module *m, const Reindex *r) {
     x->r = r;
     x->off = ws_calloc(m->nfuncs + 1, sizeof(size_t));
     x->len = ws_calloc(m->nfuncs + 1, sizeof(uint32_t));
+    x->worker = ws_calloc(m->nfuncs + 1, sizeof(uint32_t));
     x->rewritten = ws_calloc(m->nfuncs + 1, 1);
     jmp_buf outer;
     memcpy(outer, ctx->err.jb, sizeof(jmp_buf));

@@ -24,6 +24,8 @@ typedef struct Reindex {
     uint32_t count[IX_COUNT];   /* items before */
     uint32_t kept[IX_COUNT];    /* items after */
     uint32_t *map[IX_COUNT];    /* old index -> new index or REINDEX_GONE; NULL = identity */
+    const uint8_t *moves;       /* optional, per old function: an index in its body moves
+                                   (the caller scanned it); NULL: bodies are scanned */
 } Reindex;
 
 /* Fills r from keep flags (keep[k][i] != 0 keeps item i of space k; keep[k] NULL keeps
@@ -45,15 +47,21 @@ bool reindex_apply(PassCtx *ctx, Module *m, const Reindex *r);
 
 /* ---- internals shared by reindex*.c ---- */
 
-/* Scratch buffers reused across bodies and expressions. */
+/* Scratch buffers reused across bodies and expressions (zero-initialise; free with
+ * reindex_scratch_free). */
 typedef struct ReindexScratch {
-    Buf canon, vec, out;
+    Buf canon;   /* one instruction's canonical encoding */
+    Buf vec;     /* a renumbered vector immediate */
+    Buf out;     /* a rewritten expression */
 } ReindexScratch;
 
-/* Rewrites a function body (locals and code) if an index in it moves: then returns true
- * with the canonical new body appended to out.  Fails through err on malformed code. */
-bool reindex_body(const Reindex *r, const Module *m, Bytes body, ReindexScratch *s, Buf *out,
-                  WsError *err);
+void reindex_scratch_free(ReindexScratch *s);
+
+/* Rewrites a function body (locals and code) if an index in it moves (known to move
+ * when `moves`): then returns true with the canonical new body appended to out.  Fails
+ * through err on malformed code. */
+bool reindex_body(const Reindex *r, const Module *m, Bytes body, bool moves, ReindexScratch *s,
+                  Buf *out, WsError *err);
 /* Rewrites a constant expression if an index in it moves (new bytes in m's arena). */
 void reindex_expr(const Reindex *r, Module *m, Expr *e, ReindexScratch *s, WsError *err);
 /* The index spaces of the a and b immediates of an instruction with immediate kind imm

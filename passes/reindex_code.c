@@ -5,9 +5,9 @@
  *   after:  (local (ref null 9))   call 5  global.get 3  ref.test (ref 9)
  *           (func 7 -> 5, type 12 -> 9, globals unchanged)
  *
- * A body none of whose indices move keeps its bytes.  One that changes is first
- * canonicalized, then copied in runs with only the moved instructions re-encoded, so
- * the result is canonical (the writer copies changed bodies as they are). */
+ * A body none of whose indices move keeps its bytes.  One that changes is copied in
+ * runs, re-encoding only the instructions that move or are not canonically encoded,
+ * so the result is canonical (the writer copies changed bodies as they are). */
 #include "reindex.h"
 #include "../ir/instr.h"
 #include "../ir/leb.h"
@@ -152,15 +152,26 @@ static bool code_moves(const Reindex *r, Cursor *c, Buf *vec) {
     return false;
 }
 
+/* Contract: true when in (decoded from in->len bytes) is canonically encoded: it is
+ * re-encoded into tmp and the lengths compared (a non-canonical encoding, with padded
+ * LEBs or an explicit memory 0, is always longer).  Two bytes or less are canonical:
+ * a padded LEB128 alone takes two. */
+static bool is_canonical(const Instr *in, Buf *tmp) {
+    if (in->len <= 2) return true;
+    tmp->len = 0;
+    instr_encode(tmp, in);
+    return tmp->len == in->len;
+}
+
 /* Contract: copies code from c to out in runs, re-encoding the instructions whose
- * indices move.  Canonical input gives canonical output. */
-static void copy_remapped(const Reindex *r, Cursor *c, Buf *out, Buf *vec) {
+ * indices move or whose encoding is not canonical: the output is canonical. */
+static void copy_remapped(const Reindex *r, Cursor *c, Buf *out, ReindexScratch *s) {
     const uint8_t *run = c->p;
     Instr in;
     while (!cur_eof(c)) {
         const uint8_t *at = c->p;
         instr_decode(c, &in);
-        if (!remap_instr(r, &in, vec)) continue;
+        if (!remap_instr(r, &in, &s->vec) && is_canonical(&in, &s->canon)) continue;
         buf_bytes(out, run, (size_t)(at - run));
         instr_encode(out, &in);
         run = c->p;
@@ -168,26 +179,56 @@ static void copy_remapped(const Reindex *r, Cursor *c, Buf *out, Buf *vec) {
     buf_bytes(out, run, (size_t)(c->p - run));
 }
 
-static void write_locals(const Reindex *r, Cursor *c, Buf *out) {
-    uint32_t n = cur_u32(c);
-    buf_u32(out, n);
-    for (uint32_t i = 0; i < n; i++) {
-        buf_u32(out, cur_u32(c));
-        write_valtype(out, reindex_valtype(r, read_valtype(c)));
-    }
+static void emit_group(Buf *out, uint64_t n, ValType t) {
+    if (!out) return;
+    buf_u32(out, (uint32_t)n);
+    write_valtype(out, t);
 }
 
-bool reindex_body(const Reindex *r, const Module *m, Bytes body, ReindexScratch *s, Buf *out,
-                  WsError *err) {
+/* Contract: reads the local declarations at c and writes them renumbered to out (if not
+ * NULL) as canonical groups: none empty, no two neighbours of one type.  Returns the
+ * number of groups; fails when the locals do not fit u32. */
+static uint32_t fold_locals(const Reindex *r, Cursor *c, Buf *out) {
+    size_t at = cur_offset(c);
+    uint32_t groups = cur_count(c, 2, "local declaration"), folded = 0;
+    uint64_t run = 0, total = 0;
+    ValType prev = {0, 0};
+    for (uint32_t i = 0; i < groups; i++) {
+        uint32_t n = cur_u32(c);
+        ValType t = reindex_valtype(r, read_valtype(c));
+        total += n;
+        if (n == 0) continue;
+        if (run && t.code == prev.code && t.heap == prev.heap) {
+            run += n;
+            continue;
+        }
+        if (run) {
+            emit_group(out, run, prev);
+            folded++;
+        }
+        run = n;
+        prev = t;
+    }
+    if (total > UINT32_MAX) ws_fail(c->err, at, "too many locals");
+    if (run) {
+        emit_group(out, run, prev);
+        folded++;
+    }
+    return folded;
+}
+
+bool reindex_body(const Reindex *r, const Module *m, Bytes body, bool moves, ReindexScratch *s,
+                  Buf *out, WsError *err) {
     Cursor c = {m->input, body.p, body.p + body.len, err};
-    bool moved = locals_move(r, &c);
-    if (!moved && !code_moves(r, &c, &s->vec)) return false;
-    c.p = body.p;
-    s->canon.len = 0;
-    body_canonicalize(&c, &s->canon);
-    Cursor k = {s->canon.data, s->canon.data, s->canon.data + s->canon.len, err};
-    write_locals(r, &k, out);
-    copy_remapped(r, &k, out, &s->vec);
+    if (!moves) {
+        bool moved = locals_move(r, &c);
+        if (!moved && !code_moves(r, &c, &s->vec)) return false;
+        c.p = body.p;
+    }
+    Cursor probe = c;
+    buf_u32(out, fold_locals(r, &probe, NULL));
+    fold_locals(r, &c, out);
+    copy_remapped(r, &c, out, s);
     return true;
 }
 
@@ -195,11 +236,14 @@ void reindex_expr(const Reindex *r, Module *m, Expr *e, ReindexScratch *s, WsErr
     Cursor c = {m->input, e->code, e->code + e->len, err};
     if (!code_moves(r, &c, &s->vec)) return;
     c.p = e->code;
-    s->canon.len = 0;
-    expr_canonicalize(&c, &s->canon);
-    Cursor k = {s->canon.data, s->canon.data, s->canon.data + s->canon.len, err};
     s->out.len = 0;
-    copy_remapped(r, &k, &s->out, &s->vec);
+    copy_remapped(r, &c, &s->out, s);
     e->code = arena_dup(&m->arena, s->out.data, s->out.len);
     e->len = (uint32_t)s->out.len;
+}
+
+void reindex_scratch_free(ReindexScratch *s) {
+    buf_free(&s->canon);
+    buf_free(&s->vec);
+    buf_free(&s->out);
 }

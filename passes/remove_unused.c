@@ -32,6 +32,7 @@ static void mark(Unused *u, int k, uint64_t i, uint8_t how, size_t at) {
         ws_fail(u->err, at, "remove-unused: %s index %llu out of range", space_words[k],
                 (unsigned long long)i);
     uint32_t id = u->base[k] + (uint32_t)i;
+    if (u->cur_max && (uint32_t)i >= u->cur_max[k]) u->cur_max[k] = (uint32_t)i + 1;
     if (u->live[id]) return;
     u->live[id] = 1;
     u->how[id] = how;
@@ -119,12 +120,14 @@ static void visit_func(Unused *u, uint32_t f) {
     mark(u, IX_TYPE, fn->type, HOW_TYPE, fn->body_offset);
     if (fn->import >= 0) return;
     Cursor c = {u->m->input, fn->body.p, fn->body.p + fn->body.len, u->err};
+    u->cur_max = &u->maxref[(size_t)f * IX_COUNT];
     uint32_t n = cur_count(&c, 2, "local declaration");
     for (uint32_t i = 0; i < n; i++) {
         cur_u32(&c);
         mark_valtype(u, read_valtype(&c), cur_offset(&c));
     }
     mark_code(u, &c, true);
+    u->cur_max = NULL;
 }
 
 static uint32_t elem_table(const Elem *e) { return e->flags & 2 ? e->table : 0; }
@@ -293,6 +296,7 @@ static Unused *unused_new(PassCtx *ctx, Module *m) {
     u->from = ws_calloc(total + 1, sizeof(uint32_t));
     u->queue = ws_calloc(total + 1, sizeof(uint32_t));
     u->reffunc = ws_calloc(m->nfuncs + 1, 1);
+    u->maxref = ws_calloc((size_t)m->nfuncs * IX_COUNT + 1, sizeof(uint32_t));
     u->drop_export = ws_calloc(m->nexports + 1, 1);
     u->listed = ws_calloc(m->nexports + 1, 1);
     return u;
@@ -305,6 +309,7 @@ static void unused_free(Unused *u) {
     free(u->from);
     free(u->queue);
     free(u->reffunc);
+    free(u->maxref);
     free(u->drop_export);
     free(u->listed);
     free(u->names);
@@ -430,6 +435,24 @@ static bool declare_ref_funcs(Unused *u, const Reindex *r) {
     return count > 0;
 }
 
+/* Contract: per function, whether an index its body names moves: its highest index in
+ * some space is at or above that space's first removed item.  Saves reindexing a
+ * scan of every body. */
+static uint8_t *bodies_that_move(const Unused *u) {
+    uint32_t first_gone[IX_COUNT];
+    for (int k = 0; k < IX_COUNT; k++) {
+        uint32_t i = u->base[k];
+        while (i < u->base[k + 1] && u->live[i]) i++;
+        first_gone[k] = i - u->base[k];
+    }
+    uint32_t nfuncs = u->base[IX_FUNC + 1] - u->base[IX_FUNC];
+    uint8_t *moves = ws_calloc(nfuncs + 1, 1);
+    for (uint32_t f = 0; f < nfuncs; f++)
+        for (int k = 0; k < IX_COUNT; k++)
+            if (u->maxref[(size_t)f * IX_COUNT + k] > first_gone[k]) moves[f] = 1;
+    return moves;
+}
+
 void pass_remove_unused(PassCtx *ctx, Module *m) {
     Unused *u = unused_new(ctx, m);
     if (!u || !unused_mark(u)) {
@@ -443,8 +466,11 @@ void pass_remove_unused(PassCtx *ctx, Module *m) {
     for (int k = 0; k < IX_COUNT; k++) keep[k] = u->live + u->base[k];
     Reindex r;
     reindex_init(&r, m, keep);
+    uint8_t *moves = bodies_that_move(u);
+    r.moves = moves;
     bool added = reindex_apply(ctx, m, &r) && declare_ref_funcs(u, &r);
     if (added && ctx->stats.elems_removed > elems_removed) ctx->stats.elems_removed--;
     reindex_free(&r);
+    free(moves);
     unused_free(u);
 }

@@ -26,6 +26,8 @@ typedef struct Unused {
     uint32_t *queue, qhead, qtail;
     uint32_t parent;              /* item whose references are being marked */
     uint8_t *reffunc;             /* per function: taken by ref.func in kept code */
+    uint32_t *maxref;             /* per function and space: 1 + highest index its body names */
+    uint32_t *cur_max;            /* the maxref row of the body being marked, or NULL */
     uint8_t *drop_export;         /* per export: dropped by --export-only */
     uint8_t *listed;              /* per export: named by --export-only / --keep-export */
     Bytes *names;                 /* function names (lazily, unused_names) */

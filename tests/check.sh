@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check.sh - everything `make check` runs, in order: install missing test dependencies,
 # build warnings-clean (-Werror), unit tests (plain and under ASan+UBSan), the spec
-# testsuite, differential execution of the C fixtures, and the closing total.
+# testsuite, differential execution of the C fixtures, spec replay on rewritten modules,
+# generated modules, a fuzz smoke run, the CLI tests, and the closing total.
 # Usage: bash tests/check.sh        (from the repository root; BUILD=dir to relocate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,9 @@ plain_counts() {
 
 step() { echo; echo "=== $*"; }
 
+# show_failures LOG: the first FAIL lines of a log (with their indented details)
+show_failures() { grep -a -E '^(FAIL|  )' "$1" | head -n 30 || true; }
+
 step "dependencies"
 bash tests/deps.sh
 
@@ -69,8 +73,36 @@ bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 
+step "spec replay: assertions on rewritten modules"
+for pipeline in "-O0" "--strip-all"; do
+    node tests/spec/replay.mjs --wasmslim "$BUILD/wasmslim" --pipeline "$pipeline" --jobs "$JOBS" >"$log" 2>&1 || true
+    show_failures "$log"; tail -n 2 "$log"
+    if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)"; else
+        read -r p f < <(plain_counts "$log" replay); record "replay${pipeline//[ =,]/_}" "$p" "$f"; fi
+done
+
+step "generated modules (wasm-opt -ttf, --fuzz-exec-before as the oracle)"
+GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 200 "-O0" "--strip-debug" >"$log" 2>&1 || true
+show_failures "$log"; tail -n 2 "$log"
+read -r p f < <(plain_counts "$log" gen); record gen "$p" "$f"
+
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-55}
+step "fuzz smoke: fuzz_read and fuzz_pipeline side by side, ${FUZZ_SMOKE_SECONDS} s, ASan+UBSan"
+if make -s -j"$JOBS" BUILD="$BUILD" "$BUILD/fuzz_read" "$BUILD/fuzz_pipeline" >"$log" 2>&1; then
+    BUILD="$BUILD" FUZZ_FRESH=1 bash tests/fuzz/run-fuzz.sh "$FUZZ_SMOKE_SECONDS" 2>&1 | tee "$log" | tail -n 8 || true
+    read -r p f < <(plain_counts "$log" fuzz)
+else
+    tail -n 20 "$log"; f=1
+fi
+if [ "$f" = 0 ]; then record fuzz-smoke 1 0; else record fuzz-smoke 0 1; fi
+
+step "pass output tests (tests/passes)"
+bash tests/passes/run.sh "$BUILD/wasmslim" 2>&1 | tee "$log" | tail -n 5 || true
+read -r p f < <(plain_counts "$log" passes); record passes "$p" "$f"
+
 for t in tests/cli/*.sh; do
     [ -e "$t" ] || continue
+    [ "$(basename "$t")" != lib.sh ] || continue
     step "$t"
     bash "$t" "$BUILD/wasmslim" 2>&1 | tee "$log" | tail -n 5 || true
     name=$(basename "$t" .sh)

@@ -1,6 +1,6 @@
 // wasi-run.mjs - run a WASI command module under node and mirror its result.
 //
-// Usage: node --no-warnings tests/diff/wasi-run.mjs MODULE.wasm [ARGS...]
+// Usage: node --no-warnings tests/diff/wasi-run.mjs [OPTIONS] MODULE.wasm [ARGS...]
 //
 // Instantiates MODULE with node:wasi (version 'preview1', no preopens, empty
 // environment, argv[0] = the module's file name), calls its _start export,
@@ -19,6 +19,15 @@
 // fixtures recurse ~10k deep. The program's output does not go through node's
 // streams: WASI writes synchronously to file descriptors 1 and 2.
 // Needs node >= 18.17 (WASI without a flag, the `version` option).
+//
+// Options (before MODULE), for modules instrumented by wasmslim's meter pass:
+//   --fuel[=N]            set the exported fuel global to N (default 2^62) before
+//                         _start; print "wasi-run: fuel-left=V" on stderr at the end
+//                         (also after a trap)
+//   --fuel-export=NAME    the fuel global's export name (default wasmslim_fuel)
+//   --refill=MODULE.NAME  provide that import (--fuel-import): it grants the deficit
+//                         it is asked for; prints "wasi-run: refilled=N calls=K"
+//   --print-global=NAME   print "wasi-run: NAME=V" for an exported global at the end
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
 import { readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -35,15 +44,34 @@ function isTrap(e) {
     (e instanceof RangeError && /call stack/i.test(e.message));
 }
 
+// Contract: splits the runner's options from MODULE and its arguments.
+function parseOptions(argv) {
+  const opts = { fuel: null, fuelExport: 'wasmslim_fuel', refill: null, globals: [] };
+  let i = 0;
+  for (; i < argv.length && argv[i].startsWith('--'); i++) {
+    const a = argv[i];
+    if (a === '--fuel') opts.fuel = (1n << 62n).toString();
+    else if (a.startsWith('--fuel=')) opts.fuel = a.slice(7);
+    else if (a.startsWith('--fuel-export=')) opts.fuelExport = a.slice(14);
+    else if (a.startsWith('--refill=')) opts.refill = a.slice(9);
+    else if (a.startsWith('--print-global=')) opts.globals.push(a.slice(15));
+    else if (a === '--help') return null;
+    else { say(`wasi-run: unknown option ${a}`); process.exit(RUNNER_EXIT); }
+  }
+  return { opts, rest: argv.slice(i) };
+}
+
 if (isMainThread) {
-  const argv = process.argv.slice(2);
+  const parsed = parseOptions(process.argv.slice(2));
+  const argv = parsed ? parsed.rest : [];
   if (argv.length < 1 || argv[0] === '-h' || argv[0] === '--help') {
-    say('usage: node --no-warnings wasi-run.mjs MODULE.wasm [ARGS...]');
+    say('usage: node --no-warnings wasi-run.mjs [--fuel[=N]] [--fuel-export=NAME] [--refill=MODULE.NAME] ' +
+      '[--print-global=NAME] MODULE.wasm [ARGS...]');
     process.exit(RUNNER_EXIT);
   }
   const stackMb = Number(process.env.WASI_RUN_STACK_MB || 32);
   const worker = new Worker(new URL(import.meta.url), {
-    workerData: { file: argv[0], args: argv.slice(1) },
+    workerData: { file: argv[0], args: argv.slice(1), opts: parsed.opts },
     resourceLimits: { stackSizeMb: stackMb },
     stdin: false,
   });
@@ -58,7 +86,16 @@ if (isMainThread) {
   // given; it would go to stderr anyway, never to stdout.
   process.removeAllListeners('warning');
   const { WASI } = await import('node:wasi');
-  const { file, args } = workerData;
+  const { file, args, opts } = workerData;
+  const refilled = { amount: 0n, calls: 0 };
+
+  // Contract: the metering globals after the run, on stderr.
+  function report() {
+    const ex = instance ? instance.exports : {};
+    if (opts.fuel !== null && ex[opts.fuelExport]) say(`wasi-run: fuel-left=${ex[opts.fuelExport].value}`);
+    if (opts.refill) say(`wasi-run: refilled=${refilled.amount} calls=${refilled.calls}`);
+    for (const g of opts.globals) if (ex[g]) say(`wasi-run: ${g}=${ex[g].value}`);
+  }
 
   let instance, wasi;
   try {
@@ -74,7 +111,16 @@ if (isMainThread) {
     const imports = typeof wasi.getImportObject === 'function'
       ? wasi.getImportObject()
       : { wasi_snapshot_preview1: wasi.wasiImport };
+    if (opts.refill) {
+      const dot = opts.refill.indexOf('.');
+      const mod = opts.refill.slice(0, dot), name = opts.refill.slice(dot + 1);
+      imports[mod] = Object.assign(imports[mod] || {}, {
+        [name]: (deficit) => { refilled.amount += deficit; refilled.calls++; return deficit; },
+      });
+    }
     instance = await WebAssembly.instantiate(module, imports);
+    if (opts.fuel !== null && instance.exports[opts.fuelExport])
+      instance.exports[opts.fuelExport].value = BigInt(opts.fuel);
   } catch (e) {
     // A trap in a start function surfaces here too.
     if (isTrap(e)) {
@@ -95,10 +141,12 @@ if (isMainThread) {
   } catch (e) {
     if (isTrap(e)) {
       say(`trap: ${e.message}`);
+      report();
       process.exit(TRAP_EXIT);
     }
     say(`wasi-run: ${file}: ${e && e.stack ? e.stack : e}`);
     process.exit(RUNNER_EXIT);
   }
+  report();
   process.exit(typeof code === 'number' ? code : 0);
 }

@@ -10,7 +10,9 @@
  * module must validate, write, read back with the full decode and validate again; an
  * invalid output, a write or read-back failure, or an "internal error" (the IR verifier
  * under WS_DEBUG, ...) is a finding: abort().  A pass may refuse a module with an
- * ordinary error (ctx.failed): that is not a finding.
+ * ordinary error (ctx.failed): that is not a finding.  The options (pass_options) are a
+ * command line's: strip globs, every name kind, metering on; the input's last byte picks
+ * the -O level, the fuel mode and the stack cost.
  * Without ir/validate.h (the validator not written yet) the IR round trip is the
  * validity check: the module must go through it and the output must read back.
  * Build: make build/fuzz_pipeline; run: make fuzz. */
@@ -24,6 +26,14 @@
 #if __has_include("validate.h")
 #include "validate.h"
 #define HAVE_VALIDATE 1
+#endif
+/* PassOptions.opt_level came with the inline pass, the metering options with the meter
+ * pass: set them once those exist (drop these two guards when both are committed). */
+#if __has_include("../passes/inline_options.h")
+#define HAVE_OPT_LEVEL 1
+#endif
+#if __has_include("../passes/meter.h")
+#define HAVE_METER 1
 #endif
 #endif
 
@@ -49,10 +59,15 @@ static bool valid(const Module *m, WsError *err) {
 #endif
 }
 
-/* What the passes read; DceOptions and MeterOptions stay zero (the CLI's defaults). */
+/* What the passes read, like a command line would set them, with the choices that change
+ * what the passes do taken from the input's last byte (so a finding reproduces):
+ * the -O level (inline's thresholds), fuel mode and stack cost.  Metering is on with all
+ * three instruments (--fuel --max-memory-pages=16 --stack-limit=1000). */
 static const char *strip_patterns[] = {"*e*", "x?"};
 static const char *keep_patterns[] = {"*s"};
-static PassOptions pass_options(void) {
+static PassOptions pass_options(const uint8_t *data, size_t size) {
+    static const int levels[] = {0, 1, 2, 3, 4, 's', 'z'};
+    unsigned pick = size ? data[size - 1] : 0;
     PassOptions o;
     memset(&o, 0, sizeof o);
     o.strip_patterns = strip_patterns;
@@ -60,6 +75,20 @@ static PassOptions pass_options(void) {
     o.keep_patterns = keep_patterns;
     o.nkeep_patterns = WS_ARRAY_LEN(keep_patterns);
     o.strip_names_mask = ~0u;
+#if HAVE_OPT_LEVEL
+    o.opt_level = levels[pick % WS_ARRAY_LEN(levels)];
+#endif
+#if HAVE_METER
+    o.meter.fuel = true;
+    o.meter.fuel_mode = (pick & 0x10) ? FUEL_EXACT : FUEL_LAZY;
+    o.meter.mem_cap = true;
+    o.meter.max_memory_pages = 16;
+    o.meter.stack = true;
+    o.meter.stack_limit = 1000;
+    o.meter.stack_cost = (pick & 0x20) ? STACK_COST_FRAME : STACK_COST_ONE;
+#endif
+    (void)levels;
+    (void)pick;
     return o;
 }
 
@@ -89,7 +118,7 @@ static void run(const uint8_t *data, size_t size, int first, int last, const cha
     } else if (!module_rewrite_functions(&m, 1, NULL, NULL, &err)) {
         finding("the -O0 IR round trip fails on a valid module", label, &err);
     }
-    PassOptions opt = pass_options();
+    PassOptions opt = pass_options(data, size);
     PassCtx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = &opt;

@@ -11,8 +11,9 @@
 # Seed corpus, rebuilt on every run in $BUILD/fuzz-corpus/seed: fixtures/demo/hello.wasm,
 # a fixed sample of about 500 small spec modules (every 12th .wasm under 4 KiB of
 # $SPEC_DIR/json, valid, malformed and invalid ones alike), $BUILD/fixtures/*.wasm and
-# the first 50 $BUILD/gen/*.wasm if present (only files up to -max_len), and every
-# tests/fuzz/regressions/* input.  What a target finds is kept in
+# *.o (the C fixtures: linked modules and relocatable objects) and the first 50
+# $BUILD/gen/*.wasm if present, and every tests/fuzz/regressions/* input.  libFuzzer
+# reads at most -max_len bytes of a seed (the larger fixtures are cut short).  What a target finds is kept in
 # $BUILD/fuzz-corpus/TARGET (the corpus grows from run to run), or in a temporary
 # directory with FUZZ_FRESH=1 (what make check's smoke run uses).
 #
@@ -47,23 +48,20 @@ done
 seed=$BUILD/fuzz-corpus/seed
 rm -rf "$seed"
 mkdir -p "$seed" "$BUILD/fuzz-artifacts" "$BUILD/fuzz-logs"
-add() { # FILE PREFIX: copy FILE if it fits -max_len
-    local size
-    size=$(stat -c %s "$1")
-    ((size <= MAX_LEN)) && cp "$1" "$seed/$2$(basename "$1")"
-    return 0
-}
+add() { cp "$1" "$seed/$2$(basename "$1")"; } # FILE PREFIX
 add fixtures/demo/hello.wasm demo-
 nspec=0
 if [[ -d $SPEC_DIR/json ]]; then
     while IFS= read -r f; do add "$f" spec-; nspec=$((nspec + 1)); done < <(
         find "$SPEC_DIR/json" -name '*.wasm' -size -4k | LC_ALL=C sort | awk 'NR % 12 == 0')
 fi
-for f in "$BUILD"/fixtures/*.wasm; do [[ -e $f ]] && add "$f" fixture-; done
+for f in "$BUILD"/fixtures/*.wasm "$BUILD"/fixtures/*.o; do
+    if [[ -e $f ]]; then add "$f" fixture-; fi
+done
 while IFS= read -r f; do add "$f" gen-; done < <(
     find "$BUILD/gen" -maxdepth 1 -name '*.wasm' 2>/dev/null | LC_ALL=C sort -V | head -n 50)
 for f in tests/fuzz/regressions/*; do
-    [[ -f $f && $f != *.md ]] && add "$f" regression-
+    if [[ -f $f && $f != *.md ]]; then add "$f" regression-; fi
 done
 echo "seed corpus: $(find "$seed" -type f | wc -l) files ($nspec spec modules) in $seed"
 
@@ -93,15 +91,14 @@ for i in "${!targets[@]}"; do
     wait "${pids[$i]}" || rc=$?
     log=$BUILD/fuzz-logs/$t.log
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    cov=$(grep -a -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' "$log" | tail -n 1)
+    cov=$(grep -a -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' "$log" | tail -n 1 || true)
     artifacts=$(find "$BUILD/fuzz-artifacts" -name "$t-*" -type f | LC_ALL=C sort)
-    line="$t: ${execs:-?} execs in ${seconds}s, ${cov:-no coverage line}"
     if ((rc == 0)) && [[ -z $artifacts ]]; then
         passed=$((passed + 1))
-        echo "$line"
+        echo "$t: ${execs:-?} execs in ${seconds}s, ${cov:-no coverage line}"
     else
         failed=$((failed + 1))
-        echo "FAIL $line, exit $rc"
+        echo "FAIL $t: stopped after ${execs:-?} execs (exit $rc), ${cov:-no coverage line}"
         grep -a -m 1 -E 'ERROR: |runtime error|fuzz_[a-z]+: ' "$log" | sed 's/^/  /' || true
         grep -a -m 1 '^SUMMARY: ' "$log" | sed 's/^/  /' || true
         for a in $artifacts; do echo "  artifact: $a (repro: $BUILD/fuzz_$t $a)"; done

@@ -33,7 +33,8 @@
 //   --pipeline "FLAGS"   wasmslim options, split on spaces (default "-O0")
 //   --only NAME          one script (json/NAME); may be repeated
 //   --jobs N             concurrent child processes (default 2)
-//   --timeout SECS       kill a child after SECS seconds (default 60)
+//   --timeout SECS       kill a child after SECS seconds (default 20; a whole
+//                        script takes about a second: a hang is a failure)
 //   --keep DIR           keep the two copies as DIR/NAME/orig and DIR/NAME/slim
 //   --verbose            print every differing line, not just the first few
 // Node 18+, no npm dependencies.
@@ -68,7 +69,7 @@ function usage(msg) {
 function parseArgs(argv) {
   const opts = {
     wasmslim: process.env.WASMSLIM || path.join(ROOT, 'build/wasmslim'),
-    pipeline: '-O0', jobs: 2, only: [], timeout: 60, keep: null, verbose: false,
+    pipeline: '-O0', jobs: 2, only: [], timeout: 20, keep: null, verbose: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -93,7 +94,7 @@ function parseArgs(argv) {
 
 // ---- child processes: one pool for every spawn ------------------------------
 
-let TIMEOUT_MS = 60000;
+let TIMEOUT_MS = 20000;
 let slots = 2;
 const waiting = [];
 const live = new Set();

@@ -159,6 +159,14 @@ Test(validate, alignment_and_memory) {
         CODE1(w, 0x01, 0x01, 0x64, 0x00, __VA_ARGS__);                                      \
     } while (0)
 
+/* The same with 100000 i32 locals before the (ref 0) one. */
+#define STRUCT_LOCAL_N(w, ...)                                                              \
+    do {                                                                                    \
+        SEC(w, 1, 0x02, 0x5f, 0x00, 0x60, 0x00, 0x00);                                      \
+        SEC(w, 3, 0x01, 0x01);                                                              \
+        CODE1(w, 0x02, 0xa0, 0x8d, 0x06, 0x7f, 0x01, 0x64, 0x00, __VA_ARGS__);              \
+    } while (0)
+
 Test(validate, uninitialized_local) {
     Wasm w;
     w_init(&w);
@@ -395,4 +403,45 @@ Test(validate, rewritten_body_offsets) {
     cr_assert(!module_validate(&m, &err));
     cr_expect_eq(err.offset, m.funcs[0].body_offset + 4, "offset 0x%zx: %s", err.offset, err.msg);
     module_free(&m);
+}
+
+/* Bodies the reader only skimmed (no ReadOptions.decode_code) are fully checked here. */
+static bool check_undecoded(const Wasm *w, WsError *err) {
+    Module m;
+    cr_assert(module_read(&m, w->b, w->n, "t.wasm", NULL, err), "read failed: %s", err->msg);
+    bool ok = module_validate(&m, err);
+    module_free(&m);
+    return ok;
+}
+
+Test(validate, undecoded_bodies_are_checked) {
+    Wasm w;
+    WsError err;
+    w_init(&w);
+    FUNC_VOID(&w);
+    CODE1(&w, 0x00, 0x05, 0x0b);                               /* else outside if */
+    cr_assert(!check_undecoded(&w, &err));
+    cr_expect_eq(err.offset, w.body[0] + 1);
+    w_init(&w);
+    FUNC_VOID(&w);
+    CODE1(&w, 0x00, 0xfc, 0x09, 0x00, 0x0b);                   /* data.drop 0 */
+    SEC(&w, 11, 0x01, 0x01, 0x00);                             /* one passive segment */
+    cr_assert(!check_undecoded(&w, &err));
+    cr_expect(strstr(err.msg, "data count section required"), "%s", err.msg);
+    cr_expect_eq(err.offset, w.body[0] + 1);
+}
+
+/* Many locals and a small body: the locals stay run-length groups. */
+Test(validate, grouped_locals) {
+    Wasm w;
+    w_init(&w);  /* (local i32 x 100000) (local (ref 0)); local.get 100000 */
+    STRUCT_LOCAL_N(&w, 0x20, 0xa0, 0x8d, 0x06, 0x1a, 0x0b);
+    expect_invalid(&w, w.body[0] + 8, "uninitialized local");
+    w_init(&w);  /* set it, then get it and an i32 local */
+    STRUCT_LOCAL_N(&w, 0xfb, 0x00, 0x00, 0x21, 0xa0, 0x8d, 0x06, 0x20, 0xa0, 0x8d, 0x06, 0x1a,
+                   0x20, 0x05, 0x1a, 0x0b);
+    expect_valid(&w);
+    w_init(&w);
+    STRUCT_LOCAL_N(&w, 0x20, 0xa1, 0x8d, 0x06, 0x1a, 0x0b);   /* local.get 100001 */
+    expect_invalid(&w, w.body[0] + 8, "unknown local");
 }

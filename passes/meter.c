@@ -1,0 +1,253 @@
+/* meter.c - the metering pass (--fuel, --max-memory-pages, --stack-limit): bounds the
+ * CPU, memory and stack an untrusted module may use, inside the module itself, so
+ * that it works on any engine.  It runs after every optimisation pass (cli/main.c).
+ *
+ *   before:  (func $f (loop $l ... br_if $l ...))
+ *   after:   (global $wasmslim_fuel (export "wasmslim_fuel") (mut i64) (i64.const 0))
+ *            (func $f  block $out_of_fuel  block $body
+ *              <pay the entry, check>  (loop $l <pay the iteration, check> ... br_if $l ...)
+ *            end <check> return end  <write the fuel back> unreachable)
+ *            (@custom "wasmslim.metering" "version 1\nfuel.export wasmslim_fuel\n...")
+ *
+ * Cost model.  Every instruction costs what the table says (default 1; 0 for nop,
+ * drop, block, loop, end, else, unreachable, return; --fuel-costs=FILE).  An
+ * instruction is executed when control reaches it in sequence, and its cost is due
+ * as it starts, so an instruction that traps, throws or calls is paid.  Structured
+ * openers (block, loop, if, try, try_table) execute when entered from before them: a
+ * branch back to a loop does not execute `loop` again.  Delimiters (else, catch,
+ * catch_all, delegate, end) execute when the arm before them falls through into
+ * them, never when reached by a branch, an exception or a trap; an if without else
+ * has an empty else arm that falls into its `end`; the function's final `end` runs
+ * when the body falls off it.  A caught exception resumes at the first instruction of
+ * the handler (catch arm, or the code after a try_table's target label).  Bulk
+ * operations also pay K per byte or element (memory/table copy, fill, init) and per
+ * page or element requested (memory.grow, table.grow), K = --fuel-per-byte, the
+ * product saturated at 2^62: min(n, 2^62 / K) * K.
+ *
+ * Exactness.  A run that does not trap spends exactly the cost of the instructions it
+ * executed, also when an exception ends it: no charge is moved before a call or a
+ * throw.  A run that needs F units completes when given F.  After a trap the fuel
+ * spent may also include code that runs together with what trapped (a class, below)
+ * but did not run yet.
+ *
+ * How (meter_plan.c): straight-line segments are grouped into classes that run
+ * together; each class is paid once, before its first segment.  --fuel-mode=exact:
+ * every payment checks first and traps before the class starts when the fuel does
+ * not cover it (the fuel never goes negative, and stays as it was before that class).
+ * --fuel-mode=lazy (default): payments only subtract; the sign is checked at function
+ * entry, loop headers (every iteration), exception handlers, function exit, before
+ * calls that may reach the host (imports, call_indirect, call_ref) and before bulk
+ * operations, which always pay as in exact mode.  A negative fuel at a check traps;
+ * the overrun (how far below zero it went) is at most the largest charge sum along a
+ * loop-free path of one function plus the largest charge at a function entry or
+ * handler; the pass computes that bound and records it ("fuel.lazy-bound").  With
+ * --fuel-import=MODULE.NAME the module calls the import with the deficit instead of
+ * trapping; its result is added to the fuel, and if that is still not enough the
+ * module traps.  Between checks the fuel may be kept in a local (loops); a trap that
+ * is not out of fuel may leave the global up to one loop-free path behind.
+ *
+ * --max-memory-pages=N clamps the maximum of every defined memory (an error if a
+ * minimum is above N) and makes memory.grow of imported memories return -1 beyond N.
+ * --stack-limit=N keeps a depth in an exported i32 global: each function adds its
+ * frame cost (1, or params + locals + operand stack height with --stack-cost=frame)
+ * on entry, traps beyond N, and gives it back on every exit and in every handler.
+ * The custom section "wasmslim.metering" records what was injected; a module that has
+ * one is refused unless --force. */
+#include "meter.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define METER_SECTION "wasmslim.metering"
+
+static const char *fuel_export(const MeterOptions *o) { return o->fuel_export ? o->fuel_export : "wasmslim_fuel"; }
+static const char *stack_export(const MeterOptions *o) { return o->stack_export ? o->stack_export : "wasmslim_stack"; }
+
+static bool fail(PassCtx *ctx, const Module *m, const char *fmt, const char *arg) {
+    ctx->failed = true;
+    ctx->err.file = m->file;
+    ctx->err.offset = 0;
+    snprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, arg);
+    return false;
+}
+
+/* Contract: refuses a module metered before (unless --force, which drops the old
+ * record) and exports whose names are taken. */
+static bool check_module(PassCtx *ctx, Module *m, const MeterOptions *o) {
+    for (uint32_t i = 0; i < m->ncustoms; i++) {
+        Custom *c = &m->customs[i];
+        if (c->removed || !custom_is(c, METER_SECTION)) continue;
+        if (!o->force)
+            return fail(ctx, m, "the module is already metered (custom section \"%s\"); --force instruments it "
+                                "again", METER_SECTION);
+        c->removed = true;
+    }
+    if (o->fuel && meter_has_export(m, fuel_export(o)))
+        return fail(ctx, m, "an export is already named \"%s\" (choose another with --fuel-export)", fuel_export(o));
+    if (o->stack && meter_has_export(m, stack_export(o)))
+        return fail(ctx, m, "an export is already named \"%s\" (choose another with --stack-export)", stack_export(o));
+    if (o->fuel && o->stack && !strcmp(fuel_export(o), stack_export(o)))
+        return fail(ctx, m, "--fuel-export and --stack-export both name \"%s\"", fuel_export(o));
+    return true;
+}
+
+/* Contract: clamps the maximum of the defined memories to the cap. */
+static bool cap_memories(PassCtx *ctx, Module *m, uint64_t cap) {
+    char msg[160];
+    for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
+        Limits *l = &m->mems[i].limits;
+        if (l->min > cap) {
+            snprintf(msg, sizeof msg, "memory %u has a minimum of %" PRIu64 " pages, above --max-memory-pages=%" PRIu64,
+                     i, l->min, cap);
+            return fail(ctx, m, "%s", msg);
+        }
+        if (!(l->flags & LIM_HAS_MAX) || l->max > cap) l->max = cap;
+        l->flags |= LIM_HAS_MAX;
+    }
+    return true;
+}
+
+/* Contract: a [] -> results type for the body block of every multi-result function. */
+static void body_block_types(Module *m, MeterCtx *mc) {
+    uint32_t n = m->ntypes;
+    uint32_t *bt = ws_malloc((n + 1) * sizeof(uint32_t));
+    for (uint32_t t = 0; t < n; t++) bt[t] = UINT32_MAX;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        uint32_t t = m->funcs[i].type;
+        if (t >= n || bt[t] != UINT32_MAX || m->types[t].nresults < 2) continue;
+        bt[t] = meter_func_type(m, NULL, 0, m->types[t].results, m->types[t].nresults);
+    }
+    mc->block_type = bt;
+}
+
+/* Contract: the refill helper (param $need i64): asks the import for what is missing
+ * and traps when the fuel is still short:
+ *   $d = $need - fuel; if $d <= 0 return; fuel += import($d); if fuel < $need trap. */
+static void add_refill(Module *m, const MeterCtx *mc, uint32_t import) {
+    ValType i64 = vt_num(VT_I64);
+    uint32_t type = meter_func_type(m, &i64, 1, NULL, 0), g = mc->fuel_global;
+    Buf b = {0};
+    buf_bytes(&b, "\x01\x01\x7e", 3);                                /* (local $d i64) */
+    buf_bytes(&b, "\x20\x00\x23", 3); buf_u32(&b, g);                /* need - fuel */
+    buf_bytes(&b, "\x7d\x22\x01\x42\x00\x57\x04\x40\x0f\x0b", 10);   /* tee $d; <= 0: return */
+    buf_bytes(&b, "\x20\x01\x10", 3); buf_u32(&b, import);           /* import($d) */
+    buf_u8(&b, 0x23); buf_u32(&b, g);
+    buf_u8(&b, 0x7c); buf_u8(&b, 0x24); buf_u32(&b, g);              /* fuel += result */
+    buf_u8(&b, 0x23); buf_u32(&b, g);
+    buf_bytes(&b, "\x20\x00\x53\x04\x40\x00\x0b\x0b", 8);            /* fuel < need: trap */
+    meter_add_function(m, type, b.data, b.len);
+    buf_free(&b);
+}
+
+/* Contract: the cost table, from the file or the defaults. */
+static bool load_costs(PassCtx *ctx, MeterCtx *mc) {
+    const MeterOptions *o = mc->opt;
+    if (!o->fuel_costs_file) {
+        meter_costs_default(mc->costs);
+        return true;
+    }
+    if (meter_costs_load(o->fuel_costs_file, mc->costs, &ctx->err)) return true;
+    ctx->failed = true;
+    return false;
+}
+
+/* Contract: what the function transform reads: indices of what is added, the shift. */
+static void setup(Module *m, MeterCtx *mc) {
+    const MeterOptions *o = mc->opt;
+    mc->m = m;
+    mc->nfunc_imports = m->nfunc_imports;
+    mc->fuel = o->fuel;
+    mc->stack = o->stack;
+    mc->mem_cap = o->mem_cap;
+    mc->refill = o->fuel && o->fuel_import_module[0];
+    mc->shift = mc->refill ? 1 : 0;
+    mc->per_byte = o->fuel_per_byte_given ? o->fuel_per_byte : 1;
+    if (mc->fuel) mc->fuel_global = meter_add_global(m, vt_num(VT_I64), o->fuel_init);
+    if (mc->stack) mc->stack_global = meter_add_global(m, vt_num(VT_I32), 0);
+    mc->refill_func = m->nfuncs + mc->shift;
+    body_block_types(m, mc);
+    uint32_t n = module_ndefined_funcs(m) + 1;
+    mc->longest_path = ws_calloc(n, sizeof(uint64_t));
+    mc->largest_point = ws_calloc(n, sizeof(uint64_t));
+}
+
+/* The overrun bound of lazy mode over all functions. */
+static uint64_t lazy_bound(const MeterCtx *mc, uint32_t ndefined) {
+    uint64_t path = 0, point = 0;
+    for (uint32_t k = 0; k < ndefined; k++) {
+        if (mc->longest_path[k] > path) path = mc->longest_path[k];
+        if (mc->largest_point[k] > point) point = mc->largest_point[k];
+    }
+    return path + point;
+}
+
+/* Contract: the "wasmslim.metering" record: "key value" lines. */
+static void add_record(Module *m, const MeterCtx *mc, uint64_t bound) {
+    const MeterOptions *o = mc->opt;
+    char buf[1024];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "version 1\n");
+    if (o->fuel) {
+        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                              "fuel.export %s\nfuel.mode %s\nfuel.init %" PRId64 "\nfuel.costs fnv1a64:%016" PRIx64
+                              "\nfuel.per-byte %" PRIu64 "\nfuel.lazy-bound %" PRIu64 "\n",
+                              fuel_export(o), o->fuel_mode == FUEL_EXACT ? "exact" : "lazy", o->fuel_init,
+                              meter_costs_digest(mc->costs, mc->per_byte), mc->per_byte,
+                              o->fuel_mode == FUEL_EXACT ? 0 : bound);
+        if (mc->refill)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "fuel.import %s.%s\n", o->fuel_import_module,
+                                  o->fuel_import_name);
+    }
+    if (o->stack)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "stack.export %s\nstack.limit %u\nstack.cost %s\n",
+                              stack_export(o), o->stack_limit, o->stack_cost == STACK_COST_FRAME ? "frame" : "1");
+    if (o->mem_cap) n += (size_t)snprintf(buf + n, sizeof buf - n, "memory.max-pages %" PRIu64 "\n", o->max_memory_pages);
+    if (n >= sizeof buf) n = sizeof buf - 1;
+    meter_add_custom(m, METER_SECTION, (const uint8_t *)buf, n);
+}
+
+/* True when the functions need rewriting (not for a memory cap alone on a module
+ * without imported memories). */
+static bool rewrites_code(const Module *m, const MeterCtx *mc) {
+    return mc->fuel || mc->stack || (mc->mem_cap && m->nmem_imports > 0);
+}
+
+/* Contract: the exports, the import and helper, the record, a notice. */
+static void finish(PassCtx *ctx, Module *m, MeterCtx *mc) {
+    const MeterOptions *o = mc->opt;
+    uint32_t ndefined = module_ndefined_funcs(m);
+    if (mc->refill) {
+        ValType i64 = vt_num(VT_I64);
+        uint32_t type = meter_func_type(m, &i64, 1, &i64, 1);
+        meter_insert_import(ctx, m, o->fuel_import_module, o->fuel_import_name, type);
+        if (ctx->failed) return;
+        add_refill(m, mc, mc->nfunc_imports);
+    }
+    if (mc->fuel) meter_add_export(m, fuel_export(o), EXT_GLOBAL, mc->fuel_global);
+    if (mc->stack) meter_add_export(m, stack_export(o), EXT_GLOBAL, mc->stack_global);
+    uint64_t bound = mc->fuel ? lazy_bound(mc, ndefined) : 0;
+    add_record(m, mc, bound);
+    if (!ctx->log || !mc->fuel) return;
+    if (o->fuel_mode == FUEL_EXACT)
+        fprintf(ctx->log, "wasmslim: metering: fuel (exact) in %u functions\n", ndefined);
+    else
+        fprintf(ctx->log, "wasmslim: metering: fuel (lazy, overrun at most %" PRIu64 " units) in %u functions\n",
+                bound, ndefined);
+}
+
+void pass_meter(PassCtx *ctx, Module *m) {
+    const MeterOptions *o = &ctx->opt->meter;
+    if (!o->fuel && !o->stack && !o->mem_cap) return;
+    if (!check_module(ctx, m, o)) return;
+    if (o->mem_cap && !cap_memories(ctx, m, o->max_memory_pages)) return;
+    MeterCtx *mc = ws_calloc(1, sizeof *mc);
+    mc->opt = o;
+    if (load_costs(ctx, mc)) {
+        setup(m, mc);
+        if (rewrites_code(m, mc)) pass_for_each_function(ctx, m, meter_function, mc);
+        if (!ctx->failed) finish(ctx, m, mc);
+    }
+    free(mc->block_type);
+    free(mc->longest_path);
+    free(mc->largest_point);
+    free(mc);
+}

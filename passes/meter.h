@@ -1,0 +1,167 @@
+/* meter.h - internals shared by the files of the metering pass (passes/meter*.c):
+ * the module-level facts the function transform reads, the fuel plan, and a small
+ * stack-machine emitter that appends instructions to the IR.  See meter.c for what the
+ * pass injects and the host ABI. */
+#ifndef WS_METER_H
+#define WS_METER_H
+
+#include "pass.h"
+#include "../ir/edit.h"
+
+/* Everything the per-function transform needs; read-only while functions run, except
+ * the per-function result slots (each written by its own function only). */
+typedef struct MeterCtx {
+    const MeterOptions *opt;
+    const Module *m;
+    uint32_t costs[OP_COUNT];     /* cost per executed instruction, by opcode */
+    uint32_t nfunc_imports;       /* function imports before the pass */
+    bool fuel, stack, mem_cap;
+    bool refill;                  /* --fuel-import: call the host when fuel runs out */
+    uint64_t per_byte;            /* K of the dynamic charges (0: none) */
+    uint32_t fuel_global, stack_global;
+    uint32_t refill_func;         /* final index of the refill helper */
+    uint32_t shift;               /* 1 when the fuel import shifts defined functions */
+    uint32_t *block_type;         /* per type index: type of a [] -> results block, or ~0u */
+    /* per defined function (index - nfunc_imports): for the lazy overrun bound */
+    uint64_t *longest_path;       /* largest charge sum along a loop-free path */
+    uint64_t *largest_point;      /* largest charge at a check point (entry, handler) */
+} MeterCtx;
+
+/* Runs on every defined function (pass_for_each_function); ctx is the MeterCtx. */
+bool meter_function(IrFunc *f, void *ctx, WsError *err);
+
+/* ---- insertion positions and the emitter (meter_emit.c) ---- */
+
+/* A point in a sequence: in arm `arm` of structured node parent (0 = the function
+ * body), after node `after` (0 = at the arm's start). */
+typedef struct MeterPos {
+    NodeId parent;
+    uint32_t arm;
+    NodeId after;
+} MeterPos;
+
+/* Appends instructions at a point, keeping a virtual operand stack of the values it
+ * produced (and of values pushed with em_push), so that operands are wired by stack
+ * order just as the bytecode reads them. */
+typedef struct Emit {
+    IrFunc *f;
+    NodeId parent;
+    uint32_t arm;
+    NodeId after;           /* last node inserted (or the position's node) */
+    ValueRef stack[16];
+    uint32_t sp;
+} Emit;
+
+void em_at(Emit *e, IrFunc *f, MeterPos p);
+void em_before(Emit *e, IrFunc *f, NodeId before);
+void em_push(Emit *e, ValueRef v);
+/* Appends an instruction taking npop operands from the virtual stack and pushing its
+ * nres results (of type t); returns its node. */
+NodeId em_op(Emit *e, Instr in, uint32_t npop, uint32_t nres, ValType t);
+NodeId em_simple(Emit *e, OpId op);          /* an instruction with a fixed signature */
+NodeId em_i32(Emit *e, int32_t v);
+NodeId em_i64(Emit *e, int64_t v);
+NodeId em_local(Emit *e, OpId op, uint32_t local);   /* local.get / set / tee */
+NodeId em_global(Emit *e, OpId op, uint32_t global); /* global.get / set */
+NodeId em_br_if(Emit *e, uint32_t depth);
+NodeId em_call(Emit *e, uint32_t func, uint32_t npop, uint32_t nres, ValType t);
+/* Opens `if` (block type bt, nres results of type t) on the condition on top of the
+ * stack; then/else are emitters for its arms (els NULL: no else arm).  em_arm_end gives the values left
+ * on an arm's stack to the if node as its results. */
+NodeId em_if(Emit *e, BlockType bt, uint32_t nres, ValType t, Emit *then, Emit *els);
+void em_arm_end(Emit *arm, NodeId node, uint32_t k);
+/* Adds an empty arm (head op) to structured node id; returns its index in f->arms. */
+uint32_t em_add_arm(IrFunc *f, NodeId id, OpId head);
+
+/* Label depth of structured node target as seen from inside arm-parent `parent`. */
+uint32_t meter_depth(const IrFunc *f, NodeId parent, NodeId target);
+
+/* ---- the fuel plan (meter_plan.c) ---- */
+
+enum {
+    CP_CHECK = 1,       /* lazy check point: function entry, loop header, handler */
+    CP_HEADER = 2,      /* loop header (a write-through point in cached loops) */
+    CP_AFTER_CALL = 4,  /* starts right after a call */
+    CP_ELSE = 8,        /* the implicit else arm of the if `after`: add the arm first */
+};
+
+/* One charge: `amount` units at `pos` (with a check in lazy mode when CP_CHECK). */
+typedef struct Charge {
+    MeterPos pos;
+    uint64_t amount;
+    uint32_t flags;
+} Charge;
+
+typedef struct FuelPlan {
+    Charge *charges;
+    uint32_t ncharges, cap_charges;
+    NodeId *reached;             /* nodes in reachable code that need a dynamic or call
+                                    check (bulk operations, calls to imports, indirect
+                                    calls), in bytecode order */
+    uint32_t nreached, cap_reached;
+    uint64_t longest_path;       /* lazy overrun bound, this function's part */
+    uint64_t largest_point;
+} FuelPlan;
+
+/* Computes where fuel is charged in f (before any instrumentation). */
+void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *plan);
+void fuel_plan_free(FuelPlan *plan);
+/* The static cost of node id (0 for nodes the pass added). */
+uint64_t meter_node_cost(const MeterCtx *mc, const IrFunc *f, NodeId id, uint32_t orig_nnodes);
+bool meter_is_call(OpId op);
+bool meter_is_bulk(OpId op);
+
+/* ---- emitting (meter_fuel.c, meter_frame.c) ---- */
+
+/* What one function's instrumentation works with. */
+typedef struct MeterFn {
+    const MeterCtx *mc;
+    IrFunc *f;
+    uint32_t orig_nnodes;
+    NodeId body;            /* the $body block wrapping the original code (0 = none) */
+    NodeId oof;             /* the block whose end is the out-of-fuel trap (0 = none) */
+    uint32_t fuel_local;    /* i64: the cached fuel */
+    uint32_t dyn_local;     /* i64: a dynamic charge */
+    uint32_t n32_local, n64_local; /* lengths of bulk operations */
+    uint32_t entry_local;   /* i32: stack depth at entry */
+    uint32_t frame_cost;    /* stack units of this frame */
+    uint8_t *cached;        /* per node: structured node inside (or being) a cached loop */
+    NodeId *cur_after;      /* per node: last node inserted right after it */
+    NodeId *cur_arm;        /* per arm: last node inserted at its start */
+    uint32_t nnodes_cursor, narms_cursor; /* sizes of cur_after and cur_arm */
+} MeterFn;
+
+void fuel_emit(MeterFn *mf, const FuelPlan *plan);
+/* The position a plan position maps to once the body is wrapped in mf->body. */
+MeterPos meter_map_pos(const MeterFn *mf, MeterPos p);
+/* An emitter at p (a mapped position) that continues after what was inserted there
+ * before; meter_em_done records where it ended. */
+void meter_em_at(MeterFn *mf, Emit *e, MeterPos p);
+void meter_em_done(MeterFn *mf, const Emit *e, MeterPos p);
+void fuel_emit_flush(MeterFn *mf, Emit *e);
+bool meter_pos_cached(const MeterFn *mf, NodeId parent);
+
+/* ---- module level (meter_module.c) ---- */
+
+uint32_t meter_add_global(Module *m, ValType t, int64_t init);
+void meter_add_export(Module *m, const char *name, uint8_t kind, uint32_t index);
+bool meter_has_export(const Module *m, const char *name);
+/* Index of a function type params -> results, added in its own rec group if absent. */
+uint32_t meter_func_type(Module *m, const ValType *params, uint32_t np, const ValType *results, uint32_t nr);
+/* Inserts a function import at index m->nfunc_imports and renumbers every reference
+ * to the defined functions (their bodies must already carry the new indices). */
+void meter_insert_import(PassCtx *ctx, Module *m, const char *module, const char *name, uint32_t type);
+/* Appends a defined function with the given body (locals + code + end). */
+uint32_t meter_add_function(Module *m, uint32_t type, const uint8_t *body, size_t len);
+void meter_add_custom(Module *m, const char *name, const uint8_t *payload, size_t len);
+
+/* ---- the cost table (meter_costs.c) ---- */
+
+void meter_costs_default(uint32_t *costs);
+/* Reads a --fuel-costs file over the defaults; false with *err set on a bad file. */
+bool meter_costs_load(const char *path, uint32_t *costs, WsError *err);
+/* FNV-1a 64 of the table as "name cost\n" lines in opcode order, then the per-byte
+ * cost line: names the cost model in the metering custom section. */
+uint64_t meter_costs_digest(const uint32_t *costs, uint64_t per_byte);
+
+#endif

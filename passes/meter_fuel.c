@@ -1,0 +1,347 @@
+/* meter_fuel.c - lowering the fuel plan into code: charges, checks, dynamic charges of
+ * bulk operations, and the fuel cached in a local inside loops.
+ *
+ *   lazy charge:        global.get $fuel  i64.const 7  i64.sub  global.set $fuel
+ *   lazy check point:   global.get $fuel  i64.const 7  i64.sub  local.tee $f
+ *                       global.set $fuel  local.get $f  i64.const 0  i64.lt_s
+ *                       br_if $out_of_fuel
+ *   exact check:        global.get $fuel  local.tee $f  i64.const 7  i64.lt_s
+ *                       br_if $out_of_fuel  global.get $fuel  i64.const 7  i64.sub
+ *                       global.set $fuel
+ *
+ * Inside a loop without exception handlers (and its nested loops) the fuel lives in
+ * the local $f: read from the global before the loop, written back at the loop header
+ * (so a trap never leaves more than one iteration unbilled), before every call, branch
+ * out of the loop, return or throw, and after the loop; re-read after every call.  The
+ * $out_of_fuel block (meter_frame.c) ends in `local.get $f  global.set $fuel
+ * unreachable`, so $f holds the fuel at every branch to it.  With --fuel-import the
+ * checks call the refill helper instead of branching. */
+#include "meter.h"
+#include <stdlib.h>
+
+enum { PAY_PLAIN, PAY_LAZY, PAY_EXACT };
+
+bool meter_pos_cached(const MeterFn *mf, NodeId parent) { return parent && mf->cached[parent]; }
+
+MeterPos meter_map_pos(const MeterFn *mf, MeterPos p) {
+    if (p.parent == 0 && mf->body) {
+        p.parent = mf->body;
+        p.arm = 0;
+    }
+    return p;
+}
+
+/* Index in f->arms of arm `arm` of parent (0 stands for the function body). */
+static uint32_t arm_index(const IrFunc *f, NodeId parent, uint32_t arm) {
+    return parent ? (uint32_t)(ir_arm(f, ir_node(f, parent), arm) - f->arms) : 0;
+}
+
+void meter_em_at(MeterFn *mf, Emit *e, MeterPos p) {
+    NodeId after = p.after;
+    if (after && after < mf->nnodes_cursor && mf->cur_after[after]) after = mf->cur_after[after];
+    if (!p.after) {
+        uint32_t a = arm_index(mf->f, p.parent, p.arm);
+        after = a < mf->narms_cursor ? mf->cur_arm[a] : 0;
+    }
+    em_at(e, mf->f, (MeterPos){p.parent, p.arm, after});
+}
+
+void meter_em_done(MeterFn *mf, const Emit *e, MeterPos p) {
+    if (p.after) {
+        if (p.after < mf->nnodes_cursor) mf->cur_after[p.after] = e->after;
+        return;
+    }
+    uint32_t a = arm_index(mf->f, p.parent, p.arm);
+    if (a < mf->narms_cursor) mf->cur_arm[a] = e->after;
+}
+
+static void load_fuel(MeterFn *mf, Emit *e, bool cached) {
+    if (cached) em_local(e, OP_LOCAL_GET, mf->fuel_local);
+    else em_global(e, OP_GLOBAL_GET, mf->mc->fuel_global);
+}
+
+void fuel_emit_flush(MeterFn *mf, Emit *e) {
+    em_local(e, OP_LOCAL_GET, mf->fuel_local);
+    em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
+}
+
+static void reload(MeterFn *mf, Emit *e) {
+    em_global(e, OP_GLOBAL_GET, mf->mc->fuel_global);
+    em_local(e, OP_LOCAL_SET, mf->fuel_local);
+}
+
+/* The amount of a charge: a constant, or the dyn local for dynamic charges. */
+static void push_amount(MeterFn *mf, Emit *e, uint64_t c, bool dyn) {
+    if (dyn) em_local(e, OP_LOCAL_GET, mf->dyn_local);
+    else em_i64(e, (int64_t)c);
+}
+
+/* Contract: the out-of-fuel path taken when the condition on the stack is true: a
+ * branch to the $out_of_fuel block, or (--fuel-import) a call to the refill helper
+ * asking for the amount (0 in lazy checks), $f written back before and re-read after. */
+static void out_of_fuel(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached) {
+    if (!mf->mc->refill) {
+        em_br_if(e, meter_depth(mf->f, e->parent, mf->oof));
+        return;
+    }
+    Emit then;
+    BlockType bt = {BT_EMPTY, {0, 0}, 0};
+    em_if(e, bt, 0, vt_num(0), &then, NULL);
+    if (cached) fuel_emit_flush(mf, &then);
+    push_amount(mf, &then, c, dyn);
+    em_call(&then, mf->mc->refill_func, 1, 0, vt_num(0));
+    if (cached) reload(mf, &then);
+}
+
+/* Contract: fuel -= c with no check. */
+static void pay_plain(MeterFn *mf, Emit *e, uint64_t c, bool cached) {
+    load_fuel(mf, e, cached);
+    em_i64(e, (int64_t)c);
+    em_simple(e, OP_I64_SUB);
+    if (cached) em_local(e, OP_LOCAL_SET, mf->fuel_local);
+    else em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
+}
+
+/* Contract: fuel -= c, then out of fuel when negative; $f ends up holding the fuel,
+ * and so does the global unless cached without write-through (wt). */
+static void pay_lazy(MeterFn *mf, Emit *e, uint64_t c, bool cached, bool wt) {
+    uint32_t fl = mf->fuel_local;
+    load_fuel(mf, e, cached);
+    if (c) {
+        em_i64(e, (int64_t)c);
+        em_simple(e, OP_I64_SUB);
+    }
+    if (!cached || c) em_local(e, OP_LOCAL_TEE, fl);
+    if ((!cached && c) || (cached && wt)) {
+        em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
+        em_local(e, OP_LOCAL_GET, fl);
+    }
+    em_i64(e, 0);
+    em_simple(e, OP_I64_LT_S);
+    out_of_fuel(mf, e, 0, false, cached);
+}
+
+/* Contract: out of fuel first when fuel < c (the fuel then untouched), then fuel -= c;
+ * c is the dyn local when dyn. */
+static void pay_exact(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached, bool wt) {
+    uint32_t fl = mf->fuel_local;
+    load_fuel(mf, e, cached);
+    if (!cached) em_local(e, OP_LOCAL_TEE, fl);
+    push_amount(mf, e, c, dyn);
+    em_simple(e, OP_I64_LT_S);
+    out_of_fuel(mf, e, c, dyn, cached);
+    load_fuel(mf, e, cached);
+    push_amount(mf, e, c, dyn);
+    em_simple(e, OP_I64_SUB);
+    if (!cached) {
+        em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
+    } else if (wt) {
+        em_local(e, OP_LOCAL_TEE, fl);
+        em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
+    } else {
+        em_local(e, OP_LOCAL_SET, fl);
+    }
+}
+
+/* Contract: one charge of the plan at its position (an implicit else arm is made
+ * first when the charge falls there). */
+static void emit_charge(MeterFn *mf, const Charge *c) {
+    IrFunc *f = mf->f;
+    if (c->flags & CP_ELSE) {
+        NodeId node = c->pos.parent;
+        uint32_t a = em_add_arm(f, node, OP_ELSE);
+        const IrArm *first = ir_arm(f, ir_node(f, node), 0);
+        f->arms[a].nparams = first->nparams;
+        f->arms[a].param_types = first->param_types;
+    }
+    MeterPos p = meter_map_pos(mf, c->pos);
+    bool cached = meter_pos_cached(mf, p.parent);
+    bool wt = cached && (c->flags & CP_HEADER);
+    Emit e;
+    meter_em_at(mf, &e, p);
+    if (mf->mc->opt->fuel_mode == FUEL_EXACT) pay_exact(mf, &e, c->amount, false, cached, wt);
+    else if (c->flags & CP_CHECK) pay_lazy(mf, &e, c->amount, cached, wt);
+    else pay_plain(mf, &e, c->amount, cached);
+    meter_em_done(mf, &e, p);
+}
+
+/* ---- calls and bulk operations ---- */
+
+/* Contract: lazy mode: the fuel is not negative when a call may reach the host. */
+static void emit_call_check(MeterFn *mf, NodeId id) {
+    if (mf->mc->opt->fuel_mode == FUEL_EXACT) return;
+    bool cached = meter_pos_cached(mf, ir_node(mf->f, id)->parent);
+    Emit e;
+    em_before(&e, mf->f, id);
+    load_fuel(mf, &e, cached);
+    if (!cached) em_local(&e, OP_LOCAL_TEE, mf->fuel_local);
+    em_i64(&e, 0);
+    em_simple(&e, OP_I64_LT_S);
+    out_of_fuel(mf, &e, 0, false, cached);
+}
+
+/* The type of the length (or delta) operand of a bulk operation. */
+static ValType bulk_len_type(const Module *m, const Instr *in) {
+    bool a64, b64;
+    switch (in->op) {
+    case OP_MEMORY_FILL: case OP_MEMORY_GROW: return ir_sig_type(m, 'a', in);
+    case OP_TABLE_FILL: case OP_TABLE_GROW: return ir_sig_type(m, 't', in);
+    case OP_MEMORY_COPY:
+        a64 = m->mems[in->a].limits.flags & LIM_64;
+        b64 = m->mems[in->b].limits.flags & LIM_64;
+        return vt_num(a64 && b64 ? VT_I64 : VT_I32);
+    case OP_TABLE_COPY:
+        a64 = m->tables[in->a].limits.flags & LIM_64;
+        b64 = m->tables[in->b].limits.flags & LIM_64;
+        return vt_num(a64 && b64 ? VT_I64 : VT_I32);
+    default: /* memory.init, table.init */
+        return vt_num(VT_I32);
+    }
+}
+
+/* Contract: puts `local.tee l` between node id and its last operand (the top of the
+ * stack just before it). */
+static void tee_last_operand(IrFunc *f, NodeId id, uint32_t l) {
+    IrNode *n = ir_node(f, id);
+    uint32_t k = n->nargs - 1;
+    ValueRef *args = ws_malloc(n->nargs * sizeof(ValueRef));
+    memcpy(args, ir_args(f, n), n->nargs * sizeof(ValueRef));
+    ValueRef old = args[k];
+    Instr in = ir_instr(OP_LOCAL_TEE);
+    in.a = l;
+    NodeId tee = ir_new_node(f, &in, 1, &f->locals[l].type);
+    args[k] = (ValueRef){tee, 0};
+    ir_set_args(f, id, args, ir_node(f, id)->nargs);
+    ir_set_args(f, tee, &old, 1);
+    ir_insert_before(f, id, tee);
+    free(args);
+}
+
+/* Contract: the dynamic charge of bulk operation id, paid before it as in exact mode:
+ * per_byte * min(n, 2^62 / per_byte), n its length (or grow delta) as unsigned. */
+static void emit_dyn_charge(MeterFn *mf, NodeId id) {
+    IrFunc *f = mf->f;
+    uint64_t k = mf->mc->per_byte;
+    ValType t = bulk_len_type(f->m, &ir_node(f, id)->in);
+    bool wide = t.code == VT_I64;
+    uint32_t nl = wide ? mf->n64_local : mf->n32_local;
+    tee_last_operand(f, id, nl);
+    uint64_t cap = (1ull << 62) / k;
+    Emit e;
+    em_before(&e, f, id);
+    em_local(&e, OP_LOCAL_GET, nl);
+    if (!wide) em_simple(&e, OP_I64_EXTEND_I32_U);
+    if (wide || cap < 0xffffffffull) { /* min(n, cap) */
+        em_i64(&e, (int64_t)cap);
+        em_local(&e, OP_LOCAL_GET, nl);
+        if (!wide) em_simple(&e, OP_I64_EXTEND_I32_U);
+        em_i64(&e, (int64_t)cap);
+        em_simple(&e, OP_I64_LT_U);
+        em_op(&e, ir_instr(OP_SELECT), 3, 1, vt_num(VT_I64));
+    }
+    if (k != 1) {
+        em_i64(&e, (int64_t)k);
+        em_simple(&e, OP_I64_MUL);
+    }
+    em_local(&e, OP_LOCAL_SET, mf->dyn_local);
+    pay_exact(mf, &e, 0, true, meter_pos_cached(mf, ir_node(f, id)->parent), false);
+}
+
+/* ---- loops that keep the fuel in $f ---- */
+
+/* Contract: marks the structured nodes inside (or being) a loop whose fuel is cached:
+ * every loop without try or try_table inside, and what it contains. */
+static void mark_cached(MeterFn *mf, const NodeId *order, uint32_t count) {
+    IrFunc *f = mf->f;
+    uint8_t *has_try = ws_calloc(f->nnodes + 1, 1);
+    for (uint32_t i = 0; i < count; i++) {
+        OpId op = ir_node(f, order[i])->in.op;
+        if (op != OP_TRY && op != OP_TRY_TABLE) continue;
+        for (NodeId a = order[i]; a && !has_try[a]; a = ir_node(f, a)->parent) has_try[a] = 1;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const IrNode *n = ir_node(f, order[i]);
+        if (!ir_is_structured(n->in.op)) continue;
+        bool inside = n->parent && mf->cached[n->parent];
+        mf->cached[order[i]] = inside || (n->in.op == OP_LOOP && !has_try[order[i]]);
+    }
+    free(has_try);
+}
+
+/* True when a label of branch node n leaves the cached loop it is in. */
+static bool leaves_cached(const MeterFn *mf, const IrNode *n) {
+    const uint8_t *v = n->in.vec;
+    uint32_t count = n->in.op == OP_BR_TABLE ? n->in.n + 1 : 1;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t d = n->in.op == OP_BR_TABLE && i < n->in.n ? br_table_label_next(&v) : n->in.a;
+        NodeId t = n->parent;
+        for (uint32_t k = 0; k < d && t; k++) t = ir_node(mf->f, t)->parent;
+        if (!t || !mf->cached[t]) return true;
+    }
+    return false;
+}
+
+static bool is_branch_op(OpId op) {
+    return op == OP_BR || op == OP_BR_IF || op == OP_BR_TABLE || op == OP_BR_ON_NULL ||
+           op == OP_BR_ON_NON_NULL || op == OP_BR_ON_CAST || op == OP_BR_ON_CAST_FAIL;
+}
+
+/* Contract: what one node of a cached loop needs: write $f back before it leaves the
+ * loop or calls, re-read it after a call. */
+static void cached_node(MeterFn *mf, NodeId id) {
+    IrFunc *f = mf->f;
+    const IrNode *n = ir_node(f, id);
+    OpId op = n->in.op;
+    bool leaves = op == OP_RETURN || op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT ||
+                  op == OP_RETURN_CALL_REF || op == OP_THROW || op == OP_THROW_REF || op == OP_RETHROW ||
+                  meter_is_call(op) || (is_branch_op(op) && leaves_cached(mf, n));
+    if (!leaves) return;
+    Emit e;
+    em_before(&e, f, id);
+    fuel_emit_flush(mf, &e);
+    if (!meter_is_call(op)) return;
+    MeterPos after = {n->parent, n->parent_arm, id};
+    meter_em_at(mf, &e, after);
+    reload(mf, &e);
+    meter_em_done(mf, &e, after);
+}
+
+/* Contract: $f is read before each outermost cached loop and written after it, and
+ * kept in step around the loops' calls and exits. */
+static void emit_cached_loops(MeterFn *mf, const NodeId *order, uint32_t count) {
+    IrFunc *f = mf->f;
+    for (uint32_t i = 0; i < count; i++) {
+        NodeId id = order[i];
+        const IrNode *n = ir_node(f, id);
+        if (n->parent && mf->cached[n->parent]) {
+            cached_node(mf, id);
+            continue;
+        }
+        if (!mf->cached[id]) continue; /* an outermost cached loop */
+        Emit e;
+        em_before(&e, f, id);
+        reload(mf, &e);
+        MeterPos after = {n->parent, n->parent_arm, id};
+        meter_em_at(mf, &e, after);
+        fuel_emit_flush(mf, &e);
+        meter_em_done(mf, &e, after);
+    }
+}
+
+void fuel_emit(MeterFn *mf, const FuelPlan *plan) {
+    IrFunc *f = mf->f;
+    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    uint32_t count = ir_preorder(f, order);
+    mark_cached(mf, order, count);
+    for (uint32_t i = 0; i < plan->nreached; i++) {
+        NodeId id = plan->reached[i];
+        if (meter_is_bulk(ir_node(f, id)->in.op)) {
+            if (mf->mc->per_byte) emit_dyn_charge(mf, id);
+        } else {
+            emit_call_check(mf, id);
+        }
+    }
+    emit_cached_loops(mf, order, count);
+    for (uint32_t i = 0; i < plan->ncharges; i++) emit_charge(mf, &plan->charges[i]);
+    free(order);
+}

@@ -1,0 +1,547 @@
+/* meter_plan.c - where fuel is charged: the segments of a function, grouped into
+ * classes that always run together, each class paid once at its first segment.
+ *
+ *   block                      segments: S0 = A,  S1 = B (after the br_if),
+ *     A  br_if 0               S2 = C (after the block)
+ *     B                        S2 runs exactly when S0 does: class {S0, S2},
+ *   end                        charged before A;  class {S1}, charged after br_if
+ *   C
+ *
+ * A segment is straight-line code: it ends at a branch, a call (the callee may throw,
+ * so nothing after a call is paid before it), a structured node's end or an if's arms.
+ * Each region (the function body, or one loop body with the back edges as exits and
+ * inner loops collapsed to one node that may not terminate) is an acyclic graph in
+ * creation order.  Two segments form one class when the first dominates the second
+ * and the second post-dominates the first (both in the region's graph, where calls,
+ * throws and inner loops have an edge to the exit): then on every path through the
+ * region either both run or neither, so paying both at the first is exact whenever
+ * the run does not trap.  For an if, the cheaper arm's charge is paid before the if
+ * and only the difference in the dearer arm ("both arms paid at their join when
+ * equal").  Unreachable segments are never charged. */
+#include "meter.h"
+#include <stdlib.h>
+
+enum { SG_VIRT = 1u << 8, SG_LOOP = 1u << 9 };
+#define NONE UINT32_MAX
+
+typedef struct Seg {
+    MeterPos pos;
+    uint64_t cost, inner, cc;
+    uint32_t flags;
+    uint32_t idom, ipdom, leader;
+    uint32_t pre, post;          /* numbering in the post-dominator tree */
+    bool reach;
+} Seg;
+
+typedef struct Edge { uint32_t from, to; } Edge;
+typedef struct Pend { uint32_t from, next; } Pend;
+typedef struct IfArms { uint32_t pre, then, els; } IfArms;
+typedef struct Noted { NodeId node; uint32_t seg; } Noted;
+
+typedef struct Frame {
+    NodeId node;
+    uint32_t arm, k;             /* arm being walked: index in f->arms, ordinal */
+    uint32_t pend;               /* pending edges to the join (list in Plan.pend) */
+    uint32_t els;                /* if: the else segment */
+} Frame;
+
+typedef struct Plan {
+    const MeterCtx *mc;
+    IrFunc *f;
+    FuelPlan *out;
+    uint32_t orig_nnodes;
+    uint8_t *landing;            /* per node: a try_table catch lands after it */
+    uint64_t *loop_len;          /* per loop node: longest path of its region */
+    Seg *seg;
+    uint32_t nseg, cap_seg, base, cur;
+    Edge *edge;
+    uint32_t nedge, cap_edge;
+    Pend *pend;
+    uint32_t npend, cap_pend;
+    Frame *fr;
+    uint32_t nfr, cap_fr;
+    IfArms *ifs;
+    uint32_t nifs, cap_ifs;
+    Noted *noted;
+    uint32_t nnoted, cap_noted;
+    uint32_t *csr, *csr_at;      /* per region: predecessors then successors */
+} Plan;
+
+bool meter_is_call(OpId op) { return op == OP_CALL || op == OP_CALL_INDIRECT || op == OP_CALL_REF; }
+
+bool meter_is_bulk(OpId op) {
+    switch (op) {
+    case OP_MEMORY_COPY: case OP_MEMORY_FILL: case OP_MEMORY_INIT: case OP_MEMORY_GROW:
+    case OP_TABLE_COPY: case OP_TABLE_FILL: case OP_TABLE_INIT: case OP_TABLE_GROW:
+        return true;
+    default:
+        return false;
+    }
+}
+
+uint64_t meter_node_cost(const MeterCtx *mc, const IrFunc *f, NodeId id, uint32_t orig_nnodes) {
+    return id < orig_nnodes ? mc->costs[ir_node(f, id)->in.op] : 0;
+}
+
+static bool is_cond_branch(OpId op) {
+    return op == OP_BR_IF || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL || op == OP_BR_ON_CAST ||
+           op == OP_BR_ON_CAST_FAIL;
+}
+
+static bool is_exit(OpId op) {
+    switch (op) {
+    case OP_RETURN: case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT: case OP_RETURN_CALL_REF:
+    case OP_THROW: case OP_RETHROW: case OP_THROW_REF: case OP_UNREACHABLE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Contract: a node that gets a check of its own: bulk operations (dynamic charge), and
+ * calls that may reach the host (to imports, indirect, by reference). */
+static bool needs_note(const Plan *p, const IrNode *n) {
+    OpId op = n->in.op;
+    if (meter_is_bulk(op)) return true;
+    if (op == OP_CALL || op == OP_RETURN_CALL) return n->in.a < p->mc->nfunc_imports;
+    return op == OP_CALL_INDIRECT || op == OP_CALL_REF || op == OP_RETURN_CALL_INDIRECT ||
+           op == OP_RETURN_CALL_REF;
+}
+
+/* ---- graph construction ---- */
+
+static uint32_t new_seg(Plan *p, MeterPos pos, uint32_t flags) {
+    ws_grow((void **)&p->seg, &p->cap_seg, p->nseg + 1, sizeof(Seg));
+    Seg *s = &p->seg[p->nseg];
+    memset(s, 0, sizeof *s);
+    s->pos = pos;
+    s->flags = flags;
+    return p->nseg++;
+}
+
+static void add_edge(Plan *p, uint32_t from, uint32_t to) {
+    Edge e = {from, to};
+    WS_VEC_PUSH(p->edge, p->nedge, p->cap_edge, e);
+}
+
+/* Contract: a pending edge from segment `from` to the join of frame level lvl, or to
+ * the region's exit (NONE) when lvl is outside the region. */
+static void pend_to(Plan *p, uint32_t lvl, uint32_t from) {
+    if (lvl == NONE) { add_edge(p, from, NONE); return; }
+    Pend e = {from, p->fr[lvl].pend};
+    WS_VEC_PUSH(p->pend, p->npend, p->cap_pend, e);
+    p->fr[lvl].pend = p->npend - 1;
+}
+
+/* Frame level a branch label names from the innermost frame, NONE when it leaves the
+ * region (back edge to the region's loop, outer labels, the function label). */
+static uint32_t label_level(const Plan *p, uint32_t depth) {
+    return depth < p->nfr ? p->nfr - 1 - depth : NONE;
+}
+
+static MeterPos pos_after(const IrFunc *f, NodeId id) {
+    const IrNode *n = ir_node(f, id);
+    MeterPos pos = {n->parent, n->parent_arm, id};
+    return pos;
+}
+
+/* Contract: calls fn(p, level, from) for each label of branch node n as seen from a
+ * frame stack deeper by `nest` structured nodes than p->nfr (0 inside the region). */
+static void branch_labels(Plan *p, const IrNode *n, uint32_t nest, uint32_t from,
+                          void (*fn)(Plan *, uint32_t, uint32_t)) {
+    OpId op = n->in.op;
+    const uint8_t *v = n->in.vec;
+    uint32_t count = op == OP_BR_TABLE ? n->in.n + 1 : 1;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t d = op == OP_BR_TABLE && i < n->in.n ? br_table_label_next(&v) : n->in.a;
+        if (d < nest) continue; /* stays inside */
+        fn(p, label_level(p, d - nest), from);
+    }
+}
+
+static bool is_branch(OpId op) { return op == OP_BR || op == OP_BR_TABLE || is_cond_branch(op); }
+
+/* Contract: the edges of a collapsed inner loop (segment ls) to the joins its branches
+ * leave it for: walks the loop's code (explicit stack) for labels beyond the loop. */
+static void loop_escapes(Plan *p, NodeId loop, uint32_t ls) {
+    IrFunc *f = p->f;
+    typedef struct { NodeId node; uint32_t arm; } Open;
+    Open *stack = NULL;
+    uint32_t sp = 0, cap = 0;
+    Open o = {loop, ir_node(f, loop)->arms};
+    WS_VEC_PUSH(stack, sp, cap, o);
+    NodeId cur = f->arms[o.arm].first;
+    for (;;) {
+        for (; cur; cur = ir_node(f, cur)->next) {
+            const IrNode *n = ir_node(f, cur);
+            if (is_branch(n->in.op)) branch_labels(p, n, sp, ls, pend_to);
+            if (ir_is_structured(n->in.op) && n->arms) {
+                Open in = {cur, n->arms};
+                WS_VEC_PUSH(stack, sp, cap, in);
+                cur = f->arms[n->arms].first;
+                break;
+            }
+        }
+        if (cur) continue;
+        if (f->arms[stack[sp - 1].arm].next) {
+            stack[sp - 1].arm = f->arms[stack[sp - 1].arm].next;
+            cur = f->arms[stack[sp - 1].arm].first;
+            continue;
+        }
+        if (--sp == 0) break;
+        cur = ir_node(f, stack[sp].node)->next;
+    }
+    free(stack);
+}
+
+static void note(Plan *p, NodeId id) {
+    Noted n = {id, p->cur};
+    WS_VEC_PUSH(p->noted, p->nnoted, p->cap_noted, n);
+}
+
+/* Contract: opens a block, if, try or try_table; an if splits into its two arms. */
+static void open_frame(Plan *p, NodeId id) {
+    const IrNode *n = ir_node(p->f, id);
+    Frame fr = {id, n->arms, 0, NONE, NONE};
+    if (n->in.op == OP_IF) {
+        uint32_t then = new_seg(p, (MeterPos){id, 0, 0}, 0);
+        fr.els = new_seg(p, (MeterPos){id, 1, 0}, n->narms < 2 ? CP_ELSE : 0);
+        add_edge(p, p->cur, then);
+        add_edge(p, p->cur, fr.els);
+        IfArms a = {p->cur, then, fr.els};
+        WS_VEC_PUSH(p->ifs, p->nifs, p->cap_ifs, a);
+        p->cur = then;
+    }
+    WS_VEC_PUSH(p->fr, p->nfr, p->cap_fr, fr);
+}
+
+/* Contract: one non-structured node (or a loop, collapsed) in the current segment. */
+static void walk_node(Plan *p, NodeId id) {
+    IrFunc *f = p->f;
+    const IrNode *n = ir_node(f, id);
+    OpId op = n->in.op;
+    if (needs_note(p, n)) note(p, id);
+    if (op == OP_LOOP) {
+        uint32_t ls = new_seg(p, pos_after(f, id), SG_LOOP);
+        p->seg[ls].inner = p->loop_len[id];
+        add_edge(p, p->cur, ls);
+        add_edge(p, ls, NONE);
+        loop_escapes(p, id, ls);
+        p->cur = new_seg(p, pos_after(f, id), 0);
+        add_edge(p, ls, p->cur);
+    } else if (is_branch(op)) {
+        branch_labels(p, n, 0, p->cur, pend_to);
+        if (!is_cond_branch(op)) { p->cur = NONE; return; }
+        uint32_t next = new_seg(p, pos_after(f, id), 0);
+        add_edge(p, p->cur, next);
+        p->cur = next;
+    } else if (is_exit(op)) {
+        add_edge(p, p->cur, NONE);
+        p->cur = NONE;
+    } else if (meter_is_call(op)) {
+        uint32_t next = new_seg(p, pos_after(f, id), CP_AFTER_CALL);
+        add_edge(p, p->cur, NONE);
+        add_edge(p, p->cur, next);
+        p->cur = next;
+    }
+}
+
+/* Contract: the current arm of the top frame ended; moves to its next arm (returning
+ * its first node) or closes the frame (returning the node after it). */
+static NodeId end_arm(Plan *p) {
+    IrFunc *f = p->f;
+    Frame *fr = &p->fr[p->nfr - 1];
+    const IrNode *n = ir_node(f, fr->node);
+    uint32_t next = f->arms[fr->arm].next;
+    OpId delim = next ? f->arms[next].head.op : (n->flags & IRN_DELEGATE) ? OP_DELEGATE : OP_END;
+    if (p->cur != NONE) {
+        p->seg[p->cur].cost += p->mc->costs[delim] * (fr->node < p->orig_nnodes);
+        pend_to(p, p->nfr - 1, p->cur);
+    }
+    if (n->in.op == OP_IF && fr->k == 0 && !next) { /* implicit else: falls into end */
+        p->seg[fr->els].cost += p->mc->costs[OP_END];
+        pend_to(p, p->nfr - 1, fr->els);
+    }
+    if (next) {
+        fr->arm = next;
+        fr->k++;
+        if (n->in.op == OP_IF) p->cur = fr->els;
+        else { /* a catch arm: entered by an exception */
+            p->cur = new_seg(p, (MeterPos){fr->node, fr->k, 0}, CP_CHECK);
+            add_edge(p, p->base, p->cur);
+        }
+        return f->arms[next].first;
+    }
+    uint32_t join = new_seg(p, pos_after(f, fr->node), 0);
+    for (uint32_t e = fr->pend; e != NONE; e = p->pend[e].next) add_edge(p, p->pend[e].from, join);
+    if (p->landing[fr->node]) {
+        add_edge(p, p->base, join);
+        p->seg[join].flags |= CP_CHECK;
+    }
+    p->cur = join;
+    p->nfr--;
+    return n->next;
+}
+
+/* Contract: builds the segments and edges of the region rooted at loop `root` (0 = the
+ * function body); the exit is the last segment. */
+static void build_region(Plan *p, NodeId root) {
+    IrFunc *f = p->f;
+    p->base = new_seg(p, (MeterPos){0, 0, 0}, SG_VIRT);
+    p->cur = new_seg(p, (MeterPos){root, 0, 0}, CP_CHECK | (root ? CP_HEADER : 0));
+    add_edge(p, p->base, p->cur);
+    NodeId cur = root ? f->arms[ir_node(f, root)->arms].first : f->body.first;
+    for (;;) {
+        for (; cur; cur = ir_node(f, cur)->next) {
+            const IrNode *n = ir_node(f, cur);
+            if (p->cur == NONE) p->cur = new_seg(p, (MeterPos){n->parent, n->parent_arm, n->prev}, 0);
+            p->seg[p->cur].cost += meter_node_cost(p->mc, f, cur, p->orig_nnodes);
+            if (ir_is_structured(n->in.op) && n->in.op != OP_LOOP) {
+                open_frame(p, cur);
+                cur = f->arms[n->arms].first;
+                break;
+            }
+            walk_node(p, cur);
+        }
+        if (cur) continue;
+        if (p->nfr == 0) break;
+        cur = end_arm(p);
+    }
+    if (p->cur != NONE) {
+        p->seg[p->cur].cost += p->mc->costs[OP_END];
+        add_edge(p, p->cur, NONE);
+    }
+    uint32_t exit = new_seg(p, (MeterPos){0, 0, 0}, SG_VIRT);
+    for (uint32_t e = 0; e < p->nedge; e++)
+        if (p->edge[e].to == NONE) p->edge[e].to = exit;
+}
+
+/* ---- dominators, classes ---- */
+
+/* Contract: CSR of the region's edges: preds of local v in csr[at[v] .. at[v+1]),
+ * succs of v in csr[at[n+1+v] .. at[n+2+v]). */
+static void build_csr(Plan *p, uint32_t n) {
+    uint32_t *at = ws_calloc(2 * n + 3, sizeof(uint32_t));
+    for (uint32_t e = 0; e < p->nedge; e++) {
+        at[p->edge[e].to - p->base + 1]++;
+        at[n + 1 + p->edge[e].from - p->base + 1]++;
+    }
+    for (uint32_t i = 1; i < 2 * n + 3; i++) at[i] += at[i - 1];
+    uint32_t *fill = ws_malloc((2 * n + 3) * sizeof(uint32_t));
+    memcpy(fill, at, (2 * n + 3) * sizeof(uint32_t));
+    uint32_t *csr = ws_malloc((2 * p->nedge + 1) * sizeof(uint32_t));
+    for (uint32_t e = 0; e < p->nedge; e++) {
+        uint32_t from = p->edge[e].from - p->base, to = p->edge[e].to - p->base;
+        csr[fill[to]++] = from;
+        csr[fill[n + 1 + from]++] = to;
+    }
+    free(fill);
+    p->csr = csr;
+    p->csr_at = at;
+}
+
+static uint32_t meet_dom(const Seg *s, uint32_t a, uint32_t b) {
+    while (a != b) {
+        while (a > b) a = s[a].idom;
+        while (b > a) b = s[b].idom;
+    }
+    return a;
+}
+
+static uint32_t meet_pdom(const Seg *s, uint32_t a, uint32_t b) {
+    while (a != b) {
+        while (a < b) a = s[a].ipdom;
+        while (b < a) b = s[b].ipdom;
+    }
+    return a;
+}
+
+/* Contract: reachability and immediate dominators in creation (topological) order,
+ * then immediate post-dominators in reverse order.  s is the region's segments. */
+static void dominators(Plan *p, Seg *s, uint32_t n) {
+    const uint32_t *at = p->csr_at, *csr = p->csr;
+    s[0].reach = true;
+    s[0].idom = 0;
+    for (uint32_t v = 1; v < n; v++) {
+        uint32_t d = NONE;
+        for (uint32_t i = at[v]; i < at[v + 1]; i++) {
+            uint32_t u = csr[i];
+            if (!s[u].reach) continue;
+            d = d == NONE ? u : meet_dom(s, d, u);
+        }
+        s[v].reach = d != NONE;
+        s[v].idom = d;
+    }
+    s[n - 1].ipdom = n - 1;
+    for (uint32_t v = n - 1; v-- > 0;) {
+        uint32_t d = NONE;
+        for (uint32_t i = at[n + 1 + v]; i < at[n + 2 + v]; i++)
+            d = d == NONE ? csr[i] : meet_pdom(s, d, csr[i]);
+        s[v].ipdom = d == NONE ? n - 1 : d;
+    }
+}
+
+/* Contract: pre/post numbers of the post-dominator tree (children of v: the reachable
+ * u with ipdom u = v), for O(1) "a post-dominates b" tests. */
+static void number_pdom_tree(Seg *s, uint32_t n) {
+    uint32_t *first = ws_malloc((n + 1) * sizeof(uint32_t)), *next = ws_malloc((n + 1) * sizeof(uint32_t));
+    for (uint32_t v = 0; v < n; v++) first[v] = NONE;
+    for (uint32_t v = n - 1; v-- > 0;) {
+        if (!s[v].reach) continue;
+        next[v] = first[s[v].ipdom];
+        first[s[v].ipdom] = v;
+    }
+    uint32_t *stack = ws_malloc((n + 1) * sizeof(uint32_t)), sp = 0, clock = 0;
+    stack[sp++] = n - 1;
+    s[n - 1].pre = clock++;
+    while (sp) {
+        uint32_t v = stack[sp - 1], c = first[v];
+        if (c == NONE) { s[v].post = clock++; sp--; continue; }
+        first[v] = next[c];
+        s[c].pre = clock++;
+        stack[sp++] = c;
+    }
+    free(first);
+    free(next);
+    free(stack);
+}
+
+static bool pdominates(const Seg *s, uint32_t a, uint32_t b) {
+    return s[a].pre <= s[b].pre && s[b].post <= s[a].post;
+}
+
+/* Contract: leaders and class charges: v joins the class of its immediate dominator
+ * when it post-dominates it (both real segments). */
+static void classes(Seg *s, uint32_t n) {
+    for (uint32_t v = 1; v + 1 < n; v++) {
+        s[v].leader = v;
+        if (!s[v].reach || (s[v].flags & SG_LOOP)) continue;
+        uint32_t d = s[v].idom;
+        bool real = d != 0 && !(s[d].flags & SG_LOOP);
+        if (real && pdominates(s, v, d)) s[v].leader = s[d].leader;
+        s[s[v].leader].cc += s[v].cost;
+    }
+}
+
+/* Contract: pays the cheaper arm of each if before it (innermost ifs first). */
+static void hoist_if_arms(Plan *p, uint32_t first_if) {
+    Seg *s = p->seg;
+    for (uint32_t i = p->nifs; i-- > first_if;) {
+        IfArms a = p->ifs[i];
+        if (!s[a.pre].reach) continue;
+        uint64_t m = s[a.then].cc < s[a.els].cc ? s[a.then].cc : s[a.els].cc;
+        s[a.then].cc -= m;
+        s[a.els].cc -= m;
+        s[s[a.pre].leader].cc += m;
+    }
+}
+
+/* Contract: longest charge sum from the entry to each segment; the region's is the
+ * exit's.  Also tracks the largest charge at a check point. */
+static uint64_t longest_path(Plan *p, Seg *s, uint32_t n) {
+    const uint32_t *at = p->csr_at, *csr = p->csr;
+    uint64_t *dist = ws_calloc(n + 1, sizeof(uint64_t));
+    for (uint32_t v = 1; v < n; v++) {
+        if (!s[v].reach) continue;
+        uint64_t best = 0;
+        for (uint32_t i = at[v]; i < at[v + 1]; i++)
+            if (s[csr[i]].reach && dist[csr[i]] > best) best = dist[csr[i]];
+        uint64_t own = s[v].leader == v ? s[v].cc : 0;
+        dist[v] = best + own + s[v].inner;
+        if ((s[v].flags & CP_CHECK) && own > p->out->largest_point) p->out->largest_point = own;
+    }
+    uint64_t len = dist[n - 1];
+    free(dist);
+    return len;
+}
+
+/* Contract: the charges of the region's classes, and its noted nodes that are reached. */
+static void emit_region(Plan *p, Seg *s, uint32_t n, uint32_t first_note) {
+    bool lazy = p->mc->opt->fuel_mode == FUEL_LAZY;
+    for (uint32_t v = 1; v + 1 < n; v++) {
+        if (!s[v].reach || s[v].leader != v || (s[v].flags & SG_LOOP)) continue;
+        bool check = lazy && (s[v].flags & CP_CHECK);
+        if (s[v].cc == 0 && !check) continue;
+        Charge c = {s[v].pos, s[v].cc, s[v].flags & (CP_CHECK | CP_HEADER | CP_AFTER_CALL | CP_ELSE)};
+        WS_VEC_PUSH(p->out->charges, p->out->ncharges, p->out->cap_charges, c);
+    }
+    for (uint32_t i = first_note; i < p->nnoted; i++)
+        if (s[p->noted[i].seg - p->base].reach)
+            WS_VEC_PUSH(p->out->reached, p->out->nreached, p->out->cap_reached, p->noted[i].node);
+}
+
+/* Contract: builds and analyses one region; returns its longest path. */
+static uint64_t plan_region(Plan *p, NodeId root) {
+    uint32_t first_if = p->nifs, first_note = p->nnoted;
+    p->nedge = 0;
+    p->nfr = 0;
+    build_region(p, root);
+    uint32_t n = p->nseg - p->base;
+    Seg *s = p->seg + p->base;
+    build_csr(p, n);
+    dominators(p, s, n);
+    number_pdom_tree(s, n);
+    classes(s, n);
+    hoist_if_arms(p, first_if);
+    uint64_t len = longest_path(p, s, n);
+    emit_region(p, s, n, first_note);
+    free(p->csr);
+    free(p->csr_at);
+    p->nseg = p->base; /* segments are per region */
+    return len;
+}
+
+/* Contract: marks the structured nodes try_table catch clauses land after, and lists
+ * the loops in preorder. */
+static void scan(Plan *p, NodeId **loops, uint32_t *nloops) {
+    IrFunc *f = p->f;
+    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    NodeId *stack = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    uint32_t count = ir_preorder(f, order), cap = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        const IrNode *n = ir_node(f, order[i]);
+        if (n->in.op == OP_LOOP) WS_VEC_PUSH(*loops, *nloops, cap, order[i]);
+        if (n->in.op != OP_TRY_TABLE) continue;
+        uint32_t sp = 0;
+        for (NodeId a = n->parent; a; a = ir_node(f, a)->parent) stack[sp++] = a;
+        const uint8_t *v = n->in.vec;
+        for (uint32_t k = 0; k < n->in.n; k++) {
+            Catch c = catch_next(&v);
+            if (c.label < sp) p->landing[stack[c.label]] = 1;
+        }
+    }
+    free(order);
+    free(stack);
+}
+
+void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
+    memset(out, 0, sizeof *out);
+    Plan p;
+    memset(&p, 0, sizeof p);
+    p.mc = mc;
+    p.f = f;
+    p.out = out;
+    p.orig_nnodes = f->nnodes;
+    p.landing = ws_calloc(f->nnodes + 1, 1);
+    p.loop_len = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
+    NodeId *loops = NULL;
+    uint32_t nloops = 0;
+    scan(&p, &loops, &nloops);
+    for (uint32_t i = nloops; i-- > 0;) p.loop_len[loops[i]] = plan_region(&p, loops[i]);
+    out->longest_path = plan_region(&p, 0);
+    free(loops);
+    free(p.landing);
+    free(p.loop_len);
+    free(p.seg);
+    free(p.edge);
+    free(p.pend);
+    free(p.fr);
+    free(p.ifs);
+    free(p.noted);
+}
+
+void fuel_plan_free(FuelPlan *plan) {
+    free(plan->charges);
+    free(plan->reached);
+    memset(plan, 0, sizeof *plan);
+}
