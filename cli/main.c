@@ -54,16 +54,27 @@ static bool keeps_dwarf(const Module *m) {
     return false;
 }
 
-/* Contract: once code changed while DWARF would be kept, drops the DWARF (it describes
- * code offsets that no longer exist) with a one-line notice. */
+/* Custom sections that describe code offsets: wrong once code changes. */
+static bool describes_code_offsets(const Custom *c) {
+    return custom_has_prefix(c, ".debug_") || custom_has_prefix(c, "reloc..debug_") ||
+           custom_is(c, "sourceMappingURL") || custom_is(c, "external_debug_info");
+}
+
+/* Contract: once code changed, drops what would describe it wrongly (DWARF, source map
+ * URLs, external debug info) with a one-line notice. */
 static void drop_stale_dwarf(Run *r) {
     Module *m = &r->m;
-    if (!m->code_changed || !keeps_dwarf(m)) return;
+    if (!m->code_changed) return;
+    uint32_t dropped = 0;
     for (uint32_t i = 0; i < m->ncustoms; i++)
-        if (custom_has_prefix(&m->customs[i], ".debug_") || custom_has_prefix(&m->customs[i], "reloc..debug_"))
+        if (!m->customs[i].removed && describes_code_offsets(&m->customs[i])) {
             m->customs[i].removed = true;
-    m->dwarf_dropped = true;
-    if (!r->opt.quiet) fputs("wasmslim: notice: code changed, dropped stale DWARF sections\n", stderr);
+            dropped++;
+        }
+    m->dwarf_dropped = dropped > 0;
+    if (dropped && !r->opt.quiet)
+        fprintf(stderr, "wasmslim: notice: code changed, dropped %u stale debug section%s (DWARF, source map)\n",
+                dropped, dropped == 1 ? "" : "s");
 }
 
 /* Contract: -O0 sends every function through the IR and back (objects keep their code
@@ -103,6 +114,7 @@ static bool run_passes(Run *r) {
     r->opt.pass.opt_level = r->opt.opt_level;
     ctx.opt = &r->opt.pass;
     ctx.log = r->opt.quiet ? NULL : stderr;
+    if (r->opt.output && !strcmp(r->opt.output, "-")) r->opt.pass.dce.report = stderr; /* stdout is the module */
     ctx.jobs = r->opt.jobs ? r->opt.jobs : pool_default_threads();
     for (uint32_t i = 0; i < r->opt.npipeline; i++) {
         PassId id = r->opt.pipeline[i];

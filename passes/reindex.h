@@ -45,7 +45,8 @@ static inline uint32_t reindex_map(const Reindex *r, int k, uint64_t i) {
  * ctx->log.  Returns false with ctx->err set (ctx->failed) on malformed code. */
 bool reindex_apply(PassCtx *ctx, Module *m, const Reindex *r);
 
-/* ---- internals shared by reindex*.c ---- */
+/* ---- the pieces, also for passes that renumber without removing (an inserted
+ * import shifts the functions: build a Reindex by hand with the shifted maps) ---- */
 
 /* Scratch buffers reused across bodies and expressions (zero-initialise; free with
  * reindex_scratch_free). */
