@@ -43,7 +43,10 @@ void *arena_array(Arena *a, size_t count, size_t size) {
     return arena_zalloc(a, count * size);
 }
 
-void *arena_dup(Arena *a, const void *p, size_t n) { return memcpy(arena_alloc(a, n), p, n); }
+void *arena_dup(Arena *a, const void *p, size_t n) {
+    void *q = arena_alloc(a, n);
+    return n ? memcpy(q, p, n) : q;
+}
 
 void arena_free(Arena *a) {
     ArenaBlock *b = a->head;

@@ -170,9 +170,9 @@ static uint32_t function_type(Module *m, const ValType *params, uint32_t np, con
     memset(d, 0, sizeof *d);
     d->kind = COMP_FUNC;
     d->nparams = np;
-    d->params = arena_dup(&m->arena, params, np * sizeof(ValType) + 1);
+    d->params = arena_dup(&m->arena, params, np * sizeof(ValType));
     d->nresults = nr;
-    d->results = arena_dup(&m->arena, res, nr * sizeof(ValType) + 1);
+    d->results = arena_dup(&m->arena, res, nr * sizeof(ValType));
     d->rec = m->nrecs++;
     return m->ntypes++;
 }
