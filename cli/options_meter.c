@@ -34,6 +34,7 @@ static bool parse_u64(const char *arg, const char *v, uint64_t max, uint64_t *ou
     return true;
 }
 
+/* Contract: MODULE.NAME (split at the first dot) into the fuel import's names. */
 static bool parse_import(MeterOptions *m, const char *arg, const char *v) {
     const char *dot = strchr(v, '.');
     if (!dot || dot == v || !dot[1]) return options_usage_error("'%s' wants MODULE.NAME", arg);

@@ -12,13 +12,13 @@
  * and encoding what changed (one caller per parallel job); decide (inline_plan.c);
  * splice the decided sites for real - with the decided calls inside the copied bodies,
  * so a body carries its own inlining along - and run dce on each changed function
- * (module_rewrite_functions: output the same for every -j).  Callees left without
+ * (in parallel, results placed by function order: the output is the same for every
+ * -j; functions without decided sites are not even decoded).  Callees left without
  * references are deleted by the remove-unused pass that follows in every -O pipeline.
  * --inline-report prints every decision with its measured cost and the code size the
  * pass really reached. */
 #include "inline.h"
 #include "../ir/edit.h"
-#include "../ir/funcmap.h"
 #include "../ir/leb.h"
 #include "../ir/names.h"
 #include "../ir/pool.h"
@@ -134,11 +134,23 @@ static bool run_trials(Inliner *in) {
 
 /* ---- apply ---- */
 
-/* Contract: the apply transform on one function: splices its decided sites, then the
- * decided calls inside the copied bodies (a queue: inlined callees are never
- * recursive, so it ends), and cleans the function up with dce if anything changed. */
-static bool apply_one(IrFunc *f, void *arg, WsError *err) {
-    Inliner *in = arg;
+#ifdef WS_DEBUG
+static bool verify(IrFunc *f, WsError *err) {
+    char msg[256];
+    if (ir_verify(f, msg, sizeof msg)) return true;
+    err->offset = f->m->funcs[f->index].body_offset;
+    snprintf(err->msg, sizeof err->msg, "internal error: IR of function %u fails verification after inlining: %s",
+             f->index, msg);
+    return false;
+}
+#else
+static bool verify(IrFunc *f, WsError *err) { (void)f; (void)err; return true; }
+#endif
+
+/* Contract: on one function: splices its decided sites, then the decided calls inside
+ * the copied bodies (a queue: inlined callees are never recursive, so it ends),
+ * verifies (debug builds), and cleans the function up with dce. */
+static bool apply_one(Inliner *in, IrFunc *f, WsError *err) {
     const InlFunc *fn = &in->funcs[f->index];
     InlSplicer s;
     inline_splicer_init(&s, in->m, f, in->sites, in->funcs);
@@ -157,10 +169,73 @@ static bool apply_one(IrFunc *f, void *arg, WsError *err) {
     bool ok = true, skipped;
     for (uint32_t q = 0; q < s.nqueue && ok; q++) ok = inline_splice(&s, s.queue[q], s.queue_callee[q], NULL, &skipped, err);
     in->spliced[f->index - in->m->nfunc_imports] = s.nsplices;
-    bool changed = s.nsplices > 0;
     inline_splicer_free(&s);
     free(calls);
-    return ok && (!changed || dce_function(f, in->ctx, err));
+    return ok && verify(f, err) && dce_function(f, in->ctx, err) && verify(f, err);
+}
+
+typedef struct Apply {
+    Inliner *in;
+    uint32_t *callers;       /* functions with decided sites */
+    IrFunc *w;               /* by pool worker */
+    Buf *out;                /* new body by job */
+    WsError **errors;        /* by job */
+} Apply;
+
+static void apply_job(void *arg, uint32_t k, uint32_t worker) {
+    Apply *a = arg;
+    IrFunc *f = &a->w[worker];
+    WsError err;
+    memset(&err, 0, sizeof err);
+    if (ir_build(f, a->in->m, a->callers[k], &err) && apply_one(a->in, f, &err)) ir_lower(f, &a->out[k]);
+    else a->errors[k] = copy_error(&err);
+}
+
+/* Contract: the new bodies, in one block the module owns, replace the callers' (only
+ * those: the other functions are not touched at all). */
+static void install(Module *m, const uint32_t *callers, const Buf *out, uint32_t n) {
+    size_t total = 0, at = 0;
+    for (uint32_t k = 0; k < n; k++) total += out[k].len;
+    uint8_t *block = module_own(m, ws_malloc(total + 1));
+    for (uint32_t k = 0; k < n; k++) {
+        Func *fn = &m->funcs[callers[k]];
+        memcpy(block + at, out[k].data, out[k].len);
+        if (fn->body.len != out[k].len || memcmp(fn->body.p, out[k].data, out[k].len)) m->code_changed = true;
+        fn->changed = true;
+        fn->body.p = block + at;
+        fn->body.len = (uint32_t)out[k].len;
+        at += out[k].len;
+    }
+}
+
+/* Contract: rewrites every function with a decided site (in parallel, placed by
+ * function order); false with ctx->err set from the first failing one. */
+static bool apply(Inliner *in) {
+    Module *m = in->m;
+    uint32_t n = 0, jobs = in->ctx->jobs ? in->ctx->jobs : 1;
+    uint32_t *callers = ws_malloc((m->nfuncs + 1) * sizeof(uint32_t));
+    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
+        const InlFunc *fn = &in->funcs[f];
+        bool any = false;
+        for (uint32_t i = 0; i < fn->nsites && !any; i++) any = in->sites[fn->first_site + i].state == INL_YES;
+        if (any) callers[n++] = f;
+    }
+    Apply a = {in, callers, ws_calloc(jobs, sizeof(IrFunc)), ws_calloc(n + 1, sizeof(Buf)),
+               ws_calloc(n + 1, sizeof(WsError *))};
+    pool_for(jobs, n, apply_job, &a);
+    bool ok = true;
+    for (uint32_t k = 0; k < n; k++) {
+        if (a.errors[k] && ok) { memcpy(&in->ctx->err, a.errors[k], sizeof(WsError)); ok = false; }
+        free(a.errors[k]);
+    }
+    if (ok && n) install(m, callers, a.out, n);
+    for (uint32_t i = 0; i < jobs; i++) ir_free(&a.w[i]);
+    for (uint32_t k = 0; k < n; k++) buf_free(&a.out[k]);
+    free(a.w);
+    free(a.out);
+    free(a.errors);
+    free(callers);
+    return ok;
 }
 
 /* ---- report ---- */
@@ -249,9 +324,7 @@ void pass_inline(PassCtx *ctx, Module *m) {
     ok = ok && run_trials(&in);
     if (ok) inline_decide(&in);
     in.spliced = ws_calloc(module_ndefined_funcs(m) + 1, sizeof(uint32_t));
-    bool any = false;
-    for (uint32_t i = 0; ok && i < in.nsites && !any; i++) any = in.sites[i].state == INL_YES;
-    if (any && !module_rewrite_functions(m, ctx->jobs ? ctx->jobs : 1, apply_one, &in, &ctx->err)) ok = false;
+    ok = ok && apply(&in);
     if (ok) finish(&in);
     else ctx->failed = true;
     inliner_free(&in);

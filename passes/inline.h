@@ -100,9 +100,10 @@ void inline_splicer_init(InlSplicer *s, const Module *m, IrFunc *f, const InlSit
                          const InlFunc *funcs);
 void inline_splicer_free(InlSplicer *s);
 /* Replaces call node `call` of s->f (a call or return_call of defined function callee)
- * by the callee's body.  Sets *growth to the encoded bytes the caller grew by (negative:
- * shrank).  Returns false with *err set if the callee's code is malformed; *skipped when
- * the site was left alone (the caller would exceed INL_MAX_LOCALS). */
+ * by the callee's body.  Sets *growth (if not NULL) to the encoded bytes the caller grew
+ * by (negative: shrank).  Returns false with *err set if the callee's code is
+ * malformed; sets *skipped when the site was left alone: the caller would pass
+ * INL_MAX_LOCALS, or a tail call would end up inside exception handlers it escaped. */
 bool inline_splice(InlSplicer *s, NodeId call, uint32_t callee, int64_t *growth, bool *skipped,
                    WsError *err);
 /* Bytes of f's local declarations, counting only locals that are accessed (the cleanup

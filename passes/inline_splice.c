@@ -14,11 +14,15 @@
  * its returns branch to (`return` -> `br N`, `return_call f` -> `call f  br N`).  Labels
  * inside the body are relative, so every other branch, `delegate`, `rethrow` and
  * try_table catch keeps its meaning: the block stands where the function's label was.
- * At a `return_call` site the body's returns and tail calls stay what they are (they
- * return from the caller) and a `return` takes the values the body leaves.  Declared
- * locals that may be read before being written are zeroed first when the site is
- * inside a loop (elsewhere the caller's fresh locals already are zero; a non-nullable
- * reference local is always written first, validation guarantees it). */
+ * A final top-level `return` that discards nothing is dropped first (-O0 code ends
+ * every function with one).  At a `return_call` site the body's returns and tail calls
+ * stay what they are (they return from the caller) and a `return` takes the values the
+ * body leaves.  A tail call inside `try` or `try_table` - in the callee at an ordinary
+ * site, or the site itself - is left alone: as a plain call inside the handlers, what
+ * its callee throws would be caught where it used to escape.  Declared locals that may
+ * be read before being written are zeroed first when the site is inside a loop
+ * (elsewhere the caller's fresh locals already are zero; a non-nullable reference
+ * local is always written first, validation guarantees it). */
 #include "inline.h"
 #include "../ir/edit.h"
 #include <stdlib.h>
@@ -122,15 +126,28 @@ static NodeId trailing_return(const IrFunc *c) {
     return last;
 }
 
+static bool has_ancestor(const IrFunc *f, NodeId id, OpId a, OpId b) {
+    for (NodeId p = ir_node(f, id)->parent; p; p = ir_node(f, p)->parent)
+        if (ir_node(f, p)->in.op == a || ir_node(f, p)->in.op == b) return true;
+    return false;
+}
+
+/* What one walk over the callee found. */
+typedef struct Shape {
+    bool block;              /* its body needs a block at this site */
+    bool tail_in_try;        /* a tail call inside try or try_table: as a plain call,
+                              * the handlers would catch what the callee throws */
+} Shape;
+
 /* Contract: walks the callee once: preorder into s->order (count in *n), depths, the
- * first access of every local, and whether its body needs a block at this site (the
- * trailing return aside). */
-static bool survey(InlSplicer *s, bool tail, NodeId trailing, uint32_t *n) {
+ * first access of every local, and its shape at this site (the trailing return aside). */
+static Shape survey(InlSplicer *s, bool tail, NodeId trailing, uint32_t *n) {
     const IrFunc *c = &s->callee;
     reserve(s, c->nnodes + 1, c->nlocals + c->nbody_results + 1);
     memset(s->access, ACC_NONE, c->nlocals + 1);
     *n = ir_preorder(c, s->order);
     bool label = false, ret = false;
+    Shape sh = {false, false};
     for (uint32_t i = 0; i < *n; i++) {
         NodeId id = s->order[i];
         const IrNode *nd = ir_node(c, id);
@@ -138,16 +155,12 @@ static bool survey(InlSplicer *s, bool tail, NodeId trailing, uint32_t *n) {
         s->depth[id] = d;
         label = label || names_function_label(nd, d);
         ret = ret || (nd->in.op == OP_RETURN && id != trailing) || is_return_call(nd->in.op);
+        if (is_return_call(nd->in.op) && has_ancestor(c, id, OP_TRY, OP_TRY_TABLE)) sh.tail_in_try = true;
         if (!is_local_op(nd->in.op) || s->access[nd->in.a] != ACC_NONE) continue;
         s->access[nd->in.a] = nd->in.op == OP_LOCAL_GET ? ACC_READ : d == 0 ? ACC_SET_TOP : ACC_SET_NESTED;
     }
-    return label || (!tail && ret);
-}
-
-static bool inside_loop(const IrFunc *f, NodeId id) {
-    for (NodeId p = ir_node(f, id)->parent; p; p = ir_node(f, p)->parent)
-        if (ir_node(f, p)->in.op == OP_LOOP) return true;
-    return false;
+    sh.block = label || (!tail && ret);
+    return sh;
 }
 
 /* ---- creating nodes ---- */
@@ -497,7 +510,7 @@ static int64_t new_bytes(InlSplicer *s, NodeId first) {
 static void splice_body(InlSplicer *s, Region *r, uint32_t norder) {
     IrFunc *f = s->f;
     const IrFunc *c = &s->callee;
-    bool in_loop = inside_loop(f, r->call);
+    bool in_loop = has_ancestor(f, r->call, OP_LOOP, OP_LOOP);
     for (uint32_t l = 0; l < c->nlocals; l++) ir_add_local(f, c->locals[l].type);
     zero_locals(s, r, in_loop);
     store_params(s, r);
@@ -513,26 +526,26 @@ static void splice_body(InlSplicer *s, Region *r, uint32_t norder) {
 bool inline_splice(InlSplicer *s, NodeId call, uint32_t callee, int64_t *growth, bool *skipped,
                    WsError *err) {
     IrFunc *f = s->f;
-    *skipped = false;
-    if (!ir_build(&s->callee, s->m, callee, err)) return false;
-    if (f->nlocals + s->callee.nlocals > INL_MAX_LOCALS) {
-        *skipped = true;
-        return true;
-    }
     Region r = {0};
     r.call = call;
     r.callee = callee;
     r.tail = ir_node(f, call)->in.op == OP_RETURN_CALL;
+    /* a tail call leaves the caller's handlers behind: its callee cannot sit inside them */
+    *skipped = r.tail && has_ancestor(f, call, OP_TRY, OP_TRY_TABLE);
+    if (*skipped) return true;
+    if (!ir_build(&s->callee, s->m, callee, err)) return false;
+    uint32_t norder, nargs;
     r.base = f->nlocals;
     r.nres = s->callee.nbody_results;
-    uint32_t norder, nargs;
     r.trailing = trailing_return(&s->callee);
-    bool block = survey(s, r.tail, r.trailing, &norder);
+    Shape sh = survey(s, r.tail, r.trailing, &norder);
+    *skipped = f->nlocals + s->callee.nlocals > INL_MAX_LOCALS || (!r.tail && sh.tail_in_try);
+    if (*skipped) return true;
     int64_t before = 0;
     NodeId first = f->nnodes;
     if (growth) before = node_bytes(s, call) + inline_decl_bytes(f);
     take_args(s, call, &nargs);
-    if (block) open_block(s, &r, nargs);
+    if (sh.block) open_block(s, &r, nargs);
     splice_body(s, &r, norder);
     if (growth) *growth = new_bytes(s, first) + inline_decl_bytes(f) - before;
     s->nsplices++;

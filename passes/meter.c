@@ -32,15 +32,19 @@
  *
  * How (meter_plan.c): straight-line segments are grouped into classes that run
  * together; each class is paid once, before its first segment.  --fuel-mode=exact:
- * every payment checks first and traps before the class starts when the fuel does
- * not cover it (the fuel never goes negative, and stays as it was before that class).
- * --fuel-mode=lazy (default): payments only subtract; the sign is checked at function
- * entry, loop headers (every iteration), exception handlers, function exit, before
- * calls that may reach the host (imports, call_indirect, call_ref) and before bulk
- * operations, which always pay as in exact mode.  A negative fuel at a check traps;
- * the overrun (how far below zero it went) is at most the largest charge sum along a
- * loop-free path of one function plus the largest charge at a function entry or
- * handler; the pass computes that bound and records it ("fuel.lazy-bound").  With
+ * every payment is checked, and when the fuel does not cover it the module traps
+ * before the class starts, the fuel left at the cost missing, below zero.
+ * --fuel-mode=lazy (default): payments only subtract; the sign is checked at loop
+ * headers (every iteration), exception handlers, before calls to imports and before
+ * bulk operations (which always pay as in exact mode), and at the entry and the exit of
+ * every function that has loops or calls.  A function without either cannot run for
+ * long and checks nothing: so a call from the host may also return normally with the
+ * fuel below zero, which the host must read as exhausted.  A negative fuel at a check
+ * traps.  The overrun (how far below zero the fuel gets) is at most the largest charge
+ * sum along a loop-free path of one function, calls to functions without loops or
+ * calls on it counted with their own dearest path, plus the largest charge at a check
+ * point of a function entry or handler; the pass computes that bound and records it
+ * ("fuel.lazy-bound").  With
  * --fuel-import=MODULE.NAME the module calls the import with the deficit instead of
  * trapping; its result is added to the fuel, and if that is still not enough the
  * module traps.  Between checks the fuel may be kept in a local (loops); a trap that
@@ -120,21 +124,20 @@ static void body_block_types(Module *m, MeterCtx *mc) {
     mc->block_type = bt;
 }
 
-/* Contract: the refill helper (param $need i64): asks the import for what is missing
- * and traps when the fuel is still short:
- *   $d = $need - fuel; if $d <= 0 return; fuel += import($d); if fuel < $need trap. */
+/* Contract: the refill helper, called when the fuel went below zero: asks the import
+ * for the deficit, adds what it grants, and traps if that is still not enough:
+ *   $d = -fuel; fuel += import($d); if fuel < 0 trap. */
 static void add_refill(Module *m, const MeterCtx *mc, uint32_t import) {
-    ValType i64 = vt_num(VT_I64);
-    uint32_t type = meter_func_type(m, &i64, 1, NULL, 0), g = mc->fuel_global;
+    uint32_t type = meter_func_type(m, NULL, 0, NULL, 0), g = mc->fuel_global;
     Buf b = {0};
-    buf_bytes(&b, "\x01\x01\x7e", 3);                                /* (local $d i64) */
-    buf_bytes(&b, "\x20\x00\x23", 3); buf_u32(&b, g);                /* need - fuel */
-    buf_bytes(&b, "\x7d\x22\x01\x42\x00\x57\x04\x40\x0f\x0b", 10);   /* tee $d; <= 0: return */
-    buf_bytes(&b, "\x20\x01\x10", 3); buf_u32(&b, import);           /* import($d) */
+    buf_u8(&b, 0x00);                                                /* no locals */
+    buf_bytes(&b, "\x42\x00\x23", 3); buf_u32(&b, g);                /* 0 - fuel */
+    buf_u8(&b, 0x7d);
+    buf_u8(&b, 0x10); buf_u32(&b, import);                           /* import(deficit) */
     buf_u8(&b, 0x23); buf_u32(&b, g);
     buf_u8(&b, 0x7c); buf_u8(&b, 0x24); buf_u32(&b, g);              /* fuel += result */
     buf_u8(&b, 0x23); buf_u32(&b, g);
-    buf_bytes(&b, "\x20\x00\x53\x04\x40\x00\x0b\x0b", 8);            /* fuel < need: trap */
+    buf_bytes(&b, "\x42\x00\x53\x04\x40\x00\x0b\x0b", 8);            /* fuel < 0: trap */
     meter_add_function(m, type, b.data, b.len);
     buf_free(&b);
 }
@@ -169,13 +172,21 @@ static void setup(Module *m, MeterCtx *mc) {
     uint32_t n = module_ndefined_funcs(m) + 1;
     mc->longest_path = ws_calloc(n, sizeof(uint64_t));
     mc->largest_point = ws_calloc(n, sizeof(uint64_t));
+    mc->most_calls = ws_calloc(n, sizeof(uint64_t));
+    mc->leaf = ws_calloc(n, 1);
 }
 
-/* The overrun bound of lazy mode over all functions. */
+/* The overrun bound of lazy mode: what can run between two checks, at most a
+ * loop-free path of one function, with every call on it to a leaf (which checks
+ * nothing) counted as the dearest leaf's path, plus one charge at a check point
+ * (the entry of the function called, or a handler). */
 static uint64_t lazy_bound(const MeterCtx *mc, uint32_t ndefined) {
-    uint64_t path = 0, point = 0;
+    uint64_t leaf = 0, path = 0, point = 0;
+    for (uint32_t k = 0; k < ndefined; k++)
+        if (mc->leaf[k] && mc->longest_path[k] > leaf) leaf = mc->longest_path[k];
     for (uint32_t k = 0; k < ndefined; k++) {
-        if (mc->longest_path[k] > path) path = mc->longest_path[k];
+        uint64_t p = mc->longest_path[k] + mc->most_calls[k] * leaf;
+        if (p > path) path = p;
         if (mc->largest_point[k] > point) point = mc->largest_point[k];
     }
     return path + point;
@@ -249,5 +260,7 @@ void pass_meter(PassCtx *ctx, Module *m) {
     free(mc->block_type);
     free(mc->longest_path);
     free(mc->largest_point);
+    free(mc->most_calls);
+    free(mc->leaf);
     free(mc);
 }

@@ -25,6 +25,8 @@ typedef struct MeterCtx {
     /* per defined function (index - nfunc_imports): for the lazy overrun bound */
     uint64_t *longest_path;       /* largest charge sum along a loop-free path */
     uint64_t *largest_point;      /* largest charge at a check point (entry, handler) */
+    uint64_t *most_calls;         /* most calls along a loop-free path */
+    uint8_t *leaf;                /* no loops, calls or handlers (lazy mode: no checks) */
 } MeterCtx;
 
 /* Runs on every defined function (pass_for_each_function); ctx is the MeterCtx. */
@@ -83,6 +85,7 @@ enum {
     CP_HEADER = 2,      /* loop header (a write-through point in cached loops) */
     CP_AFTER_CALL = 4,  /* starts right after a call */
     CP_ELSE = 8,        /* the implicit else arm of the if `after`: add the arm first */
+    CP_ENTRY = 16,      /* the function's entry */
 };
 
 /* One charge: `amount` units at `pos` (with a check in lazy mode when CP_CHECK). */
@@ -101,6 +104,9 @@ typedef struct FuelPlan {
     uint32_t nreached, cap_reached;
     uint64_t longest_path;       /* lazy overrun bound, this function's part */
     uint64_t largest_point;
+    uint64_t most_calls;         /* most calls along a loop-free path */
+    bool has_calls, has_loops, has_try;
+    bool leaf;                   /* no loops, calls or handlers: lazy mode checks nothing */
 } FuelPlan;
 
 /* Computes where fuel is charged in f (before any instrumentation). */
@@ -108,7 +114,9 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *plan);
 void fuel_plan_free(FuelPlan *plan);
 /* The static cost of node id (0 for nodes the pass added). */
 uint64_t meter_node_cost(const MeterCtx *mc, const IrFunc *f, NodeId id, uint32_t orig_nnodes);
+/* call, call_indirect, call_ref (not the tail calls). */
 bool meter_is_call(OpId op);
+/* memory/table copy, fill, init and grow: they pay per byte, element or page too. */
 bool meter_is_bulk(OpId op);
 
 /* ---- emitting (meter_fuel.c, meter_frame.c) ---- */
@@ -126,11 +134,14 @@ typedef struct MeterFn {
     uint32_t entry_local;   /* i32: stack depth at entry */
     uint32_t frame_cost;    /* stack units of this frame */
     uint8_t *cached;        /* per node: structured node inside (or being) a cached loop */
+    bool whole_cached;      /* the fuel is in $f in the whole function */
     NodeId *cur_after;      /* per node: last node inserted right after it */
     NodeId *cur_arm;        /* per arm: last node inserted at its start */
     uint32_t nnodes_cursor, narms_cursor; /* sizes of cur_after and cur_arm */
 } MeterFn;
 
+/* Lowers the plan: charges and checks, dynamic charges, calls to imports checked, the
+ * fuel cached in $f (whole function or loops) and kept in step around calls. */
 void fuel_emit(MeterFn *mf, const FuelPlan *plan);
 /* The position a plan position maps to once the body is wrapped in mf->body. */
 MeterPos meter_map_pos(const MeterFn *mf, MeterPos p);
@@ -143,6 +154,7 @@ bool meter_pos_cached(const MeterFn *mf, NodeId parent);
 
 /* ---- module level (meter_module.c) ---- */
 
+/* A mutable global of type t (i32 or i64) initialised to init; returns its index. */
 uint32_t meter_add_global(Module *m, ValType t, int64_t init);
 void meter_add_export(Module *m, const char *name, uint8_t kind, uint32_t index);
 bool meter_has_export(const Module *m, const char *name);
@@ -153,6 +165,7 @@ uint32_t meter_func_type(Module *m, const ValType *params, uint32_t np, const Va
 void meter_insert_import(PassCtx *ctx, Module *m, const char *module, const char *name, uint32_t type);
 /* Appends a defined function with the given body (locals + code + end). */
 uint32_t meter_add_function(Module *m, uint32_t type, const uint8_t *body, size_t len);
+/* A custom section at the end of the module. */
 void meter_add_custom(Module *m, const char *name, const uint8_t *payload, size_t len);
 
 /* ---- the cost table (meter_costs.c) ---- */

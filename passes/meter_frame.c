@@ -78,6 +78,7 @@ static uint32_t frame_cost(const MeterCtx *mc, const IrFunc *f) {
 
 /* ---- the wrapper ---- */
 
+/* Contract: the block type of $body: the function's results, with no params. */
 static BlockType body_block_type(const MeterFn *mf) {
     const IrFunc *f = mf->f;
     BlockType bt = {BT_EMPTY, {0, 0}, 0};
@@ -159,21 +160,33 @@ static MeterPos after_body(const MeterFn *mf) {
     return p;
 }
 
+/* Contract: a function that keeps the fuel in $f writes it back when it exits. */
+static void exit_flush(MeterFn *mf) {
+    MeterPos p = after_body(mf);
+    Emit e;
+    meter_em_at(mf, &e, p);
+    fuel_emit_flush(mf, &e);
+    meter_em_done(mf, &e, p);
+}
+
 /* Contract: lazy mode checks the fuel when the function exits normally. */
 static void exit_check(MeterFn *mf) {
     MeterPos p = after_body(mf);
     Emit e;
     meter_em_at(mf, &e, p);
-    em_global(&e, OP_GLOBAL_GET, mf->mc->fuel_global);
-    em_local(&e, OP_LOCAL_TEE, mf->fuel_local);
+    if (mf->whole_cached) {
+        em_local(&e, OP_LOCAL_GET, mf->fuel_local);
+    } else {
+        em_global(&e, OP_GLOBAL_GET, mf->mc->fuel_global);
+        em_local(&e, OP_LOCAL_TEE, mf->fuel_local);
+    }
     em_i64(&e, 0);
     em_simple(&e, OP_I64_LT_S);
     if (mf->mc->refill) {
         Emit then;
         BlockType bt = {BT_EMPTY, {0, 0}, 0};
         em_if(&e, bt, 0, vt_num(0), &then, NULL);
-        em_i64(&then, 0);
-        em_call(&then, mf->mc->refill_func, 1, 0, vt_num(0));
+        em_call(&then, mf->mc->refill_func, 0, 0, vt_num(0));
     } else {
         em_br_if(&e, meter_depth(mf->f, e.parent, mf->oof));
     }
@@ -223,14 +236,14 @@ static void stack_handlers(MeterFn *mf, const NodeId *order, uint32_t count) {
     IrFunc *f = mf->f;
     uint8_t *done = ws_calloc(f->nnodes + 1, 1);
     for (uint32_t i = 0; i < count; i++) {
-        const IrNode *n = ir_node(f, order[i]);
-        if (n->in.op == OP_TRY)
-            for (uint32_t k = 1; k < n->narms; k++) stack_restore_at(mf, (MeterPos){order[i], k, 0});
-        if (n->in.op != OP_TRY_TABLE) continue;
-        const uint8_t *v = n->in.vec;
-        for (uint32_t k = 0; k < n->in.n; k++) {
+        const IrNode n = *ir_node(f, order[i]); /* a copy: nodes move as code is added */
+        if (n.in.op == OP_TRY)
+            for (uint32_t k = 1; k < n.narms; k++) stack_restore_at(mf, (MeterPos){order[i], k, 0});
+        if (n.in.op != OP_TRY_TABLE) continue;
+        const uint8_t *v = n.in.vec;
+        for (uint32_t k = 0; k < n.in.n; k++) {
             Catch c = catch_next(&v);
-            NodeId t = n->parent;
+            NodeId t = n.parent;
             for (uint32_t d = 0; d < c.label && t; d++) t = ir_node(f, t)->parent;
             if (!t || t == mf->body || done[t]) continue; /* the exit gives back anyway */
             done[t] = 1;
@@ -243,6 +256,8 @@ static void stack_handlers(MeterFn *mf, const NodeId *order, uint32_t count) {
     free(done);
 }
 
+/* Contract: the depth accounting: prologue, give-back before tail calls and after
+ * $body, restores in handlers. */
 static void stack_emit(MeterFn *mf, const NodeId *order, uint32_t count) {
     stack_prologue(mf);
     for (uint32_t i = 0; i < count; i++) {
@@ -363,21 +378,28 @@ static void setup_cursors(MeterFn *mf) {
     mf->cached = ws_calloc(f->nnodes + 1, 1);
 }
 
-/* Contract: wraps the body and instruments it; `plan` was made on the original code. */
+/* Contract: wraps the body and instruments it; `plan` was made on the original code.
+ * In lazy mode a leaf (no loops, calls or handlers) checks nothing but its bulk
+ * operations; a function with loops and no handlers keeps the fuel in $f, written
+ * back at its single exit after $body. */
 static void instrument(MeterFn *mf, const FuelPlan *plan) {
     const MeterCtx *mc = mf->mc;
     IrFunc *f = mf->f;
     bool lazy = mc->opt->fuel_mode == FUEL_LAZY;
+    bool lazy_leaf = lazy && plan->leaf, exits = mc->fuel && lazy && !plan->leaf;
+    bool checks = mc->fuel && (!lazy_leaf || (mc->per_byte && has_bulk(plan, f)));
+    bool oof = checks && !mc->refill, whole = mc->fuel && plan->has_loops && !plan->has_try;
     add_locals(mf, plan);
-    if (mc->stack || (mc->fuel && (lazy || !mc->refill))) mf->body = wrap_body(mf);
-    if (mc->fuel && !mc->refill) wrap_oof(mf);
+    if (mc->stack || oof || exits || whole) mf->body = wrap_body(mf);
+    if (oof) wrap_oof(mf);
     else if (mf->body) ir_insert_after(f, 0, 0, 0, mf->body);
     uint32_t count;
     NodeId *order = preorder(f, &count);
     if (mf->body) returns_to_body(mf, order, count);
     setup_cursors(mf);
     if (mc->fuel) fuel_emit(mf, plan);
-    if (mc->fuel && lazy) exit_check(mf);
+    if (mf->whole_cached) exit_flush(mf);
+    if (exits) exit_check(mf);
     if (mc->stack) stack_emit(mf, order, count);
     if (mc->mem_cap) guard_grows(mf, order, count);
     if (mc->shift) renumber_calls(mf, order, count);
@@ -403,6 +425,8 @@ bool meter_function(IrFunc *f, void *arg, WsError *err) {
         uint32_t k = f->index - mc->nfunc_imports;
         mc->longest_path[k] = plan.longest_path;
         mc->largest_point[k] = plan.largest_point;
+        mc->most_calls[k] = plan.most_calls;
+        mc->leaf[k] = plan.leaf;
     }
     instrument(&mf, &plan);
     fuel_plan_free(&plan);

@@ -5,9 +5,7 @@
  *   lazy check point:   global.get $fuel  i64.const 7  i64.sub  local.tee $f
  *                       global.set $fuel  local.get $f  i64.const 0  i64.lt_s
  *                       br_if $out_of_fuel
- *   exact check:        global.get $fuel  local.tee $f  i64.const 7  i64.lt_s
- *                       br_if $out_of_fuel  global.get $fuel  i64.const 7  i64.sub
- *                       global.set $fuel
+ *   (exact mode checks every charge that way: no class starts unless it was paid)
  *
  * Inside a loop without exception handlers (and its nested loops) the fuel lives in
  * the local $f: read from the global before the loop, written back at the loop header
@@ -18,8 +16,6 @@
  * checks call the refill helper instead of branching. */
 #include "meter.h"
 #include <stdlib.h>
-
-enum { PAY_PLAIN, PAY_LAZY, PAY_EXACT };
 
 bool meter_pos_cached(const MeterFn *mf, NodeId parent) { return parent && mf->cached[parent]; }
 
@@ -78,8 +74,8 @@ static void push_amount(MeterFn *mf, Emit *e, uint64_t c, bool dyn) {
 
 /* Contract: the out-of-fuel path taken when the condition on the stack is true: a
  * branch to the $out_of_fuel block, or (--fuel-import) a call to the refill helper
- * asking for the amount (0 in lazy checks), $f written back before and re-read after. */
-static void out_of_fuel(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached) {
+ * (which asks the host for the deficit), $f written back before and re-read after. */
+static void out_of_fuel(MeterFn *mf, Emit *e, bool cached) {
     if (!mf->mc->refill) {
         em_br_if(e, meter_depth(mf->f, e->parent, mf->oof));
         return;
@@ -88,8 +84,7 @@ static void out_of_fuel(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached)
     BlockType bt = {BT_EMPTY, {0, 0}, 0};
     em_if(e, bt, 0, vt_num(0), &then, NULL);
     if (cached) fuel_emit_flush(mf, &then);
-    push_amount(mf, &then, c, dyn);
-    em_call(&then, mf->mc->refill_func, 1, 0, vt_num(0));
+    em_call(&then, mf->mc->refill_func, 0, 0, vt_num(0));
     if (cached) reload(mf, &then);
 }
 
@@ -102,45 +97,25 @@ static void pay_plain(MeterFn *mf, Emit *e, uint64_t c, bool cached) {
     else em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
 }
 
-/* Contract: fuel -= c, then out of fuel when negative; $f ends up holding the fuel,
- * and so does the global unless cached without write-through (wt). */
-static void pay_lazy(MeterFn *mf, Emit *e, uint64_t c, bool cached, bool wt) {
+/* Contract: fuel -= c (the dyn local when dyn), then out of fuel when negative; $f
+ * ends up holding the fuel, and so does the global unless cached without
+ * write-through (wt). */
+static void pay_checked(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached, bool wt) {
     uint32_t fl = mf->fuel_local;
+    bool sub = dyn || c;
     load_fuel(mf, e, cached);
-    if (c) {
-        em_i64(e, (int64_t)c);
+    if (sub) {
+        push_amount(mf, e, c, dyn);
         em_simple(e, OP_I64_SUB);
     }
-    if (!cached || c) em_local(e, OP_LOCAL_TEE, fl);
-    if ((!cached && c) || (cached && wt)) {
+    if (!cached || sub) em_local(e, OP_LOCAL_TEE, fl);
+    if ((!cached && sub) || (cached && wt)) {
         em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
         em_local(e, OP_LOCAL_GET, fl);
     }
     em_i64(e, 0);
     em_simple(e, OP_I64_LT_S);
-    out_of_fuel(mf, e, 0, false, cached);
-}
-
-/* Contract: out of fuel first when fuel < c (the fuel then untouched), then fuel -= c;
- * c is the dyn local when dyn. */
-static void pay_exact(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached, bool wt) {
-    uint32_t fl = mf->fuel_local;
-    load_fuel(mf, e, cached);
-    if (!cached) em_local(e, OP_LOCAL_TEE, fl);
-    push_amount(mf, e, c, dyn);
-    em_simple(e, OP_I64_LT_S);
-    out_of_fuel(mf, e, c, dyn, cached);
-    load_fuel(mf, e, cached);
-    push_amount(mf, e, c, dyn);
-    em_simple(e, OP_I64_SUB);
-    if (!cached) {
-        em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
-    } else if (wt) {
-        em_local(e, OP_LOCAL_TEE, fl);
-        em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
-    } else {
-        em_local(e, OP_LOCAL_SET, fl);
-    }
+    out_of_fuel(mf, e, cached);
 }
 
 /* Contract: one charge of the plan at its position (an implicit else arm is made
@@ -159,8 +134,7 @@ static void emit_charge(MeterFn *mf, const Charge *c) {
     bool wt = cached && (c->flags & CP_HEADER);
     Emit e;
     meter_em_at(mf, &e, p);
-    if (mf->mc->opt->fuel_mode == FUEL_EXACT) pay_exact(mf, &e, c->amount, false, cached, wt);
-    else if (c->flags & CP_CHECK) pay_lazy(mf, &e, c->amount, cached, wt);
+    if (mf->mc->opt->fuel_mode == FUEL_EXACT || (c->flags & CP_CHECK)) pay_checked(mf, &e, c->amount, false, cached, wt);
     else pay_plain(mf, &e, c->amount, cached);
     meter_em_done(mf, &e, p);
 }
@@ -177,7 +151,7 @@ static void emit_call_check(MeterFn *mf, NodeId id) {
     if (!cached) em_local(&e, OP_LOCAL_TEE, mf->fuel_local);
     em_i64(&e, 0);
     em_simple(&e, OP_I64_LT_S);
-    out_of_fuel(mf, &e, 0, false, cached);
+    out_of_fuel(mf, &e, cached);
 }
 
 /* The type of the length (or delta) operand of a bulk operation. */
@@ -244,15 +218,22 @@ static void emit_dyn_charge(MeterFn *mf, NodeId id) {
         em_simple(&e, OP_I64_MUL);
     }
     em_local(&e, OP_LOCAL_SET, mf->dyn_local);
-    pay_exact(mf, &e, 0, true, meter_pos_cached(mf, ir_node(f, id)->parent), false);
+    pay_checked(mf, &e, 0, true, meter_pos_cached(mf, ir_node(f, id)->parent), false);
 }
 
 /* ---- loops that keep the fuel in $f ---- */
 
 /* Contract: marks the structured nodes inside (or being) a loop whose fuel is cached:
- * every loop without try or try_table inside, and what it contains. */
-static void mark_cached(MeterFn *mf, const NodeId *order, uint32_t count) {
+ * in a function with loops and no try or try_table, all of them (the whole function
+ * keeps the fuel in $f); else every loop without try or try_table inside, and what it
+ * contains. */
+static void mark_cached(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t count) {
     IrFunc *f = mf->f;
+    mf->whole_cached = plan->has_loops && !plan->has_try;
+    if (mf->whole_cached) {
+        for (uint32_t i = 0; i < count; i++) mf->cached[order[i]] = ir_is_structured(ir_node(f, order[i])->in.op);
+        return;
+    }
     uint8_t *has_try = ws_calloc(f->nnodes + 1, 1);
     for (uint32_t i = 0; i < count; i++) {
         OpId op = ir_node(f, order[i])->in.op;
@@ -290,17 +271,18 @@ static bool is_branch_op(OpId op) {
  * loop or calls, re-read it after a call. */
 static void cached_node(MeterFn *mf, NodeId id) {
     IrFunc *f = mf->f;
+    if (id >= mf->orig_nnodes) return; /* the wrapper's own return: the exit writes back */
     const IrNode *n = ir_node(f, id);
     OpId op = n->in.op;
     bool leaves = op == OP_RETURN || op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT ||
                   op == OP_RETURN_CALL_REF || op == OP_THROW || op == OP_THROW_REF || op == OP_RETHROW ||
                   meter_is_call(op) || (is_branch_op(op) && leaves_cached(mf, n));
     if (!leaves) return;
+    MeterPos after = {n->parent, n->parent_arm, id};
     Emit e;
     em_before(&e, f, id);
     fuel_emit_flush(mf, &e);
     if (!meter_is_call(op)) return;
-    MeterPos after = {n->parent, n->parent_arm, id};
     meter_em_at(mf, &e, after);
     reload(mf, &e);
     meter_em_done(mf, &e, after);
@@ -317,11 +299,12 @@ static void emit_cached_loops(MeterFn *mf, const NodeId *order, uint32_t count) 
             cached_node(mf, id);
             continue;
         }
-        if (!mf->cached[id]) continue; /* an outermost cached loop */
+        if (!mf->cached[id]) continue; /* an outermost cached loop, or the wrapper */
+        MeterPos after = {n->parent, n->parent_arm, id};
         Emit e;
         em_before(&e, f, id);
         reload(mf, &e);
-        MeterPos after = {n->parent, n->parent_arm, id};
+        if (id == mf->oof || id == mf->body) continue; /* the exit writes back */
         meter_em_at(mf, &e, after);
         fuel_emit_flush(mf, &e);
         meter_em_done(mf, &e, after);
@@ -332,7 +315,7 @@ void fuel_emit(MeterFn *mf, const FuelPlan *plan) {
     IrFunc *f = mf->f;
     NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
     uint32_t count = ir_preorder(f, order);
-    mark_cached(mf, order, count);
+    mark_cached(mf, plan, order, count);
     for (uint32_t i = 0; i < plan->nreached; i++) {
         NodeId id = plan->reached[i];
         if (meter_is_bulk(ir_node(f, id)->in.op)) {

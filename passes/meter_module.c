@@ -83,8 +83,10 @@ uint32_t meter_func_type(Module *m, const ValType *params, uint32_t np, const Va
     t->sub_form = SUB_BARE;
     t->nparams = np;
     t->nresults = nr;
-    t->params = arena_dup(&m->arena, params, (np ? np : 1) * sizeof(ValType));
-    t->results = arena_dup(&m->arena, results, (nr ? nr : 1) * sizeof(ValType));
+    t->params = arena_array(&m->arena, np + 1, sizeof(ValType));
+    t->results = arena_array(&m->arena, nr + 1, sizeof(ValType));
+    if (np) memcpy(t->params, params, np * sizeof(ValType));
+    if (nr) memcpy(t->results, results, nr * sizeof(ValType));
     t->rec = m->nrecs++;
     return m->ntypes++;
 }

@@ -26,7 +26,7 @@ enum { SG_VIRT = 1u << 8, SG_LOOP = 1u << 9 };
 
 typedef struct Seg {
     MeterPos pos;
-    uint64_t cost, inner, cc;
+    uint64_t cost, inner, inner_calls, cc;
     uint32_t flags;
     uint32_t idom, ipdom, leader;
     uint32_t pre, post;          /* numbering in the post-dominator tree */
@@ -65,6 +65,9 @@ typedef struct Plan {
     Noted *noted;
     uint32_t nnoted, cap_noted;
     uint32_t *csr, *csr_at;      /* per region: predecessors then successors */
+    bool leaf;                   /* lazy mode, no loops or calls: no checks at all */
+    uint64_t *loop_calls;        /* per loop node: most calls along a path of its region */
+    uint64_t calls_len;          /* the region's most calls along a path */
 } Plan;
 
 bool meter_is_call(OpId op) { return op == OP_CALL || op == OP_CALL_INDIRECT || op == OP_CALL_REF; }
@@ -88,6 +91,7 @@ static bool is_cond_branch(OpId op) {
            op == OP_BR_ON_CAST_FAIL;
 }
 
+/* True for instructions after which nothing in the function runs (normally). */
 static bool is_exit(OpId op) {
     switch (op) {
     case OP_RETURN: case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT: case OP_RETURN_CALL_REF:
@@ -99,13 +103,11 @@ static bool is_exit(OpId op) {
 }
 
 /* Contract: a node that gets a check of its own: bulk operations (dynamic charge), and
- * calls that may reach the host (to imports, indirect, by reference). */
+ * calls to imports (the host then never sees a negative fuel). */
 static bool needs_note(const Plan *p, const IrNode *n) {
     OpId op = n->in.op;
     if (meter_is_bulk(op)) return true;
-    if (op == OP_CALL || op == OP_RETURN_CALL) return n->in.a < p->mc->nfunc_imports;
-    return op == OP_CALL_INDIRECT || op == OP_CALL_REF || op == OP_RETURN_CALL_INDIRECT ||
-           op == OP_RETURN_CALL_REF;
+    return (op == OP_CALL || op == OP_RETURN_CALL) && n->in.a < p->mc->nfunc_imports;
 }
 
 /* ---- graph construction ---- */
@@ -224,6 +226,7 @@ static void walk_node(Plan *p, NodeId id) {
     if (op == OP_LOOP) {
         uint32_t ls = new_seg(p, pos_after(f, id), SG_LOOP);
         p->seg[ls].inner = p->loop_len[id];
+        p->seg[ls].inner_calls = p->loop_calls[id];
         add_edge(p, p->cur, ls);
         add_edge(p, ls, NONE);
         loop_escapes(p, id, ls);
@@ -288,7 +291,8 @@ static NodeId end_arm(Plan *p) {
 static void build_region(Plan *p, NodeId root) {
     IrFunc *f = p->f;
     p->base = new_seg(p, (MeterPos){0, 0, 0}, SG_VIRT);
-    p->cur = new_seg(p, (MeterPos){root, 0, 0}, CP_CHECK | (root ? CP_HEADER : 0));
+    uint32_t entry = root ? CP_CHECK | CP_HEADER : p->leaf ? CP_ENTRY : CP_CHECK | CP_ENTRY;
+    p->cur = new_seg(p, (MeterPos){root, 0, 0}, entry);
     add_edge(p, p->base, p->cur);
     NodeId cur = root ? f->arms[ir_node(f, root)->arms].first : f->body.first;
     for (;;) {
@@ -436,21 +440,27 @@ static void hoist_if_arms(Plan *p, uint32_t first_if) {
     }
 }
 
-/* Contract: longest charge sum from the entry to each segment; the region's is the
- * exit's.  Also tracks the largest charge at a check point. */
+/* Contract: longest charge sum from the entry to each segment (the region's is the
+ * exit's), and separately the most calls along a path (p->calls_len).  Also tracks
+ * the largest charge at a check point. */
 static uint64_t longest_path(Plan *p, Seg *s, uint32_t n) {
     const uint32_t *at = p->csr_at, *csr = p->csr;
-    uint64_t *dist = ws_calloc(n + 1, sizeof(uint64_t));
+    uint64_t *dist = ws_calloc(2 * n + 2, sizeof(uint64_t)), *calls = dist + n + 1;
     for (uint32_t v = 1; v < n; v++) {
         if (!s[v].reach) continue;
-        uint64_t best = 0;
-        for (uint32_t i = at[v]; i < at[v + 1]; i++)
-            if (s[csr[i]].reach && dist[csr[i]] > best) best = dist[csr[i]];
+        uint64_t best = 0, most = 0;
+        for (uint32_t i = at[v]; i < at[v + 1]; i++) {
+            if (!s[csr[i]].reach) continue;
+            if (dist[csr[i]] > best) best = dist[csr[i]];
+            if (calls[csr[i]] > most) most = calls[csr[i]];
+        }
         uint64_t own = s[v].leader == v ? s[v].cc : 0;
         dist[v] = best + own + s[v].inner;
+        calls[v] = most + ((s[v].flags & CP_AFTER_CALL) ? 1 : 0) + s[v].inner_calls;
         if ((s[v].flags & CP_CHECK) && own > p->out->largest_point) p->out->largest_point = own;
     }
     uint64_t len = dist[n - 1];
+    p->calls_len = calls[n - 1];
     free(dist);
     return len;
 }
@@ -462,7 +472,7 @@ static void emit_region(Plan *p, Seg *s, uint32_t n, uint32_t first_note) {
         if (!s[v].reach || s[v].leader != v || (s[v].flags & SG_LOOP)) continue;
         bool check = lazy && (s[v].flags & CP_CHECK);
         if (s[v].cc == 0 && !check) continue;
-        Charge c = {s[v].pos, s[v].cc, s[v].flags & (CP_CHECK | CP_HEADER | CP_AFTER_CALL | CP_ELSE)};
+        Charge c = {s[v].pos, s[v].cc, s[v].flags & (CP_CHECK | CP_HEADER | CP_AFTER_CALL | CP_ELSE | CP_ENTRY)};
         WS_VEC_PUSH(p->out->charges, p->out->ncharges, p->out->cap_charges, c);
     }
     for (uint32_t i = first_note; i < p->nnoted; i++)
@@ -500,6 +510,11 @@ static void scan(Plan *p, NodeId **loops, uint32_t *nloops) {
     uint32_t count = ir_preorder(f, order), cap = 0;
     for (uint32_t i = 0; i < count; i++) {
         const IrNode *n = ir_node(f, order[i]);
+        OpId o = n->in.op;
+        bool calls = meter_is_call(o) || o == OP_RETURN_CALL || o == OP_RETURN_CALL_INDIRECT || o == OP_RETURN_CALL_REF;
+        p->out->has_calls |= calls;
+        p->out->has_loops |= o == OP_LOOP;
+        p->out->has_try |= o == OP_TRY || o == OP_TRY_TABLE;
         if (n->in.op == OP_LOOP) WS_VEC_PUSH(*loops, *nloops, cap, order[i]);
         if (n->in.op != OP_TRY_TABLE) continue;
         uint32_t sp = 0;
@@ -524,14 +539,22 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
     p.orig_nnodes = f->nnodes;
     p.landing = ws_calloc(f->nnodes + 1, 1);
     p.loop_len = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
+    p.loop_calls = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
     NodeId *loops = NULL;
     uint32_t nloops = 0;
     scan(&p, &loops, &nloops);
-    for (uint32_t i = nloops; i-- > 0;) p.loop_len[loops[i]] = plan_region(&p, loops[i]);
+    out->leaf = !out->has_calls && !out->has_loops && !out->has_try;
+    p.leaf = out->leaf && mc->opt->fuel_mode == FUEL_LAZY;
+    for (uint32_t i = nloops; i-- > 0;) {
+        p.loop_len[loops[i]] = plan_region(&p, loops[i]);
+        p.loop_calls[loops[i]] = p.calls_len;
+    }
     out->longest_path = plan_region(&p, 0);
+    out->most_calls = p.calls_len;
     free(loops);
     free(p.landing);
     free(p.loop_len);
+    free(p.loop_calls);
     free(p.seg);
     free(p.edge);
     free(p.pend);

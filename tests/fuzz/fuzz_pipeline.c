@@ -1,18 +1,19 @@
 /* fuzz_pipeline.c - libFuzzer target for the passes.
  *
  * Bytes -> module_read (full decode) -> module_validate; inputs that do not read or are
- * not valid are dropped (fuzz_read covers those).  A valid module then goes through:
- *   - every registered pass on its own (a fresh read each time), and
- *   - every registered pass in registry order, one after the other,
- * each run preceded by the -O0 IR round trip (module_rewrite_functions with no transform,
- * as the CLI does; relocatable objects only decode, and skip PF_CODE passes, as the CLI
- * refuses them).  The round trip must succeed on every valid module.  After each run the
- * module must validate, write, read back with the full decode and validate again; an
- * invalid output, a write or read-back failure, or an "internal error" (the IR verifier
- * under WS_DEBUG, ...) is a finding: abort().  A pass may refuse a module with an
- * ordinary error (ctx.failed): that is not a finding.  The options (pass_options) are a
- * command line's: strip globs, every name kind, metering on; the input's last byte picks
- * the -O level, the fuel mode and the stack cost.
+ * not valid are dropped (fuzz_read covers those).  A valid module then goes, each time
+ * from a fresh read, through:
+ *   - the -O0 IR round trip (module_rewrite_functions with no transform, as the CLI's -O0;
+ *     relocatable objects only decode), which must succeed on every valid module;
+ *   - every registered pass on its own;
+ *   - every registered pass in registry order, one after the other.
+ * Relocatable objects skip PF_CODE passes, which the CLI refuses for them.  After each
+ * run the module must validate, write, read back with the full decode and validate
+ * again; an invalid output, a write or read-back failure, or an "internal error" (the IR
+ * verifier under WS_DEBUG, ...) is a finding: abort().  A pass may refuse a module with
+ * an ordinary error (ctx.failed): that is not a finding.  The options (pass_options) are
+ * a command line's: strip globs, every name kind, metering on; the input's last byte
+ * picks the -O level, the fuel mode and the stack cost.
  * Without ir/validate.h (the validator not written yet) the IR round trip is the
  * validity check: the module must go through it and the output must read back.
  * Build: make build/fuzz_pipeline; run: make fuzz. */
@@ -106,16 +107,17 @@ static void check_output(const Buf *out, const char *label) {
     module_free(&back);
 }
 
-/* One run over a fresh read of a valid module: passes [first, last) in order. */
-static void run(const uint8_t *data, size_t size, int first, int last, const char *label) {
+/* One run over a fresh read of a valid module: the -O0 IR round trip if asked, then the
+ * passes [first, last) in order. */
+static void run(const uint8_t *data, size_t size, bool roundtrip, int first, int last, const char *label) {
     Module m;
     WsError err;
     ReadOptions ro = {.decode_code = true};
     if (!module_read(&m, data, size, "fuzz", &ro, &err)) finding("a valid module does not read again", label, &err);
     bool ok = true;
-    if (m.is_object) {
+    if (roundtrip && m.is_object) {
         if (!module_decode_code(&m, &err)) finding("module_decode_code rejects a module the reader decoded", label, &err);
-    } else if (!module_rewrite_functions(&m, 1, NULL, NULL, &err)) {
+    } else if (roundtrip && !module_rewrite_functions(&m, 1, NULL, NULL, &err)) {
         finding("the -O0 IR round trip fails on a valid module", label, &err);
     }
     PassOptions opt = pass_options(data, size);
@@ -157,7 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #endif
     module_free(&m);
     if (!is_valid) return 0;
-    for (int p = 0; p < PASS_COUNT; p++) run(data, size, p, p + 1, pass_info[p].name);
-    run(data, size, 0, PASS_COUNT, "all passes");
+    run(data, size, true, 0, 0, "-O0");
+    for (int p = 0; p < PASS_COUNT; p++) run(data, size, false, p, p + 1, pass_info[p].name);
+    run(data, size, false, 0, PASS_COUNT, "all passes");
     return 0;
 }

@@ -8,24 +8,29 @@
 #   TARGET   read, pipeline (default: both); the binaries are $BUILD/fuzz_TARGET
 #            (make $BUILD/fuzz_TARGET builds them)
 #
-# Seed corpus, rebuilt on every run in $BUILD/fuzz-corpus/seed: fixtures/demo/hello.wasm,
-# a fixed sample of about 500 small spec modules (every 12th .wasm under 4 KiB of
-# $SPEC_DIR/json, valid, malformed and invalid ones alike), $BUILD/fixtures/*.wasm and
-# *.o (the C fixtures: linked modules and relocatable objects) and the first 50
-# $BUILD/gen/*.wasm if present, and every tests/fuzz/regressions/* input.  libFuzzer
-# reads at most -max_len bytes of a seed (the larger fixtures are cut short).  What a target finds is kept in
-# $BUILD/fuzz-corpus/TARGET (the corpus grows from run to run), or in a temporary
-# directory with FUZZ_FRESH=1 (what make check's smoke run uses).
+# Seed corpus, rebuilt on every run in $BUILD/fuzz-corpus/seed, with FUZZ_SEEDS=full
+# (the default): fixtures/demo/hello.wasm, a fixed sample of about 500 small spec modules
+# (every 12th .wasm under 4 KiB of $SPEC_DIR/json, valid, malformed and invalid ones
+# alike), $BUILD/fixtures/*.wasm and *.o (the C fixtures: linked modules and relocatable
+# objects), the first 50 $BUILD/gen/*.wasm, when present, and every
+# tests/fuzz/regressions/* input.  libFuzzer reads at most -max_len bytes of a seed (the
+# larger fixtures are cut short).  FUZZ_SEEDS=small (make check's smoke run) leaves out
+# the inputs over 8 KiB (hello.wasm, the linked fixtures, the larger objects): a 64 KiB
+# module takes fuzz_pipeline about a second under ASan, so a short run would spend all
+# its time on them.  What a target finds is kept in $BUILD/fuzz-corpus/TARGET (the corpus
+# grows from run to run), or in a temporary directory with FUZZ_FRESH=1 (the smoke run).
 #
 # Options passed to every target: -max_len=65536 -timeout=10 -rss_limit_mb=2048
 # -max_total_time=SECONDS -print_final_stats=1; crashes, leaks, timeouts and OOMs are
 # written as $BUILD/fuzz-artifacts/TARGET-KIND-SHA1 and the log is
 # $BUILD/fuzz-logs/TARGET.log.  Per target one line: executions, coverage (cov: edges,
-# ft: features), corpus size, and the artifact if any.  A target passes when it ran for
-# the whole time and left no artifact.  The last line is exactly
+# ft: features), corpus size, slowest input, and the artifact if any.  A target passes
+# when it ran for the whole time and left no artifact other than slow-unit-* (inputs
+# that took as long as -report_slow_units, 10 s: listed as notes, as wall time depends
+# on the machine's load; an input over -timeout is a failure).  The last line is exactly
 # "fuzz: N passed, N failed"; exit status 1 if a target failed.
 # Environment: BUILD (default build), SPEC_DIR (default ../shared/spec),
-# FUZZ_FRESH=1, FUZZ_ARGS (more libFuzzer options).
+# FUZZ_SEEDS=full|small, FUZZ_FRESH=1, FUZZ_ARGS (more libFuzzer options).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -48,7 +53,11 @@ done
 seed=$BUILD/fuzz-corpus/seed
 rm -rf "$seed"
 mkdir -p "$seed" "$BUILD/fuzz-artifacts" "$BUILD/fuzz-logs"
-add() { cp "$1" "$seed/$2$(basename "$1")"; } # FILE PREFIX
+case ${FUZZ_SEEDS:=full} in full) max_seed=$MAX_LEN ;; small) max_seed=8192 ;; *)
+    echo "run-fuzz: FUZZ_SEEDS must be full or small" >&2; exit 2 ;; esac
+add() { # FILE PREFIX
+    if [[ $FUZZ_SEEDS == full ]] || (($(stat -c %s "$1") <= max_seed)); then cp "$1" "$seed/$2$(basename "$1")"; fi
+}
 add fixtures/demo/hello.wasm demo-
 nspec=0
 if [[ -d $SPEC_DIR/json ]]; then
@@ -63,7 +72,7 @@ while IFS= read -r f; do add "$f" gen-; done < <(
 for f in tests/fuzz/regressions/*; do
     if [[ -f $f && $f != *.md ]]; then add "$f" regression-; fi
 done
-echo "seed corpus: $(find "$seed" -type f | wc -l) files ($nspec spec modules) in $seed"
+echo "seed corpus ($FUZZ_SEEDS): $(find "$seed" -type f | wc -l) files ($nspec spec modules) in $seed"
 
 # ---- run ---------------------------------------------------------------------------
 work=()
@@ -92,10 +101,13 @@ for i in "${!targets[@]}"; do
     log=$BUILD/fuzz-logs/$t.log
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -a -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' "$log" | tail -n 1 || true)
-    artifacts=$(find "$BUILD/fuzz-artifacts" -name "$t-*" -type f | LC_ALL=C sort)
+    artifacts=$(find "$BUILD/fuzz-artifacts" -name "$t-*" ! -name "$t-slow-unit-*" -type f | LC_ALL=C sort)
+    slow=$(find "$BUILD/fuzz-artifacts" -name "$t-slow-unit-*" -type f | LC_ALL=C sort)
+    slowest=$(sed -n 's/^stat::slowest_unit_time_sec: *//p' "$log" | tail -n 1)
     if ((rc == 0)) && [[ -z $artifacts ]]; then
         passed=$((passed + 1))
-        echo "$t: ${execs:-?} execs in ${seconds}s, ${cov:-no coverage line}"
+        echo "$t: ${execs:-?} execs in ${seconds}s, ${cov:-no coverage line}, slowest input ${slowest:-?}s"
+        for a in $slow; do echo "  note: slow input (not a failure; -timeout=10 makes a hang one): $a"; done
     else
         failed=$((failed + 1))
         echo "FAIL $t: stopped after ${execs:-?} execs (exit $rc), ${cov:-no coverage line}"

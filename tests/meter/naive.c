@@ -15,8 +15,9 @@
  * false path pays its `end` too.  Bulk operations also pay
  * K * min(n, 2^62 / K) with n their last operand (saved in an added local).
  *
- * Usage: naive IN.wasm OUT.wasm [--costs FILE] [--per-byte K] [--export NAME]
- * The global (mutable i64, initial value 0) is exported as NAME (wasmslim_fuel). */
+ * Usage: naive IN.wasm OUT.wasm [--costs FILE] [--per-byte K] [--export NAME] [--init N]
+ * The global (mutable i64, initial value N, default 0) is exported as NAME
+ * (default wasmslim_fuel).  It never traps: the fuel just goes negative. */
 #include "../../ir/instr.h"
 #include "../../ir/leb.h"
 #include "../../ir/module.h"
@@ -138,16 +139,19 @@ static void rewrite_body(Ctx *x, Func *fn, WsError *err) {
     fn->changed = true;
 }
 
-static void add_global_and_export(Module *m, const char *name, Ctx *x) {
-    static const uint8_t init[] = {0x42, 0x00, 0x0b};
+static void add_global_and_export(Module *m, const char *name, int64_t value, Ctx *x) {
+    Buf init = {0};
+    buf_u8(&init, 0x42);
+    buf_s64(&init, value);
+    buf_u8(&init, 0x0b);
     m->globals = ws_realloc(m->globals, (m->nglobals + 1) * sizeof(Global));
     Global *g = &m->globals[m->nglobals];
     memset(g, 0, sizeof *g);
     g->type = (ValType){VT_I64, 0};
     g->mut = 1;
     g->import = -1;
-    g->init.code = init;
-    g->init.len = sizeof init;
+    g->init.code = init.data;
+    g->init.len = (uint32_t)init.len;
     x->g = m->nglobals++;
     Export *e = ws_calloc(m->nexports + 1, sizeof(Export));
     if (m->nexports) memcpy(e, m->exports, m->nexports * sizeof(Export));
@@ -173,15 +177,17 @@ static uint8_t *read_all(const char *path, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) die("usage: naive IN.wasm OUT.wasm [--costs FILE] [--per-byte K] [--export NAME]", NULL);
+    if (argc < 3) die("usage: naive IN.wasm OUT.wasm [--costs FILE] [--per-byte K] [--export NAME] [--init N]", NULL);
     static const OpId free_ops[] = {OP_NOP, OP_DROP, OP_BLOCK, OP_LOOP, OP_END, OP_ELSE, OP_UNREACHABLE, OP_RETURN};
     for (int op = 0; op < OP_COUNT; op++) cost[op] = 1;
     for (size_t i = 0; i < sizeof free_ops / sizeof free_ops[0]; i++) cost[free_ops[i]] = 0;
     const char *export_name = "wasmslim_fuel";
+    int64_t init = 0;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--costs")) load_costs(argv[i + 1]);
         else if (!strcmp(argv[i], "--per-byte")) per_byte = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--export")) export_name = argv[i + 1];
+        else if (!strcmp(argv[i], "--init")) init = strtoll(argv[i + 1], NULL, 10);
         else die("unknown option ", argv[i]);
     }
     size_t len;
@@ -191,7 +197,7 @@ int main(int argc, char **argv) {
     ReadOptions ro = {.decode_code = true};
     if (!module_read(&m, bytes, len, argv[1], &ro, &err)) { ws_error_print(&err, stderr); return 1; }
     Ctx x = {&m, 0, 0, 0};
-    add_global_and_export(&m, export_name, &x);
+    add_global_and_export(&m, export_name, init, &x);
     if (setjmp(err.jb)) { ws_error_print(&err, stderr); return 1; }
     for (uint32_t f = m.nfunc_imports; f < m.nfuncs; f++) rewrite_body(&x, &m.funcs[f], &err);
     Buf out = {0};

@@ -1,41 +1,46 @@
 #!/usr/bin/env node
 // replay.mjs: replay the spec testsuite's actions on modules rewritten by wasmslim.
 //
-// Usage: node tests/spec/replay.mjs [--wasmslim PATH] [--pipeline "FLAGS"]
+// Usage: node tests/spec/replay.mjs [--wasmslim PATH] [--pipeline "FLAGS"]...
 //          [--only NAME]... [--jobs N] [--timeout SECS] [--keep DIR] [--verbose]
 //
 // For every script of SPEC_DIR/json (default ../shared/spec from the repo root;
 // see its README.md) whose JSON says "actions": true:
-//   - two copies of json/NAME are made in a temp directory, "orig" and "slim",
-//     each with line 2 of NAME.json dropped (spectest-interp's JSON reader
-//     refuses the converter/actions/skipped keys; the spec's replay.sh does the
-//     same);
-//   - in "slim", every module the actions run (`module` commands, which
+//   - copies of json/NAME are made in a temp directory, "orig" and one "slim"
+//     per pipeline, each with line 2 of NAME.json dropped (spectest-interp's
+//     JSON reader refuses the converter/actions/skipped keys; the spec's
+//     replay.sh does the same);
+//   - in a "slim" copy, every module the actions run (`module` commands, which
 //     includes the ones later `register`ed, and `assert_uninstantiable`, whose
 //     start function or segments must still trap) is replaced by
 //     `wasmslim IN FLAGS -o OUT` under the same file name; the other files
 //     (assert_malformed, assert_invalid, assert_unlinkable) stay as they are;
-//   - `spectest-interp --enable-all NAME.json` runs on both copies, as tasks of
-//     one pool of --jobs child processes (wasmslim runs share that pool too);
-//   - the script passes when both runs complete ("N/M tests passed.") with the
-//     same N and M. A failure prints both counts, the assertion lines only the
-//     rewritten run printed, and a command that reproduces it.
+//   - `spectest-interp --enable-all NAME.json` runs on every copy, as tasks of
+//     one pool of --jobs child processes (wasmslim runs share that pool too;
+//     the untouched run is made once for all pipelines);
+//   - a script passes for a pipeline when both runs complete ("N/M tests
+//     passed.") with the same N and M. A failure prints both counts, the
+//     assertion lines only the rewritten run printed, and a command that
+//     reproduces it.
 // Scripts the untouched copy cannot complete (spectest-interp 1.0.32 aborts on
 // return_call) are skipped and counted. The scripts the README lists as failing
 // under wabt 1.0.32 itself are still compared by count when the untouched run
 // completes (its N is then below M, and the rewritten run must reach the same N).
-// If SPEC_DIR is absent it prints a SKIP line and exits 0. The last line is
-// exactly `replay: N passed, N failed` (N = scripts); exit status 1 if any
-// script failed, 2 on a usage error.
+// If SPEC_DIR is absent it prints a SKIP line and exits 0. One line per
+// pipeline, `replay [FLAGS]: N passed, N failed`, then the last line, exactly
+// `replay: N passed, N failed` (N = scripts times pipelines); exit status 1 if
+// any script failed, 2 on a usage error.
 //
 // Options:
 //   --wasmslim PATH      binary under test (default: $WASMSLIM or build/wasmslim)
-//   --pipeline "FLAGS"   wasmslim options, split on spaces (default "-O0")
+//   --pipeline "FLAGS"   wasmslim options, split on spaces (default "-O0");
+//                        repeat it to replay several pipelines in one run
 //   --only NAME          one script (json/NAME); may be repeated
 //   --jobs N             concurrent child processes (default 2)
 //   --timeout SECS       kill a child after SECS seconds (default 20; a whole
 //                        script takes about a second: a hang is a failure)
-//   --keep DIR           keep the two copies as DIR/NAME/orig and DIR/NAME/slim
+//   --keep DIR           keep the copies as DIR/NAME/orig and DIR/NAME/slim
+//                        (DIR/NAME/slim1, slim2, ... with several pipelines)
 //   --verbose            print every differing line, not just the first few
 // Node 18+, no npm dependencies.
 
@@ -61,7 +66,7 @@ const DETAIL_LINES = 8;
 
 function usage(msg) {
   if (msg) console.error(`replay: ${msg}`);
-  console.error('usage: node tests/spec/replay.mjs [--wasmslim PATH] [--pipeline "FLAGS"] ' +
+  console.error('usage: node tests/spec/replay.mjs [--wasmslim PATH] [--pipeline "FLAGS"]... ' +
     '[--only NAME]... [--jobs N] [--timeout SECS] [--keep DIR] [--verbose]');
   process.exit(2);
 }
@@ -69,13 +74,13 @@ function usage(msg) {
 function parseArgs(argv) {
   const opts = {
     wasmslim: process.env.WASMSLIM || path.join(ROOT, 'build/wasmslim'),
-    pipeline: '-O0', jobs: 2, only: [], timeout: 20, keep: null, verbose: false,
+    pipelines: [], jobs: 2, only: [], timeout: 20, keep: null, verbose: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
     if (a === '--wasmslim') opts.wasmslim = value();
-    else if (a === '--pipeline') opts.pipeline = value();
+    else if (a === '--pipeline') opts.pipelines.push(value());
     else if (a === '--jobs') opts.jobs = Number(value());
     else if (a === '--only') opts.only.push(value());
     else if (a === '--timeout') opts.timeout = Number(value());
@@ -87,7 +92,11 @@ function parseArgs(argv) {
   if (!(Number.isInteger(opts.jobs) && opts.jobs > 0)) usage('--jobs needs a positive integer');
   if (!(opts.timeout > 0)) usage('--timeout needs a positive number');
   opts.wasmslim = path.resolve(opts.wasmslim);
-  opts.flags = opts.pipeline.split(/\s+/).filter(Boolean);
+  if (!opts.pipelines.length) opts.pipelines.push('-O0');
+  opts.pipelines = opts.pipelines.map((pipeline, i) => ({
+    pipeline, flags: pipeline.split(/\s+/).filter(Boolean),
+    dir: opts.pipelines.length === 1 ? 'slim' : `slim${i + 1}`,
+  }));
   if (opts.keep) opts.keep = path.resolve(opts.keep);
   return opts;
 }
@@ -174,11 +183,21 @@ function loadScripts(only) {
   return scripts;
 }
 
+// Hard links where the file system allows (nothing writes into a copied file: the
+// rewritten modules replace theirs), else copies.
+let canLink = true;
+async function linkOrCopy(from, to) {
+  if (canLink) {
+    try { await fs.promises.link(from, to); return; } catch { canLink = false; }
+  }
+  await fs.promises.copyFile(from, to);
+}
+
 async function copyScript(s, to) {
   await fs.promises.mkdir(to, { recursive: true });
   for (const f of await fs.promises.readdir(s.dir)) {
     if (f === `${s.name}.json`) continue;
-    await fs.promises.copyFile(path.join(s.dir, f), path.join(to, f));
+    await linkOrCopy(path.join(s.dir, f), path.join(to, f));
   }
   await fs.promises.writeFile(path.join(to, `${s.name}.json`), s.json);
 }
@@ -193,11 +212,11 @@ async function interp(s, dir) {
 }
 
 // Rewrites the modules of the slim copy; returns null or a failure description.
-async function rewrite(ctx, s, dir) {
+async function rewrite(ctx, p, s, dir) {
   const results = await Promise.all(s.rewrite.map(async (file) => {
     const out = path.join(dir, file);
     await fs.promises.rm(out, { force: true });
-    const r = await run(ctx.wasmslim, [path.join(s.dir, file), ...ctx.flags, '-o', out]);
+    const r = await run(ctx.wasmslim, [path.join(s.dir, file), ...p.flags, '-o', out]);
     if (r.code === 0 && !r.timedOut && fs.existsSync(out)) return null;
     const msg = r.out.split('\n').find((l) => l.trim() !== '') || '';
     return `wasmslim ${describeExit(r)} on ${file}${msg ? `: ${msg}` : ''}`;
@@ -205,25 +224,17 @@ async function rewrite(ctx, s, dir) {
   return results.find((x) => x) || null;
 }
 
-function reproCommand(ctx, s) {
+function reproCommand(ctx, p, s) {
   const keep = path.join(os.tmpdir(), `replay-${s.name}`);
-  const cmd = ['node', SELF, '--wasmslim', ctx.wasmslim, '--pipeline', ctx.pipeline, '--only', s.name,
+  const cmd = ['node', SELF, '--wasmslim', ctx.wasmslim, '--pipeline', p.pipeline, '--only', s.name,
     '--keep', keep, '--verbose'].map(shellQuote).join(' ');
   return `${cmd}; (cd ${shellQuote(path.join(keep, s.name, 'slim'))} && spectest-interp --enable-all ${s.name}.json)`;
 }
 
-async function replayScript(ctx, s) {
-  const base = ctx.keep ? path.join(ctx.keep, s.name) : path.join(ctx.tmp, s.name);
-  const origDir = path.join(base, 'orig');
-  const slimDir = path.join(base, 'slim');
-  await fs.promises.rm(base, { recursive: true, force: true });
-  await Promise.all([copyScript(s, origDir), copyScript(s, slimDir)]);
-  const [orig, slim] = await Promise.all([
-    interp(s, origDir),
-    rewrite(ctx, s, slimDir).then((err) => (err ? { error: err } : interp(s, slimDir))),
-  ]);
-  if (!ctx.keep) await fs.promises.rm(base, { recursive: true, force: true });
-  const res = { name: s.name, modules: s.rewrite.length, orig, slim, known: KNOWN_WABT_FAILURES.has(s.name) };
+// Compares one pipeline's run with the untouched one: {status, reason, details, repro}.
+function judge(ctx, p, s, orig, slim) {
+  const res = { name: s.name, pipeline: p.pipeline, modules: s.rewrite.length, orig,
+    known: KNOWN_WABT_FAILURES.has(s.name) };
   if (!orig.complete) {
     res.status = 'skip';
     res.reason = `untouched run does not complete under spectest-interp (${orig.exit}: ` +
@@ -245,8 +256,25 @@ async function replayScript(ctx, s) {
   } else {
     res.status = 'pass';
   }
-  if (res.status === 'fail') res.repro = reproCommand(ctx, s);
+  if (res.status === 'fail') res.repro = reproCommand(ctx, p, s);
   return res;
+}
+
+// One script: the untouched run and one rewritten run per pipeline; a result per pipeline.
+async function replayScript(ctx, s) {
+  const base = ctx.keep ? path.join(ctx.keep, s.name) : path.join(ctx.tmp, s.name);
+  await fs.promises.rm(base, { recursive: true, force: true });
+  const origDir = path.join(base, 'orig');
+  await Promise.all([origDir, ...ctx.pipelines.map((p) => path.join(base, p.dir))].map((d) => copyScript(s, d)));
+  const [orig, ...slims] = await Promise.all([
+    interp(s, origDir),
+    ...ctx.pipelines.map((p) => {
+      const dir = path.join(base, p.dir);
+      return rewrite(ctx, p, s, dir).then((err) => (err ? { error: err } : interp(s, dir)));
+    }),
+  ]);
+  if (!ctx.keep) await fs.promises.rm(base, { recursive: true, force: true });
+  return ctx.pipelines.map((p, i) => judge(ctx, p, s, orig, slims[i]));
 }
 
 // ---- main -------------------------------------------------------------------
@@ -277,7 +305,8 @@ async function main() {
       try {
         results[i] = await replayScript(ctx, scripts[i]);
       } catch (err) {
-        results[i] = { name: scripts[i].name, status: 'fail', reason: `harness error: ${err && err.stack || err}` };
+        results[i] = ctx.pipelines.map((p) => ({ name: scripts[i].name, pipeline: p.pipeline, status: 'fail',
+          reason: `harness error: ${err && err.stack || err}` }));
       }
     }
   };
@@ -287,26 +316,35 @@ async function main() {
     cleanup();
   }
 
-  for (const r of results.filter((x) => x.status === 'fail')) {
-    console.log(`FAIL ${r.name} [${opts.pipeline}]: ${r.reason}`);
+  const all = results.flat();
+  for (const r of all.filter((x) => x.status === 'fail')) {
+    console.log(`FAIL ${r.name} [${r.pipeline}]: ${r.reason}`);
     const details = r.details || [];
     const shown = opts.verbose ? details : details.slice(0, DETAIL_LINES);
     for (const l of shown) console.log(`    ${l}`);
     if (shown.length < details.length) console.log(`    ... and ${details.length - shown.length} more lines (--verbose)`);
     if (r.repro) console.log(`  repro: ${r.repro}`);
   }
-  const skipped = results.filter((r) => r.status === 'skip');
-  for (const r of skipped) console.log(`SKIP ${r.name}: ${r.reason}`);
-  const passed = results.filter((r) => r.status === 'pass');
-  const failed = results.filter((r) => r.status === 'fail');
-  const known = passed.filter((r) => r.known).map((r) => r.name);
-  const assertions = passed.reduce((n, r) => n + r.orig.passed, 0);
-  const modules = results.reduce((n, r) => n + (r.modules || 0), 0);
-  console.log(`scripts: ${scripts.length} with actions, ${modules} modules rewritten; ` +
-    `${assertions} assertions passing in both runs of the passed scripts`);
+  const first = results.map((r) => r[0]); // per script: the untouched run is the same for all
+  const skippedScripts = first.filter((r) => r.status === 'skip');
+  for (const r of skippedScripts) console.log(`SKIP ${r.name}: ${r.reason}`);
+  const compared = first.filter((r) => r.orig && r.orig.complete);
+  const known = compared.filter((r) => r.known).map((r) => r.name);
+  const assertions = compared.reduce((n, r) => n + r.orig.passed, 0);
+  const modules = first.reduce((n, r) => n + (r.modules || 0), 0);
+  console.log(`scripts: ${scripts.length} with actions, ${compared.length} compared, ${modules} modules ` +
+    `rewritten per pipeline; ${assertions} assertions pass in the untouched runs`);
   if (known.length) console.log(`compared by count although wabt 1.0.32 fails some of their assertions: ${known.join(', ')}`);
-  console.log(`wasmslim: ${opts.wasmslim} ${opts.pipeline}`);
-  console.log(`time: ${((Date.now() - started) / 1000).toFixed(1)} s, ${opts.jobs} jobs; skipped ${skipped.length}`);
+  console.log(`wasmslim: ${opts.wasmslim}`);
+  console.log(`time: ${((Date.now() - started) / 1000).toFixed(1)} s, ${opts.jobs} jobs; ` +
+    `skipped ${skippedScripts.length} script(s) per pipeline`);
+  for (const p of opts.pipelines) {
+    const mine = all.filter((r) => r.pipeline === p.pipeline);
+    console.log(`replay [${p.pipeline}]: ${mine.filter((r) => r.status === 'pass').length} passed, ` +
+      `${mine.filter((r) => r.status === 'fail').length} failed`);
+  }
+  const passed = all.filter((r) => r.status === 'pass');
+  const failed = all.filter((r) => r.status === 'fail');
   console.log(`replay: ${passed.length} passed, ${failed.length} failed`);
   return failed.length ? 1 : 0;
 }

@@ -280,7 +280,10 @@ Test(inline, try_catch_delegate_rethrow) {
     cr_assert_eq(count_all(&c.after, OP_RETHROW), 1);
     same_behaviour(&c, "",
                    "catcher:3 catcher:5 catcher:12 delegator:3 delegator:5 delegator:12 inner_delegate:3 "
-                   "inner_delegate:5 inner_delegate:12 rethrower:3 rethrower:5 rethrower:12");
+                   "inner_delegate:5 inner_delegate:12 rethrower:3 rethrower:5 rethrower:12 tail_in_try:4 "
+                   "tail_site_in_try:4");
+    cr_assert_neq(func_named(&c.after, "tail_in_try"), -1, "a tail call inside try stays a tail call");
+    cr_assert_neq(func_named(&c.after, "boom2"), -1, "a tail call site inside try stays");
     case_free(&c);
 }
 

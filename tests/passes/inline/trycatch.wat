@@ -1,6 +1,8 @@
 ;; wasmslim: -O2
 ;; callees with try/catch, catch_all, delegate (to an inner try and to the function's
-;; label: the exception must leave the inlined body) and rethrow
+;; label: the exception must leave the inlined body) and rethrow; tail calls inside try
+;; (in a callee, or at the call site) are never inlined: the handlers would catch what
+;; the tail-called function throws
 (module
   (tag $e (param i32))
   (tag $f)
@@ -86,4 +88,34 @@
         call $rethrower)
       (catch $e
         i32.const 3000
+        i32.add)))
+  (func $boom (param i32) (result i32)
+    local.get 0
+    throw $e)
+  (func $tail_in_try (param i32) (result i32)
+    (try (result i32)
+      (do
+        local.get 0
+        return_call $boom)
+      (catch $e
+        i32.const 500
+        i32.add)))
+  (func (export "tail_in_try") (param i32) (result i32)
+    (try (result i32)
+      (do
+        local.get 0
+        call $tail_in_try)
+      (catch $e
+        i32.const 7000
+        i32.add)))
+  (func $boom2 (param i32) (result i32)
+    local.get 0
+    throw $e)
+  (func (export "tail_site_in_try") (param i32) (result i32)
+    (try (result i32)
+      (do
+        local.get 0
+        return_call $boom2)
+      (catch $e
+        i32.const 9000
         i32.add))))

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# meter.sh - the metering pass (--fuel, --max-memory-pages, --stack-limit) from the
+# command line: flags, errors, the wasmslim.metering record, refusal of metered
+# modules, pipeline order, determinism; then the suites under tests/meter/: the host
+# example of the README, behaviour (no unpaid path, traps, bounds, stack, memory),
+# exactness against the naive instrumentation on the C fixtures (FIXTURES_DIR,
+# default build/fixtures, skipped when absent), on generated modules (wasm-opt -ttf)
+# and on the spec testsuite's modules (SPEC_DIR, default ../shared/spec).
+# Usage: bash tests/cli/meter.sh path/to/wasmslim
+set -uo pipefail
+WS=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+M=$ROOT/tests/meter
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+# expect_exit CODE PATTERN DESCRIPTION -- ARGS...: wasmslim exits CODE saying PATTERN
+expect_exit() {
+    local code=$1 pattern=$2 what=$3 out rc
+    shift 4
+    out=$("$WS" "$@" 2>&1); rc=$?
+    if [ $rc -eq "$code" ] && grep -Eq -- "$pattern" <<<"$out"; then ok; else fail "$what: rc=$rc $out"; fi
+}
+
+# record FILE: the wasmslim.metering section's text
+record() {
+    node -e "const fs=require('fs');const s=WebAssembly.Module.customSections(new WebAssembly.Module(fs.readFileSync('$1')),'wasmslim.metering');process.stdout.write(s.map(x=>Buffer.from(x).toString()).join('|'))"
+}
+
+# spent FILE EXPORT: fuel one call of a no-argument export spends (cases.wat imports)
+spent() {
+    node -e "const fs=require('fs');const i=new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync('$1')),{env:{log(){},refill(d){return d}}});const f=i.exports.wasmslim_fuel;f.value=1000000n;i.exports['$2']();console.log(String(1000000n-f.value))"
+}
+
+wat2wasm --enable-all "$M/cases.wat" -o "$T/cases.wasm" || fail "wat2wasm cases.wat"
+cat >"$T/named.wat" <<'EOF'
+(module
+  (import "env" "f" (func $imported))
+  (func $first (export "first") (result i32) (call $second))
+  (func $second (result i32) (i32.const 7))
+  (table 1 funcref) (elem (i32.const 0) $second)
+  (func $ref (export "ref") (result funcref) (ref.func $first))
+  (elem declare func $first)
+  (start $nop) (func $nop))
+EOF
+wat2wasm --debug-names "$T/named.wat" -o "$T/named.wasm" || fail "wat2wasm named.wat"
+
+# ---- output, record, exports ----
+check "--fuel writes a module" "$WS" "$T/cases.wasm" --fuel -q -o "$T/f.wasm"
+check "which validates" wasm-validate --enable-all "$T/f.wasm"
+rec=$(record "$T/f.wasm")
+if grep -q "^version 1" <<<"$rec" && grep -q "fuel.mode lazy" <<<"$rec" && grep -q "fuel.export wasmslim_fuel" <<<"$rec" &&
+    grep -Eq "fuel.costs fnv1a64:[0-9a-f]{16}" <<<"$rec" && grep -Eq "fuel.lazy-bound [0-9]+" <<<"$rec"; then ok; else fail "record: $rec"; fi
+check "exports wasmslim_fuel" grep -q wasmslim_fuel <(wasm-objdump -x "$T/f.wasm")
+check "--fuel-export renames it" "$WS" "$T/cases.wasm" --fuel --fuel-export=gas -q -o "$T/g.wasm"
+check "... to gas" grep -q '"gas"' <(wasm-objdump -x "$T/g.wasm")
+"$WS" "$T/cases.wasm" --stack-limit=10 -q -o "$T/s.wasm"
+rec=$(record "$T/s.wasm")
+if grep -q "stack.limit 10" <<<"$rec" && ! grep -q "fuel" <<<"$rec"; then ok; else fail "stack-only record: $rec"; fi
+"$WS" "$T/cases.wasm" --fuel --fuel-mode=exact --fuel-init=5 -q -o "$T/e.wasm"
+rec=$(record "$T/e.wasm")
+if grep -q "fuel.mode exact" <<<"$rec" && grep -q "fuel.init 5" <<<"$rec"; then ok; else fail "exact record: $rec"; fi
+
+# ---- refusals and errors ----
+expect_exit 1 "already metered" "metered twice" -- "$T/f.wasm" --fuel -o "$T/x.wasm"
+check "no output left by a refusal" test ! -e "$T/x.wasm"
+check "--force meters again" "$WS" "$T/f.wasm" --fuel --fuel-export=again --force -q -o "$T/ff.wasm"
+n=$(record "$T/ff.wasm" | grep -o "version 1" | wc -l)
+if [ "$n" = 1 ]; then ok; else fail "--force: $n records"; fi
+expect_exit 1 "already named \"memory\"" "export name taken" -- "$T/cases.wasm" --fuel --fuel-export=memory -o "$T/x.wasm"
+expect_exit 1 "both name" "same names" -- "$T/cases.wasm" --fuel --stack-limit=9 --fuel-export=a --stack-export=a -o "$T/x.wasm"
+expect_exit 1 "minimum of 1 pages, above --max-memory-pages=0" "cap below the minimum" -- "$T/cases.wasm" --max-memory-pages=0 -o "$T/x.wasm"
+for bad in --fuel-mode=bogus --fuel-init=-5 --fuel-init=abc --stack-limit=0 --fuel-import=nodot --fuel-per-byte=x \
+    --stack-cost=2 --fuel-frobnicate --max-memory-pages=-1; do
+    expect_exit 2 "error" "usage error $bad" -- "$T/cases.wasm" "$bad" -o "$T/x.wasm"
+done
+expect_exit 1 "cannot read the fuel cost file" "missing cost file" -- "$T/cases.wasm" --fuel-costs="$T/none.txt" -o "$T/x.wasm"
+printf 'i32.add 5\n# comment\n\nfrobnicate 2\n' >"$T/bad.txt"
+expect_exit 1 "line 4: unknown instruction \"frobnicate\"" "bad cost file" -- "$T/cases.wasm" --fuel-costs="$T/bad.txt" -o "$T/x.wasm"
+printf 'i32.add 5  # dear\ni32.const 0\n' >"$T/costs.txt"
+check "--fuel-costs" "$WS" "$T/cases.wasm" --fuel --fuel-costs="$T/costs.txt" -q -o "$T/c.wasm"
+a=$(spent "$T/f.wasm" add3) b=$(spent "$T/c.wasm" add3)
+if [ "$a" = 3 ] && [ "$b" = 5 ]; then ok; else fail "costs: add3 spent $a and $b"; fi
+if [ "$(record "$T/f.wasm" | grep -o 'fnv1a64:[0-9a-f]*')" != "$(record "$T/c.wasm" | grep -o 'fnv1a64:[0-9a-f]*')" ]; then ok; else fail "same digest"; fi
+obj=$(ls "${FIXTURES_DIR:-$ROOT/build/fixtures}"/*.O2.o 2>/dev/null | head -n 1)
+if [ -n "$obj" ]; then expect_exit 1 "relocatable" "object refused" -- "$obj" --fuel -o "$T/x.wasm"; fi
+
+# ---- the fuel import renumbers every function index ----
+check "--fuel-import" "$WS" "$T/named.wasm" --fuel --fuel-import=env.gas -q -o "$T/i.wasm"
+check "which validates" wasm-validate "$T/i.wasm"
+dump=$(wasm-objdump -x "$T/i.wasm")
+if grep -q 'func\[1\] sig=.* <- env.gas' <<<"$dump" && grep -Eq 'func\[2\] <first> -> "first"' <<<"$dump" &&
+    grep -q 'start function: 5 <nop>' <<<"$dump" && grep -q 'elem\[0\] = func\[3\] <second>' <<<"$dump" &&
+    grep -q 'elem\[0\] = func\[2\] <first>' <<<"$dump" && grep -q 'func\[5\] sig=0 <nop>' <<<"$dump"; then
+    ok
+else
+    fail "renumbered: $dump"
+fi
+r=$(node -e "const fs=require('fs');const i=new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync('$T/i.wasm')),{env:{f(){},gas(d){return d+100n}}});i.exports.wasmslim_fuel.value=0n;console.log(i.exports.first(), i.exports.wasmslim_fuel.value)")
+# first: pays 1 (its call), out by 1, asks the host for 1, gets 101; second pays 1
+if [ "$r" = "7 99n" ]; then ok; else fail "refilled call: $r"; fi
+
+# ---- order and determinism ----
+"$WS" "$T/cases.wasm" --fuel -p dce -q -o "$T/o1.wasm"
+"$WS" "$T/cases.wasm" -p dce --fuel -q -o "$T/o2.wasm"
+check "metering runs last whatever the order" cmp "$T/o1.wasm" "$T/o2.wasm"
+"$WS" "$T/cases.wasm" --fuel --stack-limit=99 --max-memory-pages=3 -j1 -q -o "$T/j1.wasm"
+"$WS" "$T/cases.wasm" --fuel --stack-limit=99 --max-memory-pages=3 -j4 -q -o "$T/j4.wasm"
+check "same output for any -j" cmp "$T/j1.wasm" "$T/j4.wasm"
+check "-O0 with --fuel" "$WS" "$T/cases.wasm" -O0 --fuel -q -o "$T/o0.wasm"
+echo "cli checks: $PASSED passed, $FAILED failed"
+
+# ---- the suites ----
+LIB=$(dirname "$WS")/libwasmslim.a
+[ -f "$LIB" ] || LIB=$ROOT/build/libwasmslim.a
+[ -f "$LIB" ] || make -s -C "$ROOT" build/libwasmslim.a >/dev/null
+NAIVE=$T/naive
+if ! cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -I"$ROOT/ir" "$M/naive.c" "$LIB" -pthread -o "$NAIVE"; then
+    fail "naive.c does not build"
+fi
+# suite NAME COMMAND...: adds the "NAME: N passed, N failed" line of its output
+suite() {
+    local name=$1 out line p f
+    shift
+    out=$("$@" 2>&1)
+    line=$(grep -a "^$name: [0-9]* passed, [0-9]* failed" <<<"$out" | tail -n 1)
+    grep -a '^FAIL\|^SKIP\|^note' <<<"$out" | head -n 20
+    if [ -z "$line" ]; then fail "$name did not finish: $(tail -n 3 <<<"$out")"; return; fi
+    p=$(sed 's/^[^:]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/' <<<"$line")
+    f=$(sed 's/^[^:]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/' <<<"$line")
+    echo "$line"
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+}
+suite host-example node "$M/host-example.mjs" "$WS"
+suite behaviour node "$M/behaviour.mjs" "$WS" "$NAIVE"
+FIX=${FIXTURES_DIR:-$ROOT/build/fixtures}
+if ls "$FIX"/*.wasm >/dev/null 2>&1; then
+    suite fixtures bash "$M/fixtures.sh" "$WS" "$NAIVE" "$FIX"
+else
+    echo "note: no fixtures in $FIX (tests/diff/build-fixtures.sh makes them): skipped"
+fi
+if command -v wasm-opt >/dev/null; then
+    suite compare node "$M/compare.mjs" --wasmslim "$WS" --naive "$NAIVE" --gen "${METER_GEN:-60}"
+fi
+SPEC=${SPEC_DIR:-$ROOT/../shared/spec}
+if [ -d "$SPEC/json" ]; then
+    flags=()
+    for fl in --experimental-wasm-memory64 --experimental-wasm-extended-const --experimental-wasm-relaxed-simd; do
+        node "$fl" -e 0 2>/dev/null && flags+=("$fl") # node 20 needs them; later ones shipped the features
+    done
+    suite compare node "${flags[@]}" "$M/compare.mjs" --wasmslim "$WS" --naive "$NAIVE" --spec "$SPEC"
+fi
+finish meter

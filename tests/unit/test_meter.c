@@ -1,0 +1,152 @@
+/* test_meter.c - the metering pass's plan (where fuel is charged, how much) on small
+ * functions, the cost table and its digest. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "../../ir/edit.h"
+#include "../../ir/leb.h"
+#include "../../passes/meter.h"
+
+static Module m;
+static IrFunc f;
+static MeterCtx mc;
+static MeterOptions opt;
+static FuelPlan plan;
+static Buf bytes;
+
+/* A module with one function (param i32) and the given code (no locals, final end
+ * included), and a function import when `import` (index 0). */
+static void build(const uint8_t *code, size_t n, bool import) {
+    memset(&bytes, 0, sizeof bytes);
+    buf_bytes(&bytes, "\0asm\1\0\0\0", 8);
+    buf_bytes(&bytes, "\x01\x05\x01\x60\x01\x7f\x00", 7); /* type 0: (param i32) */
+    if (import) buf_bytes(&bytes, "\x02\x07\x01\x01m\x01" "f\x00\x00", 9);
+    buf_bytes(&bytes, "\x03\x02\x01\x00", 4);
+    buf_u8(&bytes, 0x0a);
+    buf_u32(&bytes, (uint32_t)(n + 3 + (n + 1 >= 128)));
+    buf_u8(&bytes, 1);
+    buf_u32(&bytes, (uint32_t)(n + 1));
+    buf_u8(&bytes, 0); /* no locals */
+    buf_bytes(&bytes, code, n);
+    WsError err;
+    ReadOptions ro = {.decode_code = true};
+    cr_assert(module_read(&m, bytes.data, bytes.len, "t.wasm", &ro, &err), "%s", err.msg);
+    memset(&f, 0, sizeof f);
+    cr_assert(ir_build(&f, &m, m.nfunc_imports, &err), "%s", err.msg);
+    memset(&mc, 0, sizeof mc);
+    mc.opt = &opt;
+    mc.m = &m;
+    mc.nfunc_imports = m.nfunc_imports;
+    mc.fuel = true;
+    meter_costs_default(mc.costs);
+    fuel_plan(&mc, &f, &plan);
+}
+
+static void setup(void) { memset(&opt, 0, sizeof opt); }
+
+static void teardown(void) {
+    fuel_plan_free(&plan);
+    ir_free(&f);
+    module_free(&m);
+    buf_free(&bytes);
+}
+
+TestSuite(meter, .init = setup, .fini = teardown);
+
+Test(meter, block_continuation_joins_the_entry) {
+    /* block  local.get 0  br_if 0  i32.const 1  drop  end  i32.const 2  drop  end */
+    static const uint8_t code[] = {0x02, 0x40, 0x20, 0x00, 0x0d, 0x00, 0x41, 0x01, 0x1a, 0x0b, 0x41, 0x02, 0x1a, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert_eq(plan.ncharges, 2);
+    cr_assert_eq(plan.charges[0].amount, 3); /* local.get, br_if, and i32.const 2 after the block */
+    cr_assert(plan.charges[0].flags & CP_ENTRY);
+    cr_assert_eq(plan.charges[1].amount, 1); /* i32.const 1, only when not branching */
+    cr_assert(plan.leaf);
+}
+
+Test(meter, equal_if_arms_are_paid_before_the_if) {
+    /* local.get 0  if  i32.const 1 drop  else  i32.const 2 drop  end  end */
+    static const uint8_t code[] = {0x20, 0x00, 0x04, 0x40, 0x41, 0x01, 0x1a, 0x05, 0x41, 0x02, 0x1a, 0x0b, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert_eq(plan.ncharges, 1);
+    cr_assert_eq(plan.charges[0].amount, 3); /* local.get, if, one arm */
+}
+
+Test(meter, unequal_if_arms_pay_the_difference) {
+    /* local.get 0  if  i32.const 1 i32.const 1 i32.add drop  end  end */
+    static const uint8_t code[] = {0x20, 0x00, 0x04, 0x40, 0x41, 0x01, 0x41, 0x01, 0x6a, 0x1a, 0x0b, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert_eq(plan.ncharges, 2);
+    cr_assert_eq(plan.charges[0].amount, 2); /* local.get, if; the empty else costs 0 */
+    cr_assert_eq(plan.charges[1].amount, 3);
+}
+
+Test(meter, loop_headers_are_check_points) {
+    /* loop  local.get 0  br_if 0  end  end */
+    static const uint8_t code[] = {0x03, 0x40, 0x20, 0x00, 0x0d, 0x00, 0x0b, 0x0b};
+    opt.fuel_mode = FUEL_LAZY;
+    build(code, sizeof code, false);
+    cr_assert(!plan.leaf);
+    bool header = false;
+    for (uint32_t i = 0; i < plan.ncharges; i++)
+        if (plan.charges[i].flags & CP_HEADER) {
+            header = true;
+            cr_assert_eq(plan.charges[i].amount, 2);
+            cr_assert(plan.charges[i].flags & CP_CHECK);
+        }
+    cr_assert(header);
+    cr_assert_eq(plan.longest_path, 2); /* one pass through the loop */
+}
+
+Test(meter, nothing_is_paid_before_a_call_for_after_it) {
+    /* i32.const 0  call 0 (the import)  i32.const 1  drop  end */
+    static const uint8_t code[] = {0x41, 0x00, 0x10, 0x00, 0x41, 0x01, 0x1a, 0x0b};
+    build(code, sizeof code, true);
+    cr_assert_eq(plan.ncharges, 2);
+    cr_assert_eq(plan.charges[0].amount, 2);
+    cr_assert_eq(plan.charges[1].amount, 1);
+    cr_assert(plan.charges[1].flags & CP_AFTER_CALL);
+    cr_assert_eq(plan.nreached, 1); /* the import call gets a check of its own */
+    cr_assert_eq(plan.most_calls, 1);
+}
+
+Test(meter, dead_code_is_never_charged) {
+    /* unreachable  i32.const 1  drop  end */
+    static const uint8_t code[] = {0x00, 0x41, 0x01, 0x1a, 0x0b};
+    build(code, sizeof code, false);
+    for (uint32_t i = 0; i < plan.ncharges; i++) cr_assert_eq(plan.charges[i].amount, 0);
+}
+
+Test(meter, default_costs) {
+    uint32_t c[OP_COUNT];
+    meter_costs_default(c);
+    cr_assert_eq(c[OP_NOP] + c[OP_DROP] + c[OP_BLOCK] + c[OP_LOOP] + c[OP_END] + c[OP_ELSE] + c[OP_UNREACHABLE] +
+                     c[OP_RETURN], 0);
+    cr_assert_eq(c[OP_I32_ADD], 1);
+    cr_assert_eq(c[OP_CALL], 1);
+    cr_assert_eq(c[OP_IF], 1);
+    cr_assert_neq(meter_costs_digest(c, 1), meter_costs_digest(c, 2));
+}
+
+Test(meter, cost_files) {
+    char path[] = "/tmp/meter-costs-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *out = fdopen(fd, "w");
+    fputs("# a comment\ni32.add 7   # dear\n\nselect_t 3\n", out);
+    fclose(out);
+    uint32_t c[OP_COUNT], d[OP_COUNT];
+    WsError err;
+    cr_assert(meter_costs_load(path, c, &err), "%s", err.msg);
+    cr_assert_eq(c[OP_I32_ADD], 7);
+    cr_assert_eq(c[OP_SELECT_T], 3);
+    cr_assert_eq(c[OP_NOP], 0);
+    meter_costs_default(d);
+    cr_assert_neq(meter_costs_digest(c, 1), meter_costs_digest(d, 1));
+    out = fopen(path, "w");
+    fputs("i32.add 1\ni32.frobnicate 2\n", out);
+    fclose(out);
+    cr_assert(!meter_costs_load(path, c, &err));
+    cr_assert(strstr(err.msg, "line 2") && strstr(err.msg, "i32.frobnicate"), "%s", err.msg);
+    remove(path);
+}
