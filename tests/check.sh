@@ -69,19 +69,22 @@ if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); re
 step "C fixtures: differential execution"
 bash tests/diff/build-fixtures.sh "$BUILD/fixtures" 2>&1 | tail -n 3
 bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
-    "-O0" "--strip-debug" "--strip-dwarf" "--strip-all" "--strip-names=local" "-O0 --strip-producers" \
+    "-O0" "--strip-debug" "--strip-all" "--dce" "-O1" "-O2" "-Oz" \
+    "--fuel --fuel-init=4611686018427387904" \
+    "--fuel --fuel-mode=exact --stack-limit=100000 --fuel-init=4611686018427387904" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 
-step "spec replay: assertions on rewritten modules (-O0, --strip-all)"
+step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, --inline)"
 node tests/spec/replay.mjs --wasmslim "$BUILD/wasmslim" --pipeline "-O0" --pipeline "--strip-all" \
+    --pipeline "--dce" --pipeline "--inline" \
     --jobs "$JOBS" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 4 "$log"
 if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)"; else
     read -r p f < <(plain_counts "$log" replay); record replay "$p" "$f"; fi
 
 step "generated modules (wasm-opt -ttf, --fuzz-exec-before as the oracle)"
-GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 200 "-O0" "--strip-debug" >"$log" 2>&1 || true
+GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 200 "-O0" "--strip-debug" "-O1" "--dce" "--fuel --fuel-init=4611686018427387904" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 2 "$log"
 read -r p f < <(plain_counts "$log" gen); record gen "$p" "$f"
 
