@@ -344,7 +344,7 @@ static void validate_module(Validator *v) {
     for (uint32_t i = 0; i < m->ndatas; i++) check_data(v, i);
     check_start(v);
     check_exports(v);
-    check_bodies(v);
+    if (!v->skip_bodies) check_bodies(v);
 }
 
 static void validator_free(Validator *v) {
@@ -353,9 +353,12 @@ static void validator_free(Validator *v) {
     worker_free(v);
 }
 
-bool module_validate(const Module *m, WsError *err) {
+bool module_validate(const Module *m, WsError *err) { return module_validate_except_code(m, false, err); }
+
+bool module_validate_except_code(const Module *m, bool skip_bodies, WsError *err) {
     Validator *v = ws_calloc(1, sizeof *v);
     v->m = m;
+    v->skip_bodies = skip_bodies;
     v->err = err;
     err->file = m->file;
     typespace_init(&v->ts, m);

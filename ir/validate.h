@@ -15,5 +15,8 @@
  * "uninitialized local 1", "undeclared function reference", ...).  Bodies are decoded
  * here, so a module read without ReadOptions.decode_code is fully checked too. */
 bool module_validate(const Module *m, WsError *err);
+/* The same, skipping the function bodies when skip_bodies is set: for runs that copy
+ * code without decoding it (stripping, --stats), whose code is as valid as the input's. */
+bool module_validate_except_code(const Module *m, bool skip_bodies, WsError *err);
 
 #endif

@@ -42,6 +42,7 @@ typedef struct Validator {
     WsError *err;
     TypeSpace ts;
     uint8_t *declared;          /* per function: in C.refs (may be taken by ref.func) */
+    bool skip_bodies;           /* module-level checks only (code is copied, not decoded) */
     uint8_t align[OP_COUNT];    /* memory instructions: log2 of the natural alignment */
     uint8_t lanes[OP_COUNT];    /* lane-indexed instructions: number of lanes */
     OpSig sigs[OP_COUNT];
