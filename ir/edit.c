@@ -136,8 +136,8 @@ void ir_remove(IrFunc *f, NodeId id) {
     ir_unlink(f, id);
 }
 
-NodeId ir_new_structured(IrFunc *f, const Instr *in, uint32_t narms) {
-    NodeId id = ir_new_node(f, in, 0, NULL);
+NodeId ir_new_structured(IrFunc *f, const Instr *in, uint32_t nres, const ValType *types, uint32_t narms) {
+    NodeId id = ir_new_node(f, in, nres, types);
     uint32_t prev = 0;
     for (uint32_t k = 0; k < narms; k++) {
         ws_grow((void **)&f->arms, &f->cap_arms, f->narms + 1, sizeof(IrArm));
@@ -213,4 +213,11 @@ void ir_replace_value(IrFunc *f, ValueRef old, ValueRef repl) {
     f->uses[f->nodes[old.node].uses + old.idx] = (IrUse){0, 0};
     if (u.user && !(u.slot & IR_ARM_END)) f->refs[f->nodes[u.user].args + u.slot] = repl;
     if (repl.node && !(repl.idx & IR_PARAM)) f->uses[f->nodes[repl.node].uses + repl.idx] = u;
+}
+
+NodeId ir_new_drop(IrFunc *f, ValueRef v) {
+    Instr drop = ir_instr(OP_DROP);
+    NodeId id = ir_new_node(f, &drop, 0, NULL);
+    ir_set_args(f, id, &v, 1);
+    return id;
 }

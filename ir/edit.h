@@ -10,8 +10,13 @@
 /* A detached node for instruction in with nres results (types[0] is result 0's type;
  * types may be NULL when nres is 0). */
 NodeId ir_new_node(IrFunc *f, const Instr *in, uint32_t nres, const ValType *types);
-/* A detached structured node (block, loop, if, try, try_table) with narms empty arms. */
-NodeId ir_new_structured(IrFunc *f, const Instr *in, uint32_t narms);
+/* A detached structured node (block, loop, if, try, try_table) with nres results
+ * (types[0] is result 0's type; NULL when nres is 0) and narms empty arms whose heads
+ * are copies of in. */
+NodeId ir_new_structured(IrFunc *f, const Instr *in, uint32_t nres, const ValType *types, uint32_t narms);
+/* A detached `drop` taking value v (v's user becomes the drop: release v from its old
+ * user first). */
+NodeId ir_new_drop(IrFunc *f, ValueRef v);
 /* Sets node id's operands (releasing the old ones' users, recording the new ones'). */
 void ir_set_args(IrFunc *f, NodeId id, const ValueRef *args, uint32_t n);
 /* Links id into arm `arm` of parent (0 = the function body) after node `after` (0 = at

@@ -254,11 +254,8 @@ static void dead_store(Dce *d, NodeId id) {
         drop_node(d, id);
         return;
     }
-    Instr drop = ir_instr(OP_DROP);
-    NodeId dn = ir_new_node(f, &drop, 0, NULL);
-    ir_insert_before(f, id, dn);
     ir_set_args(f, id, NULL, 0);
-    ir_set_args(f, dn, &v, 1);
+    ir_insert_before(f, id, ir_new_drop(f, v));
     drop_node(d, id);
 }
 
@@ -314,12 +311,8 @@ static void drop_pure_value(Dce *d, NodeId drop) {
     if (nargs) memcpy(args, ir_args(f, ir_node(f, x)), nargs * sizeof(ValueRef));
     ir_set_args(f, drop, NULL, 0);
     drop_node(d, x);
-    for (uint32_t i = 0; i < nargs; i++) { /* drops after x's position: pop the top first */
-        Instr in = ir_instr(OP_DROP);
-        NodeId dn = ir_new_node(f, &in, 0, NULL);
-        ir_insert_before(f, drop, dn);
-        ir_set_args(f, dn, &args[nargs - 1 - i], 1);
-    }
+    for (uint32_t i = 0; i < nargs; i++) /* drops after x's position: pop the top first */
+        ir_insert_before(f, drop, ir_new_drop(f, args[nargs - 1 - i]));
     drop_node(d, drop);
     free(args);
 }
@@ -349,11 +342,8 @@ static void empty_structure(Dce *d, NodeId id) {
         return;
     }
     ValueRef cond = ir_args(f, n)[0]; /* if (c) {} else {}: evaluate c, drop it */
-    Instr in = ir_instr(OP_DROP);
-    NodeId dn = ir_new_node(f, &in, 0, NULL);
-    ir_insert_before(f, id, dn);
     ir_set_args(f, id, NULL, 0);
-    ir_set_args(f, dn, &cond, 1);
+    ir_insert_before(f, id, ir_new_drop(f, cond));
     drop_node(d, id);
 }
 

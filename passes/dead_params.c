@@ -102,11 +102,8 @@ static void rewrite_call(IrFunc *f, NodeId id, uint32_t mask) {
             kept[nkept++] = args[k];
             continue;
         }
-        Instr drop = ir_instr(OP_DROP);
-        NodeId dn = ir_new_node(f, &drop, 0, NULL);
         const IrNode *p = ir_node(f, args[k].node);
-        ir_insert_after(f, p->parent, p->parent_arm, args[k].node, dn);
-        ir_set_args(f, dn, &args[k], 1);
+        ir_insert_after(f, p->parent, p->parent_arm, args[k].node, ir_new_drop(f, args[k]));
     }
     ir_set_args(f, id, kept, nkept);
     free(args);

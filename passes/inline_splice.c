@@ -165,24 +165,6 @@ static Shape survey(InlSplicer *s, bool tail, NodeId trailing, uint32_t *n) {
 
 /* ---- creating nodes ---- */
 
-/* Contract: a detached structured node with nres results (result 0 of type t) and narms
- * empty arms whose heads are copies of in. */
-static NodeId new_structured(IrFunc *f, const Instr *in, uint32_t nres, ValType t, uint32_t narms) {
-    NodeId id = ir_new_node(f, in, nres, &t);
-    uint32_t prev = 0;
-    for (uint32_t k = 0; k < narms; k++) {
-        ws_grow((void **)&f->arms, &f->cap_arms, f->narms + 1, sizeof(IrArm));
-        uint32_t a = f->narms++;
-        memset(&f->arms[a], 0, sizeof(IrArm));
-        f->arms[a].head = *in;
-        if (prev) f->arms[prev].next = a;
-        else f->nodes[id].arms = a;
-        prev = a;
-    }
-    f->nodes[id].narms = narms;
-    return id;
-}
-
 /* The type of the function a call instruction calls. */
 static const TypeDef *call_type(const Module *m, const Instr *in) {
     if (in->op == OP_CALL || in->op == OP_RETURN_CALL) return &m->types[m->funcs[in->a].type];
@@ -290,7 +272,7 @@ static void clone_node(InlSplicer *s, Region *r, NodeId c) {
     }
     NodeId id;
     if (ir_is_structured(in.op)) {
-        id = new_structured(f, &in, cn->nres, cn->type, cn->narms);
+        id = ir_new_structured(f, &in, cn->nres, &cn->type, cn->narms);
         uint32_t src = cn->arms;
         for (uint32_t a = ir_node(f, id)->arms; a; a = f->arms[a].next, src = s->callee.arms[src].next) {
             f->arms[a].head = s->callee.arms[src].head;
@@ -349,7 +331,7 @@ static void open_block(InlSplicer *s, Region *r, uint32_t nargs) {
         in.bt.type = s->m->funcs[r->callee].type;
     }
     ValType t0 = t->nresults ? t->results[0] : vt_num(0);
-    NodeId k = new_structured(f, &in, t->nresults, t0, 1);
+    NodeId k = ir_new_structured(f, &in, t->nresults, &t0, 1);
     IrArm *arm = &f->arms[ir_node(f, k)->arms];
     arm->nparams = t->nparams;
     arm->param_types = t->params;
