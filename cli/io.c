@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,27 +22,39 @@ static bool read_stream(FILE *f, uint8_t **data, size_t *len) {
     return true;
 }
 
-bool io_read_file(const char *path, uint8_t **data, size_t *len) {
+/* Contract: maps a regular file read-only (pages the run never touches, such as the
+ * sections it strips, are never read); false when it cannot be mapped. */
+static bool map_file(FILE *f, InputFile *in) {
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+    if (p == MAP_FAILED) return false;
+    in->data = p;
+    in->len = (size_t)st.st_size;
+    in->mapped = true;
+    return true;
+}
+
+bool io_read_file(const char *path, InputFile *in) {
+    memset(in, 0, sizeof *in);
     bool is_stdin = !strcmp(path, "-");
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "wasmslim: error: cannot open '%s': %s\n", path, strerror(errno));
         return false;
     }
-    struct stat st;
-    bool ok;
-    if (!is_stdin && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        size_t size = (size_t)st.st_size;
-        *data = ws_malloc(size);
-        ok = fread(*data, 1, size, f) == size;
-        *len = size;
-        if (!ok) free(*data);
-    } else {
-        ok = read_stream(f, data, len);
-    }
+    uint8_t *data = NULL;
+    bool ok = (!is_stdin && map_file(f, in)) || read_stream(f, &data, &in->len);
+    if (data) in->data = data;
     if (!ok) fprintf(stderr, "wasmslim: error: cannot read '%s': %s\n", path, strerror(errno));
     if (!is_stdin) fclose(f);
     return ok;
+}
+
+void io_release(InputFile *in) {
+    if (in->mapped) munmap((void *)in->data, in->len);
+    else free((void *)in->data);
+    memset(in, 0, sizeof *in);
 }
 
 static bool write_all(int fd, const uint8_t *data, size_t len) {
@@ -57,29 +70,54 @@ static bool write_all(int fd, const uint8_t *data, size_t len) {
     return true;
 }
 
-bool io_write_file_atomic(const char *path, const uint8_t *data, size_t len) {
+bool io_out_open(OutputFile *o, const char *path) {
+    memset(o, 0, sizeof *o);
+    o->path = path;
     if (!strcmp(path, "-")) {
-        bool ok = write_all(STDOUT_FILENO, data, len);
-        if (!ok) fprintf(stderr, "wasmslim: error: cannot write stdout: %s\n", strerror(errno));
-        return ok;
+        o->fd = STDOUT_FILENO;
+        return true;
     }
     size_t n = strlen(path);
-    char *tmp = ws_malloc(n + 16);
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    bool ok = fd >= 0 && write_all(fd, data, len);
-    if (fd >= 0) {
+    o->tmp = ws_malloc(n + 16);
+    memcpy(o->tmp, path, n);
+    memcpy(o->tmp + n, ".tmp.XXXXXX", 12);
+    o->fd = mkstemp(o->tmp);
+    if (o->fd >= 0) return true;
+    fprintf(stderr, "wasmslim: error: cannot write '%s': %s\n", path, strerror(errno));
+    free(o->tmp);
+    o->tmp = NULL;
+    return false;
+}
+
+bool io_out_write(void *ctx, const uint8_t *p, size_t n) {
+    OutputFile *o = ctx;
+    if (o->failed) return false;
+    if (write_all(o->fd, p, n)) return true;
+    o->failed = true;
+    o->saved_errno = errno;
+    return false;
+}
+
+/* Contract: on success gives the temp file the usual mode and renames it over the
+ * target; on failure (or abort) removes it.  Prints the I/O error, if any. */
+static bool out_finish(OutputFile *o, bool keep) {
+    bool ok = keep && !o->failed;
+    if (o->tmp) {
         mode_t mask = umask(0);
         umask(mask);
-        fchmod(fd, 0666 & ~mask);
-        ok = (close(fd) == 0) && ok;
+        fchmod(o->fd, 0666 & ~mask);
+        if (close(o->fd) != 0 && ok) { o->failed = true; o->saved_errno = errno; ok = false; }
+        if (ok && rename(o->tmp, o->path) != 0) { o->failed = true; o->saved_errno = errno; ok = false; }
+        if (!ok) unlink(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL;
     }
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        fprintf(stderr, "wasmslim: error: cannot write '%s': %s\n", path, strerror(errno));
-        if (fd >= 0) unlink(tmp);
+    if (o->failed) {
+        const char *what = strcmp(o->path, "-") ? o->path : "stdout";
+        fprintf(stderr, "wasmslim: error: cannot write '%s': %s\n", what, strerror(o->saved_errno));
     }
-    free(tmp);
     return ok;
 }
+
+bool io_out_commit(OutputFile *o) { return out_finish(o, true); }
+void io_out_abort(OutputFile *o) { out_finish(o, false); }

@@ -4,11 +4,36 @@
 
 #include "../ir/common.h"
 
-/* Reads all of path ("-" = stdin) into a malloc'd buffer.  Prints an error and returns
- * false on failure. */
-bool io_read_file(const char *path, uint8_t **data, size_t *len);
-/* Writes data to path ("-" = stdout) through a temp file beside it and a rename, so the
- * target is never left partial and may be the input itself.  Prints an error on failure. */
-bool io_write_file_atomic(const char *path, const uint8_t *data, size_t len);
+/* An input file's bytes: mapped read-only when it is a regular file, else read whole
+ * into a malloc'd buffer (stdin, pipes). */
+typedef struct InputFile {
+    const uint8_t *data;
+    size_t len;
+    bool mapped;
+} InputFile;
+
+/* Reads path ("-" = stdin).  Prints an error and returns false on failure. */
+bool io_read_file(const char *path, InputFile *in);
+void io_release(InputFile *in);
+
+/* Output written as it is produced to a temp file beside the target, renamed over it
+ * only once complete: the target is never left partial and may be the input itself
+ * ("-" = stdout, written directly). */
+typedef struct OutputFile {
+    const char *path;
+    char *tmp;
+    int fd;
+    bool failed;
+    int saved_errno;
+} OutputFile;
+
+/* Opens the temp file; prints an error and returns false on failure. */
+bool io_out_open(OutputFile *o, const char *path);
+/* A WriteSink emit function: ctx is the OutputFile. */
+bool io_out_write(void *ctx, const uint8_t *p, size_t n);
+/* Renames the temp file over the target; prints the error and removes it on failure. */
+bool io_out_commit(OutputFile *o);
+/* Removes the temp file (prints an I/O error that caused the abort, if any). */
+void io_out_abort(OutputFile *o);
 
 #endif

@@ -18,11 +18,9 @@
 /* Everything one run holds, freed by run_free. */
 typedef struct Run {
     Options opt;
-    uint8_t *input;
-    size_t input_len;
+    InputFile input;
     Module m;
     bool have_module;
-    Buf out;
     SizeReport before, after;
     bool have_after;
     PassStats stats;         /* what the passes did */
@@ -31,10 +29,10 @@ typedef struct Run {
 static const char *display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
 
 static bool run_read(Run *r) {
-    if (!io_read_file(r->opt.input, &r->input, &r->input_len)) return false;
+    if (!io_read_file(r->opt.input, &r->input)) return false;
     ReadOptions ro = {0}; /* code is decoded by -O0's IR round trip, or not at all */
     WsError err;
-    if (!module_read(&r->m, r->input, r->input_len, display_name(r->opt.input), &ro, &err)) {
+    if (!module_read(&r->m, r->input.data, r->input.len, display_name(r->opt.input), &ro, &err)) {
         ws_error_print(&err, stderr);
         return false;
     }
@@ -153,27 +151,26 @@ static bool run_validate(Run *r) {
     return false;
 }
 
-/* Contract: writes the module to opt.output and builds the after-report from the bytes
- * written (re-read lightly). */
+/* Contract: streams the module to opt.output (a temp file renamed over it once whole)
+ * and builds the after-report from what was written. */
 static bool run_write(Run *r) {
     WriteOptions wo = {CODE_CANONICAL};
     if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
+    OutputFile out;
+    if (!io_out_open(&out, r->opt.output)) return false;
+    WriteSink sink = {io_out_write, &out, false};
+    WriteLayout layout;
     WsError err;
-    if (!module_write(&r->m, &wo, &r->out, &err)) {
-        ws_error_print(&err, stderr);
-        return false;
+    bool ok = module_write_stream(&r->m, &wo, &sink, &layout, &err);
+    if (!ok && !sink.failed) ws_error_print(&err, stderr);
+    if (ok) ok = io_out_commit(&out);
+    else io_out_abort(&out);
+    if (ok) {
+        report_build_written(&r->after, &r->m, &layout);
+        r->have_after = true;
     }
-    Module after;
-    ReadOptions ro = {0};
-    if (!module_read(&after, r->out.data, r->out.len, "<output>", &ro, &err)) {
-        ws_error_print(&err, stderr);
-        fputs("wasmslim: internal error: the output does not read back\n", stderr);
-        return false;
-    }
-    report_build(&r->after, &after);
-    r->have_after = true;
-    module_free(&after);
-    return io_write_file_atomic(r->opt.output, r->out.data, r->out.len);
+    write_layout_free(&layout);
+    return ok;
 }
 
 static void run_report(Run *r) {
@@ -189,8 +186,7 @@ static void run_free(Run *r) {
     if (r->have_module) module_free(&r->m);
     report_free(&r->before);
     report_free(&r->after);
-    buf_free(&r->out);
-    free(r->input);
+    io_release(&r->input);
 }
 
 int main(int argc, char **argv) {

@@ -54,11 +54,25 @@ static void add_customs_after(SizeReport *r, const Module *m, int rank) {
     }
 }
 
+/* Contract: the counts every report shares, from the module as it stands. */
+static void fill_counts(SizeReport *r, const Module *m) {
+    r->is_object = m->is_object;
+    r->nfuncs = m->nfuncs;
+    r->nimports = m->nimports;
+    r->nexports = m->nexports;
+    r->nglobals = m->nglobals;
+    r->ndatas = m->ndatas;
+    r->nelems = m->nelems;
+    r->ntypes = m->ntypes;
+    r->ntables = m->ntables;
+    r->nmems = m->nmems;
+    r->ntags = m->ntags;
+}
+
 /* Contract: fills r from a module as it was read (sizes are the input's section sizes). */
 void report_build(SizeReport *r, const Module *m) {
     memset(r, 0, sizeof *r);
     r->total = m->input_len;
-    r->is_object = m->is_object;
     r->sections = ws_calloc(m->ncustoms + RANK_COUNT, sizeof(SectionStat));
     add_customs_after(r, m, 0);
     for (int rank = 1; rank < RANK_COUNT; rank++) {
@@ -72,16 +86,29 @@ void report_build(SizeReport *r, const Module *m) {
         add_customs_after(r, m, rank);
     }
     r->by_kind[KIND_OTHER] += 8; /* header */
-    r->nfuncs = m->nfuncs;
-    r->nimports = m->nimports;
-    r->nexports = m->nexports;
-    r->nglobals = m->nglobals;
-    r->ndatas = m->ndatas;
-    r->nelems = m->nelems;
-    r->ntypes = m->ntypes;
-    r->ntables = m->ntables;
-    r->nmems = m->nmems;
-    r->ntags = m->ntags;
+    fill_counts(r, m);
+}
+
+/* Contract: fills r from what module_write_stream wrote for m (sizes as written). */
+void report_build_written(SizeReport *r, const Module *m, const WriteLayout *l) {
+    memset(r, 0, sizeof *r);
+    r->total = l->total;
+    r->sections = ws_calloc(l->nsections + 1, sizeof(SectionStat));
+    for (uint32_t i = 0; i < l->nsections; i++) {
+        const WrittenSection *w = &l->sections[i];
+        if (w->id == SEC_CUSTOM) {
+            Custom c = {.name = w->name};
+            add_section(r, (const char *)w->name.p, w->name.len, SEC_CUSTOM, w->size, 1);
+            r->by_kind[custom_kind(&c)] += w->size;
+            continue;
+        }
+        const char *name = section_name(w->id);
+        uint32_t count = w->id == SEC_DATACOUNT ? m->ndatas : known_count(m, w->id);
+        add_section(r, name, strlen(name), w->id, w->size, count);
+        r->by_kind[w->id == SEC_CODE ? KIND_CODE : w->id == SEC_DATA ? KIND_DATA : KIND_OTHER] += w->size;
+    }
+    r->by_kind[KIND_OTHER] += 8; /* header */
+    fill_counts(r, m);
 }
 
 void report_free(SizeReport *r) {

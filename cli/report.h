@@ -29,6 +29,8 @@ typedef struct SizeReport {
 } SizeReport;
 
 void report_build(SizeReport *r, const Module *m);
+/* The report of what module_write_stream wrote (layout) for module m. */
+void report_build_written(SizeReport *r, const Module *m, const WriteLayout *layout);
 void report_free(SizeReport *r);
 SizeKind custom_kind(const Custom *c);
 /* "IN 16.3 MB -> OUT 9.1 MB (-44.2%): debug -7.0 MB, names -0.2 MB" */

@@ -203,6 +203,33 @@ typedef struct Buf Buf;
  * when a body that was only lightly read turns out to be malformed. */
 bool module_write(const Module *m, const WriteOptions *opt, Buf *out, WsError *err);
 
+/* Where streamed output goes: emit returns false on a write error (then the write stops
+ * and `failed` is set, so the caller reports its own I/O error rather than *err). */
+typedef struct WriteSink {
+    bool (*emit)(void *ctx, const uint8_t *p, size_t n);
+    void *ctx;
+    bool failed;
+} WriteSink;
+
+/* What was written: each section (id, custom name, whole size) and the total. */
+typedef struct WrittenSection {
+    uint8_t id;
+    Bytes name;          /* custom sections only */
+    size_t size;         /* id byte + size LEB + payload */
+} WrittenSection;
+typedef struct WriteLayout {
+    WrittenSection *sections;
+    uint32_t nsections, cap_sections;
+    size_t total;
+} WriteLayout;
+
+/* Like module_write, but hands the bytes to sink in chunks as they are produced (code is
+ * sized in a first pass), so the output is never held whole in memory.  Fills *layout
+ * (freed with write_layout_free) whether or not it succeeds. */
+bool module_write_stream(const Module *m, const WriteOptions *opt, WriteSink *sink, WriteLayout *layout,
+                         WsError *err);
+void write_layout_free(WriteLayout *layout);
+
 /* Hands a malloc'd block to the module (freed by module_free); returns it. */
 void *module_own(Module *m, void *block);
 

@@ -15,8 +15,16 @@ typedef struct Writer {
     const WriteOptions *opt;
     Cursor cur;         /* cursor template for re-reading input bytes */
     Buf body;           /* scratch for one re-encoded body */
+    Buf section;        /* scratch for one small section's payload */
+    Buf stage;          /* bytes not yet handed to the sink */
+    WriteSink *sink;
+    WriteLayout *layout;
+    uint32_t *body_len; /* code sizing pass: canonical length of each defined body */
+    uint8_t *body_same; /* ... and whether it equals the input bytes */
     bool group_locals;  /* nothing names local indices: locals may be grouped by type */
 } Writer;
+
+enum { STAGE_FLUSH = 1 << 18, DIRECT_BYTES = 1 << 12 };
 
 static void write_expr(Writer *w, Buf *b, Expr e) {
     Cursor c = w->cur;
@@ -173,42 +181,6 @@ static void write_elems(Writer *w, Buf *b) {
     for (uint32_t i = 0; i < w->m->nelems; i++) write_elem(w, b, &w->m->elems[i]);
 }
 
-static void write_datas(Writer *w, Buf *b) {
-    const Module *m = w->m;
-    buf_u32(b, m->ndatas);
-    for (uint32_t i = 0; i < m->ndatas; i++) {
-        const Data *d = &m->datas[i];
-        buf_u32(b, d->flags);
-        if (d->flags == 2) buf_u32(b, d->memory);
-        if (d->flags != 1) write_expr(w, b, d->offset);
-        buf_name(b, d->bytes.p, d->bytes.len);
-    }
-}
-
-/* Contract: appends one function body with its size prefix.  Bodies rewritten by a pass
- * are already canonical; raw mode copies the input bytes exactly. */
-static void write_body(Writer *w, Buf *b, const Func *f) {
-    if (f->changed || w->opt->code_mode == CODE_RAW) {
-        buf_name(b, f->body.p, f->body.len);
-        return;
-    }
-    Cursor c = w->cur;
-    c.p = f->body.p;
-    c.end = f->body.p + f->body.len;
-    w->body.len = 0;
-    const Module *m = w->m;
-    bool typed = f->type < m->ntypes && m->types[f->type].kind == COMP_FUNC;
-    if (w->group_locals && typed) body_canonicalize_grouped(&c, &w->body, m->types[f->type].nparams);
-    else body_canonicalize(&c, &w->body);
-    buf_name(b, w->body.data, (uint32_t)w->body.len);
-}
-
-static void write_code(Writer *w, Buf *b) {
-    const Module *m = w->m;
-    buf_u32(b, module_ndefined_funcs(m));
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) write_body(w, b, &m->funcs[i]);
-}
-
 /* Contract: true when the known section of this rank must be written. */
 static bool section_wanted(const Module *m, int rank) {
     uint8_t id = section_id_of_rank(rank);
@@ -240,13 +212,138 @@ static bool keep_raw_payload(const Writer *w, uint8_t id) {
     return m->section_payload[section_rank(id)].p != NULL;
 }
 
-static void write_payload(Writer *w, uint8_t id, Buf *b) {
-    const Module *m = w->m;
-    if (keep_raw_payload(w, id)) {
-        Bytes raw = m->section_payload[section_rank(id)];
-        buf_bytes(b, raw.p, raw.len);
+/* ---- output: a staging buffer in front of the sink ---- */
+
+/* Contract: hands the staged bytes to the sink; a sink failure aborts the write
+ * (sink->failed tells the caller it was the sink, not the module). */
+static void flush(Writer *w) {
+    if (w->stage.len && !w->sink->emit(w->sink->ctx, w->stage.data, w->stage.len)) {
+        w->sink->failed = true;
+        ws_fail(w->cur.err, 0, "cannot write the output");
+    }
+    w->layout->total += w->stage.len;
+    w->stage.len = 0;
+}
+
+static void maybe_flush(Writer *w) {
+    if (w->stage.len >= STAGE_FLUSH) flush(w);
+}
+
+/* Appends n bytes; long runs (custom payloads, data, bodies) go to the sink without a
+ * copy, so the output never has to be held whole in memory. */
+static void emit_bytes(Writer *w, const uint8_t *p, size_t n) {
+    if (n < DIRECT_BYTES) {
+        buf_bytes(&w->stage, p, n);
+        maybe_flush(w);
         return;
     }
+    flush(w);
+    if (!w->sink->emit(w->sink->ctx, p, n)) {
+        w->sink->failed = true;
+        ws_fail(w->cur.err, 0, "cannot write the output");
+    }
+    w->layout->total += n;
+}
+
+/* Contract: stages a section's id and size, and records it in the layout. */
+static void section_header(Writer *w, uint8_t id, size_t payload, Bytes name) {
+    WriteLayout *l = w->layout;
+    if (l->nsections == l->cap_sections)
+        ws_grow((void **)&l->sections, &l->cap_sections, l->nsections + 1, sizeof *l->sections);
+    WrittenSection *s = &l->sections[l->nsections++];
+    s->id = id;
+    s->name = name;
+    s->size = 1 + leb_size_u64(payload) + payload;
+    buf_u8(&w->stage, id);
+    buf_u32(&w->stage, (uint32_t)payload);
+}
+
+/* ---- code: sized first, then written ---- */
+
+static bool copies_body(const Writer *w, const Func *f) {
+    return f->changed || w->opt->code_mode == CODE_RAW;
+}
+
+/* Contract: re-encodes an unchanged body canonically into w->body. */
+static void canonicalize_body(Writer *w, const Func *f) {
+    Cursor c = w->cur;
+    c.p = f->body.p;
+    c.end = f->body.p + f->body.len;
+    w->body.len = 0;
+    const Module *m = w->m;
+    bool typed = f->type < m->ntypes && m->types[f->type].kind == COMP_FUNC;
+    if (w->group_locals && typed) body_canonicalize_grouped(&c, &w->body, m->types[f->type].nparams);
+    else body_canonicalize(&c, &w->body);
+}
+
+/* Contract: the code section's payload size; remembers each body's output length and
+ * whether its canonical form is the input itself (then it is copied, not re-encoded). */
+static size_t size_code(Writer *w) {
+    const Module *m = w->m;
+    uint32_t n = module_ndefined_funcs(m);
+    w->body_len = ws_malloc((size_t)n * sizeof *w->body_len + 1);
+    w->body_same = ws_malloc((size_t)n + 1);
+    size_t payload = leb_size_u64(n);
+    for (uint32_t k = 0; k < n; k++) {
+        const Func *f = &m->funcs[m->nfunc_imports + k];
+        bool same = copies_body(w, f);
+        if (!same) {
+            canonicalize_body(w, f);
+            same = w->body.len == f->body.len && !memcmp(w->body.data, f->body.p, f->body.len);
+        }
+        w->body_same[k] = same;
+        w->body_len[k] = same ? f->body.len : (uint32_t)w->body.len;
+        payload += leb_size_u64(w->body_len[k]) + w->body_len[k];
+    }
+    return payload;
+}
+
+static void write_code(Writer *w) {
+    const Module *m = w->m;
+    uint32_t n = module_ndefined_funcs(m);
+    section_header(w, SEC_CODE, size_code(w), (Bytes){NULL, 0});
+    buf_u32(&w->stage, n);
+    for (uint32_t k = 0; k < n; k++) {
+        const Func *f = &m->funcs[m->nfunc_imports + k];
+        buf_u32(&w->stage, w->body_len[k]);
+        if (w->body_same[k]) {
+            emit_bytes(w, f->body.p, f->body.len);
+            continue;
+        }
+        canonicalize_body(w, f);
+        emit_bytes(w, w->body.data, w->body.len);
+    }
+}
+
+/* ---- data: headers sized apart from their bytes ---- */
+
+static void data_header(Writer *w, Buf *b, const Data *d) {
+    buf_u32(b, d->flags);
+    if (d->flags == 2) buf_u32(b, d->memory);
+    if (d->flags != 1) write_expr(w, b, d->offset);
+    buf_u32(b, d->bytes.len);
+}
+
+static void write_datas(Writer *w) {
+    const Module *m = w->m;
+    size_t payload = leb_size_u64(m->ndatas);
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        w->section.len = 0;
+        data_header(w, &w->section, &m->datas[i]);
+        payload += w->section.len + m->datas[i].bytes.len;
+    }
+    section_header(w, SEC_DATA, payload, (Bytes){NULL, 0});
+    buf_u32(&w->stage, m->ndatas);
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        data_header(w, &w->stage, &m->datas[i]);
+        emit_bytes(w, m->datas[i].bytes.p, m->datas[i].bytes.len);
+    }
+}
+
+/* ---- sections ---- */
+
+static void write_small_payload(Writer *w, uint8_t id, Buf *b) {
+    const Module *m = w->m;
     switch (id) {
     case SEC_TYPE: write_types(w, b); break;
     case SEC_IMPORT: write_imports(w, b); break;
@@ -259,63 +356,94 @@ static void write_payload(Writer *w, uint8_t id, Buf *b) {
     case SEC_START: buf_u32(b, m->start); break;
     case SEC_ELEM: write_elems(w, b); break;
     case SEC_DATACOUNT: buf_u32(b, m->ndatas); break;
-    case SEC_CODE: write_code(w, b); break;
-    case SEC_DATA: write_datas(w, b); break;
     }
 }
 
-static void write_customs_after(Writer *w, Buf *out, int rank) {
+/* Contract: writes known section id: code and data are streamed after a sizing pass,
+ * the others are rendered into a scratch buffer first. */
+static void write_section(Writer *w, uint8_t id) {
+    if (keep_raw_payload(w, id)) {
+        Bytes raw = w->m->section_payload[section_rank(id)];
+        section_header(w, id, raw.len, (Bytes){NULL, 0});
+        emit_bytes(w, raw.p, raw.len);
+    } else if (id == SEC_CODE) {
+        write_code(w);
+    } else if (id == SEC_DATA) {
+        write_datas(w);
+    } else {
+        w->section.len = 0;
+        write_small_payload(w, id, &w->section);
+        section_header(w, id, w->section.len, (Bytes){NULL, 0});
+        emit_bytes(w, w->section.data, w->section.len);
+    }
+    maybe_flush(w);
+}
+
+static void write_customs_after(Writer *w, int rank) {
     const Module *m = w->m;
     for (uint32_t i = 0; i < m->ncustoms; i++) {
         const Custom *cs = &m->customs[i];
         if (cs->removed || cs->after_rank != rank) continue;
-        buf_u8(out, SEC_CUSTOM);
-        buf_u32(out, leb_size_u64(cs->name.len) + cs->name.len + cs->payload.len);
-        buf_name(out, cs->name.p, cs->name.len);
-        buf_bytes(out, cs->payload.p, cs->payload.len);
+        section_header(w, SEC_CUSTOM, leb_size_u64(cs->name.len) + cs->name.len + cs->payload.len, cs->name);
+        buf_name(&w->stage, cs->name.p, cs->name.len);
+        emit_bytes(w, cs->payload.p, cs->payload.len);
     }
 }
 
-/* Contract: appends section id with its payload written in place after a 5-byte gap for
- * the size, then closes the gap to the minimal size LEB (one buffer, no copy of the
- * payload elsewhere). */
-static void write_section(Writer *w, Buf *out, uint8_t id) {
-    buf_u8(out, id);
-    buf_reserve(out, 5);
-    size_t gap = out->len;
-    out->len += 5;
-    write_payload(w, id, out);
-    size_t payload = out->len - gap - 5;
-    unsigned n = leb_size_u64(payload);
-    memmove(out->data + gap + n, out->data + gap + 5, payload);
-    uint8_t leb[10];
-    Buf size = {leb, 0, sizeof leb}; /* fits: never grows */
-    buf_u32(&size, (uint32_t)payload);
-    memcpy(out->data + gap, leb, n);
-    out->len -= 5 - n;
+/* Contract: the whole module, in order, through the staging buffer. */
+static void write_module(Writer *w) {
+    static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+    buf_bytes(&w->stage, header, sizeof header);
+    write_customs_after(w, 0);
+    for (int rank = 1; rank < RANK_COUNT; rank++) {
+        if (section_wanted(w->m, rank)) write_section(w, section_id_of_rank(rank));
+        write_customs_after(w, rank);
+    }
+    flush(w);
 }
 
-bool module_write(const Module *m, const WriteOptions *opt, Buf *out, WsError *err) {
-    static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+bool module_write_stream(const Module *m, const WriteOptions *opt, WriteSink *sink, WriteLayout *layout,
+                         WsError *err) {
     static const WriteOptions defaults = {CODE_CANONICAL};
     Writer *w = ws_calloc(1, sizeof *w); /* on the heap: survives the longjmp intact */
     w->m = m;
     w->opt = opt ? opt : &defaults;
+    w->sink = sink;
+    w->layout = layout;
     w->cur.file_start = m->input;
     w->cur.err = err;
     w->group_locals = !names_has_subsection(m, NAME_LOCAL);
+    memset(layout, 0, sizeof *layout);
+    sink->failed = false;
     err->file = m->file;
     bool ok = false;
-    if (setjmp(err->jb)) goto done; /* malformed code found in a lightly read body */
-    buf_bytes(out, header, sizeof header);
-    write_customs_after(w, out, 0);
-    for (int rank = 1; rank < RANK_COUNT; rank++) {
-        if (section_wanted(m, rank)) write_section(w, out, section_id_of_rank(rank));
-        write_customs_after(w, out, rank);
-    }
+    if (setjmp(err->jb)) goto done; /* malformed code in a lightly read body, or the sink failed */
+    write_module(w);
     ok = true;
 done:
     buf_free(&w->body);
+    buf_free(&w->section);
+    buf_free(&w->stage);
+    free(w->body_len);
+    free(w->body_same);
     free(w);
+    return ok;
+}
+
+void write_layout_free(WriteLayout *layout) {
+    free(layout->sections);
+    memset(layout, 0, sizeof *layout);
+}
+
+static bool append_to_buf(void *ctx, const uint8_t *p, size_t n) {
+    buf_bytes(ctx, p, n);
+    return true;
+}
+
+bool module_write(const Module *m, const WriteOptions *opt, Buf *out, WsError *err) {
+    WriteSink sink = {append_to_buf, out, false};
+    WriteLayout layout;
+    bool ok = module_write_stream(m, opt, &sink, &layout, err);
+    write_layout_free(&layout);
     return ok;
 }

@@ -61,6 +61,13 @@ if [ -n "$src" ]; then
     check "stdin/stdout" cmp "$T/a.wasm" "$T/c.wasm"
     check "in place" "$WS" "$T/in.wasm" -O0 -o "$T/in.wasm"
     check "in place result" cmp "$T/a.wasm" "$T/in.wasm"
+    # a write that fails half-way (file size limit: the output is streamed in chunks)
+    # is an error naming the file, leaves no partial output and keeps an existing one
+    cp "$T/a.wasm" "$T/old.wasm"
+    out=$( (ulimit -f 1; trap '' XFSZ; "$WS" "$T/in.wasm" -O0 -o "$T/old.wasm") 2>&1 ); rc=$?
+    if [ $rc -eq 1 ] && grep -q "cannot write '$T/old.wasm'" <<<"$out"; then ok; else fail "write failure: rc=$rc $out"; fi
+    check "failed write keeps the old output" cmp "$T/a.wasm" "$T/old.wasm"
+    check "failed write leaves no temp file" test -z "$(ls "$T" | grep '\.tmp\.')"
     # truncations of a real module never crash
     size=$(stat -c %s "$src")
     crashes=0
