@@ -154,7 +154,7 @@ static bool run_validate(Run *r) {
 /* Contract: streams the module to opt.output (a temp file renamed over it once whole)
  * and builds the after-report from what was written. */
 static bool run_write(Run *r) {
-    WriteOptions wo = {CODE_CANONICAL};
+    WriteOptions wo = {CODE_CANONICAL, r->opt.jobs ? r->opt.jobs : pool_default_threads()};
     if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
     OutputFile out;
     if (!io_out_open(&out, r->opt.output)) return false;

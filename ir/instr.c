@@ -5,6 +5,7 @@
  * not the canonical encoding (a padded LEB128, an explicit memory index 0).  The public
  * entry points without that parameter pass a scratch flag. */
 #include "instr.h"
+#include <pthread.h>
 #include <stdlib.h>
 
 /* ---- LEB128 with canonical-form tracking ---- */
@@ -24,14 +25,21 @@ static inline void check_sleb(const uint8_t *s, const uint8_t *e, bool *canon) {
 
 /* The rd_* readers take one-byte values, the common case, without a call. */
 static inline uint32_t rd_u32(Cursor *c, bool *canon) {
-    if (c->p < c->end && *c->p < 0x80) return *c->p++;
+    const uint8_t *p = c->p;
+    if (p < c->end && p[0] < 0x80) return *c->p++;
+    if (p + 1 < c->end && p[1] < 0x80) { /* two bytes: padded iff the second is 0 */
+        c->p += 2;
+        if (p[1] == 0) *canon = false;
+        return (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+    }
     const uint8_t *s = c->p;
     uint32_t v = cur_u32(c);
     check_uleb(s, c->p, canon);
     return v;
 }
 
-static uint64_t rd_u64(Cursor *c, bool *canon) {
+static inline uint64_t rd_u64(Cursor *c, bool *canon) {
+    if (c->p < c->end && *c->p < 0x80) return *c->p++;
     const uint8_t *s = c->p;
     uint64_t v = cur_u64(c);
     check_uleb(s, c->p, canon);
@@ -547,11 +555,122 @@ static void canon_instrs_remap(Cursor *c, Buf *out, bool expr, const LocalRemap 
     buf_bytes(out, run, (size_t)(c->p - run));
 }
 
-static void canon_instrs(Cursor *c, Buf *out, bool expr) { canon_instrs_remap(c, out, expr, NULL); }
+/* ---- the fast path for function bodies ---- */
 
-void code_canonicalize_remap(Cursor *c, Buf *out, const LocalRemap *remap) {
-    canon_instrs_remap(c, out, false, remap);
+/* How canon_code treats a one-byte opcode: its immediates checked in place, without an
+ * Instr; FK_SLOW (prefixes, rare immediates, unknown bytes) goes through decode(). */
+enum { FK_SLOW, FK_NONE, FK_U32, FK_LOCAL, FK_U32X2, FK_MEMARG, FK_I32, FK_I64, FK_F32, FK_F64, FK_BLOCK };
+static uint8_t fast_kind[256];
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+
+static uint8_t fast_kind_of(ImmKind k) {
+    switch (k) {
+    case IMM_NONE: return FK_NONE;
+    case IMM_LABEL: case IMM_FUNC: case IMM_TYPE: case IMM_GLOBAL: case IMM_TABLE: case IMM_ELEM:
+    case IMM_MEM: case IMM_DATA: case IMM_TAG:
+        return FK_U32;
+    case IMM_LOCAL: return FK_LOCAL;
+    case IMM_CALL_INDIRECT: return FK_U32X2;
+    case IMM_MEMARG: return FK_MEMARG;
+    case IMM_I32: return FK_I32;
+    case IMM_I64: return FK_I64;
+    case IMM_F32: return FK_F32;
+    case IMM_F64: return FK_F64;
+    case IMM_BLOCK: return FK_BLOCK;
+    default: return FK_SLOW;
+    }
 }
+
+static void fast_init(void) {
+    for (int op = 0; op < OP_COUNT; op++)
+        if (op_info[op].prefix == 0) fast_kind[op_info[op].code] = fast_kind_of((ImmKind)op_info[op].imm);
+}
+
+/* A block type that is one canonical byte: empty (0x40) or a number/vector type. */
+static bool simple_blocktype(const uint8_t *p, const uint8_t *end) {
+    return p < end && (*p == 0x40 || is_numvec_byte(*p));
+}
+
+/* Contract: checks the immediates of a fast-kind instruction whose opcode byte was just
+ * consumed; false when they are not canonical (or a local index is remapped). */
+static bool fast_immediates(Cursor *c, uint8_t kind, const LocalRemap *remap) {
+    bool canon = true;
+    Instr scratch;
+    switch (kind) {
+    case FK_U32: rd_u32(c, &canon); break;
+    case FK_LOCAL: {
+        uint32_t local = rd_u32(c, &canon);
+        if (remap && remap->fn(remap->ctx, local) != local) canon = false;
+        break;
+    }
+    case FK_U32X2: rd_u32(c, &canon); rd_u32(c, &canon); break;
+    case FK_MEMARG:
+        if (c->p < c->end && *c->p < 0x40) { /* align only, no memory index */
+            c->p++;
+            rd_u64(c, &canon);
+        } else {
+            memarg(c, &scratch, &canon);
+        }
+        break;
+    case FK_I32: rd_s(c, &canon, cur_s32_wide); break;
+    case FK_I64: rd_s(c, &canon, cur_s64); break;
+    case FK_F32: cur_bytes(c, 4); break;
+    case FK_F64: cur_bytes(c, 8); break;
+    case FK_BLOCK: c->p++; break; /* simple_blocktype checked it */
+    }
+    return canon;
+}
+
+/* Contract: decodes the instruction at c fully; if it is not canonical (or remapped),
+ * writes the pending run [run, start) and its canonical form to out and returns true. */
+static bool canon_one(Cursor *c, Buf *out, const uint8_t *run, const LocalRemap *remap, OpId *op) {
+    const uint8_t *at = c->p;
+    bool canon = true;
+    Instr in;
+    decode(c, &in, &canon);
+    *op = in.op;
+    if (remap && op_info[in.op].imm == IMM_LOCAL) {
+        uint32_t to = remap->fn(remap->ctx, (uint32_t)in.a);
+        if (to != in.a) canon = false;
+        in.a = to;
+    }
+    if (canon) return false;
+    buf_bytes(out, run, (size_t)(at - run));
+    instr_encode(out, &in);
+    return true;
+}
+
+/* Contract: canon_instrs_remap for the code of a body (to the cursor's end), checking
+ * the immediates of common one-byte opcodes in place: canonical runs are copied as
+ * bytes, only non-canonical instructions are decoded and re-encoded. */
+static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
+    pthread_once(&fast_once, fast_init);
+    const uint8_t *run = c->p;
+    while (c->p < c->end) {
+        const uint8_t *at = c->p;
+        uint8_t kind = fast_kind[*at];
+        if (kind == FK_NONE) {
+            c->p++;
+            continue;
+        }
+        bool slow = kind == FK_SLOW || (kind == FK_BLOCK && !simple_blocktype(at + 1, c->end));
+        OpId op;
+        if (!slow) {
+            c->p++;
+            if (fast_immediates(c, kind, remap)) continue;
+            c->p = at;
+        }
+        if (canon_one(c, out, run, remap, &op)) run = c->p;
+    }
+    buf_bytes(out, run, (size_t)(c->p - run));
+}
+
+static void canon_instrs(Cursor *c, Buf *out, bool expr) {
+    if (expr) canon_instrs_remap(c, out, true, NULL);
+    else canon_code(c, out, NULL);
+}
+
+void code_canonicalize_remap(Cursor *c, Buf *out, const LocalRemap *remap) { canon_code(c, out, remap); }
 
 static void emit_group(Buf *out, uint64_t n, ValType t) {
     if (!out) return;

@@ -19,7 +19,11 @@ typedef struct Plan {
     uint32_t *order;      /* groups in output order */
     uint32_t n;
     uint32_t nparams;
+    uint32_t *direct;     /* new index of each declared local, when they are few */
+    uint64_t ndeclared;
 } Plan;
+
+enum { DIRECT_MAX = 1 << 16 }; /* locals mapped through a table (else binary search) */
 
 static bool same_type(ValType a, ValType b) { return a.code == b.code && a.heap == b.heap; }
 
@@ -37,6 +41,7 @@ static void read_groups(Cursor *c, Plan *plan) {
         plan->g[plan->n++] = (Group){at, 0, count, t};
         at += count;
     }
+    plan->ndeclared = at - plan->nparams;
 }
 
 typedef struct Key { uint32_t group, rank; ValType type; } Key;
@@ -77,9 +82,21 @@ static uint32_t assign_new_starts(Plan *plan) {
     return ntypes;
 }
 
+/* Contract: with few declared locals, a table of their new indices (O(1) lookups). */
+static void build_direct(Plan *plan) {
+    if (plan->ndeclared > DIRECT_MAX) return;
+    plan->direct = ws_malloc((size_t)plan->ndeclared * sizeof(uint32_t) + 1);
+    for (uint32_t i = 0; i < plan->n; i++) {
+        const Group *g = &plan->g[i];
+        for (uint32_t j = 0; j < g->count; j++)
+            plan->direct[g->old_start - plan->nparams + j] = (uint32_t)(g->new_start + j);
+    }
+}
+
 static uint32_t remap_local(void *ctx, uint32_t local) {
     const Plan *plan = ctx;
     if (local < plan->nparams || plan->n == 0) return local;
+    if (plan->direct && local - plan->nparams < plan->ndeclared) return plan->direct[local - plan->nparams];
     uint32_t lo = 0, hi = plan->n - 1; /* last group with old_start <= local */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo + 1) / 2;
@@ -104,8 +121,10 @@ static void write_groups(const Plan *plan, uint32_t ntypes, Buf *out) {
 static void plan_free(Plan *plan) {
     free(plan->g);
     free(plan->order);
+    free(plan->direct);
     plan->g = NULL;
     plan->order = NULL;
+    plan->direct = NULL;
 }
 
 /* Contract: the grouped re-encoding; frees the plan on failure too (by catching the
@@ -130,6 +149,7 @@ void body_canonicalize_grouped(Cursor *c, Buf *out, uint32_t nparams) {
         body_canonicalize(c, out);
     } else {
         write_groups(plan, ntypes, out);
+        build_direct(plan);
         LocalRemap remap = {remap_local, plan};
         code_canonicalize_remap(c, out, &remap);
     }

@@ -196,6 +196,7 @@ typedef enum CodeMode {
 
 typedef struct WriteOptions {
     CodeMode code_mode;
+    uint32_t jobs;          /* threads that re-encode bodies (0 or 1: the caller's only) */
 } WriteOptions;
 
 typedef struct Buf Buf;

@@ -10,27 +10,15 @@ const OpInfo op_info[OP_COUNT] = {
 /* Dense lookup by (prefix, code), made by the compiler from the same X-macro, so it needs
  * no initialisation at run time and is safe to read from any thread.  Row 0 holds the
  * one-byte opcodes, rows 1-4 the prefixes 0xFB-0xFE.  Entries are OpId + 1; 0 = none.
- * A code past LUT_CODES does not compile; a duplicate (prefix, code) is an
+ * A code past OP_LUT_CODES does not compile; a duplicate (prefix, code) is an
  * -Woverride-init (gcc, in -Wextra) / -Winitializer-overrides (clang) warning. */
-enum { LUT_CODES = 0x114 };
-#define LUT_ROW(prefix) ((prefix) == 0 ? 0 : (prefix) - 0xFA)
-
-static const uint16_t lut[5][LUT_CODES] = {
-#define OP(id, prefix, code, name, imm, sig, fx) [LUT_ROW(prefix)][code] = OP_##id + 1,
+const uint16_t op_lut[5][OP_LUT_CODES] = {
+#define OP(id, prefix, code, name, imm, sig, fx) [OP_LUT_ROW(prefix)][code] = OP_##id + 1,
 #include "opcodes.def"
 #undef OP
 };
 
 _Static_assert(OP_COUNT < UINT16_MAX, "OpId + 1 must fit the lookup table's entries");
-
-OpId op_lookup(uint8_t prefix, uint32_t code) {
-    unsigned row;
-    if (prefix == 0) row = 0;
-    else if (prefix >= 0xFB && prefix <= 0xFE) row = LUT_ROW(prefix);
-    else return OP_COUNT;
-    if (code >= LUT_CODES || !lut[row][code]) return OP_COUNT;
-    return (OpId)(lut[row][code] - 1);
-}
 
 /* Contract: the opcode whose text name is name, else OP_COUNT.  A linear scan: callers
  * (cost tables, tests) look names up once at start-up, not per instruction. */

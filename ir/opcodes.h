@@ -97,9 +97,21 @@ typedef struct OpInfo {
 
 extern const OpInfo op_info[OP_COUNT];
 
-/* Finds the opcode for (prefix, code); prefix 0 for one-byte opcodes.  Returns OP_COUNT
- * if there is none.  O(1). */
-OpId op_lookup(uint8_t prefix, uint32_t code);
+/* Dense lookup by (prefix, code): row 0 holds the one-byte opcodes, rows 1-4 the
+ * prefixes 0xFB-0xFE; entries are OpId + 1, 0 = none (built in opcodes.c). */
+enum { OP_LUT_CODES = 0x114 };
+#define OP_LUT_ROW(prefix) ((prefix) == 0 ? 0 : (prefix) - 0xFA)
+extern const uint16_t op_lut[5][OP_LUT_CODES];
+
+/* The opcode (prefix, code) names, or OP_COUNT; inline: it runs once per instruction. */
+static inline OpId op_lookup(uint8_t prefix, uint32_t code) {
+    unsigned row;
+    if (prefix == 0) row = 0;
+    else if (prefix >= 0xFB && prefix <= 0xFE) row = OP_LUT_ROW(prefix);
+    else return OP_COUNT;
+    if (code >= OP_LUT_CODES || !op_lut[row][code]) return OP_COUNT;
+    return (OpId)(op_lut[row][code] - 1);
+}
 /* Finds an opcode by its text name; OP_COUNT if none.  For cost tables and tests. */
 OpId op_by_name(const char *name);
 

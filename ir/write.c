@@ -8,19 +8,35 @@
 #include "instr.h"
 #include "names.h"
 #include "leb.h"
+#include "pool.h"
+#include <stdatomic.h>
 #include <stdlib.h>
+
+/* Work shared by the threads of one parallel step over the bodies. */
+typedef struct CodeJob {
+    struct Writer *w;
+    uint32_t first;          /* body index of item 0 */
+    Buf *out;                /* per item (write step) or NULL (sizing step: per worker) */
+    Buf *scratch;            /* per worker */
+    WsError *errors;         /* per worker */
+    uint32_t *failed_at;     /* per worker: body index + 1 of its first malformed body */
+} CodeJob;
 
 typedef struct Writer {
     const Module *m;
     const WriteOptions *opt;
     Cursor cur;         /* cursor template for re-reading input bytes */
-    Buf body;           /* scratch for one re-encoded body */
+    CodeJob job;        /* parallel re-encoding of bodies */
+    Buf *batch;         /* one batch of re-encoded bodies */
     Buf section;        /* scratch for one small section's payload */
     Buf stage;          /* bytes not yet handed to the sink */
     WriteSink *sink;
     WriteLayout *layout;
     uint32_t *body_len; /* code sizing pass: canonical length of each defined body */
     uint8_t *body_same; /* ... and whether it equals the input bytes */
+    uint8_t **body_kept; /* ... or its re-encoded bytes, kept while the budget lasts */
+    uint8_t *keep_area;  /* where they are kept: KEEP_BYTES, pages touched as used */
+    atomic_size_t keep_used;
     bool group_locals;  /* nothing names local indices: locals may be grouped by type */
 } Writer;
 
@@ -258,61 +274,159 @@ static void section_header(Writer *w, uint8_t id, size_t payload, Bytes name) {
     buf_u32(&w->stage, (uint32_t)payload);
 }
 
-/* ---- code: sized first, then written ---- */
+/* ---- code: sized first, then written; bodies re-encoded in parallel ---- */
 
 static bool copies_body(const Writer *w, const Func *f) {
     return f->changed || w->opt->code_mode == CODE_RAW;
 }
 
-/* Contract: re-encodes an unchanged body canonically into w->body. */
-static void canonicalize_body(Writer *w, const Func *f) {
+/* Contract: re-encodes an unchanged body canonically into out (longjmps through err on
+ * malformed code: bodies may only have been read lightly). */
+static void canonicalize_body(const Writer *w, const Func *f, Buf *out, WsError *err) {
     Cursor c = w->cur;
     c.p = f->body.p;
     c.end = f->body.p + f->body.len;
-    w->body.len = 0;
+    c.err = err;
+    out->len = 0;
     const Module *m = w->m;
     bool typed = f->type < m->ntypes && m->types[f->type].kind == COMP_FUNC;
-    if (w->group_locals && typed) body_canonicalize_grouped(&c, &w->body, m->types[f->type].nparams);
-    else body_canonicalize(&c, &w->body);
+    if (w->group_locals && typed) body_canonicalize_grouped(&c, out, m->types[f->type].nparams);
+    else body_canonicalize(&c, out);
 }
 
-/* Contract: the code section's payload size; remembers each body's output length and
- * whether its canonical form is the input itself (then it is copied, not re-encoded). */
-static size_t size_code(Writer *w) {
-    const Module *m = w->m;
-    uint32_t n = module_ndefined_funcs(m);
+/* Bodies re-encoded when written: at most this many at once, and this many bytes; the
+ * sizing pass keeps up to KEEP_BYTES of re-encoded bodies so they are not re-encoded
+ * twice (peak memory stays within the input's size plus 16 MB). */
+enum { BATCH_FUNCS = 1024, BATCH_BYTES = 4 << 20, KEEP_BYTES = 10 << 20 };
+
+/* Contract: a place for len bytes in the keep area, or NULL once it is full (any thread). */
+static uint8_t *keep_alloc(Writer *w, size_t len) {
+    size_t used = atomic_load(&w->keep_used);
+    while (len <= KEEP_BYTES - used)
+        if (atomic_compare_exchange_weak(&w->keep_used, &used, used + len)) return w->keep_area + used;
+    return NULL;
+}
+
+static const Func *defined_func(const Writer *w, uint32_t k) { return &w->m->funcs[w->m->nfunc_imports + k]; }
+
+/* Contract: item i of the job: the sizing step records body k's output length and
+ * whether its canonical form is the input itself; the write step re-encodes it into
+ * out[i].  A worker's first malformed body is recorded; it skips the rest. */
+static void code_item(void *arg, uint32_t i, uint32_t worker) {
+    CodeJob *job = arg;
+    Writer *w = job->w;
+    uint32_t k = job->first + i;
+    const Func *f = defined_func(w, k);
+    if (job->failed_at[worker] || (job->out && (w->body_same[k] || w->body_kept[k]))) return;
+    if (!job->out && copies_body(w, f)) {
+        w->body_same[k] = 1;
+        w->body_len[k] = f->body.len;
+        return;
+    }
+    if (setjmp(job->errors[worker].jb)) {
+        job->failed_at[worker] = k + 1;
+        return;
+    }
+    Buf *b = job->out ? &job->out[i] : &job->scratch[worker];
+    canonicalize_body(w, f, b, &job->errors[worker]);
+    if (job->out) return;
+    w->body_same[k] = b->len == f->body.len && !memcmp(b->data, f->body.p, f->body.len);
+    w->body_len[k] = (uint32_t)b->len;
+    if (!w->body_same[k] && (w->body_kept[k] = keep_alloc(w, b->len))) memcpy(w->body_kept[k], b->data, b->len);
+}
+
+/* Contract: runs code_item over n items from body `first`; on a malformed body fails
+ * with the error of the lowest-numbered one (whatever the thread count). */
+static void run_code_job(Writer *w, CodeJob *job, uint32_t first, uint32_t n) {
+    uint32_t jobs = w->opt->jobs > 1 ? w->opt->jobs : 1;
+    job->first = first;
+    memset(job->failed_at, 0, jobs * sizeof *job->failed_at);
+    pool_for(jobs, n, code_item, job);
+    uint32_t worst = 0;
+    for (uint32_t t = 0; t < jobs; t++)
+        if (job->failed_at[t] && (!worst || job->failed_at[t] < job->failed_at[worst - 1])) worst = t + 1;
+    if (!worst) return;
+    WsError *e = w->cur.err;
+    e->offset = job->errors[worst - 1].offset;
+    memcpy(e->msg, job->errors[worst - 1].msg, sizeof e->msg);
+    longjmp(e->jb, 1);
+}
+
+static void code_job_init(Writer *w, CodeJob *job) {
+    uint32_t jobs = w->opt->jobs > 1 ? w->opt->jobs : 1;
+    memset(job, 0, sizeof *job);
+    job->w = w;
+    job->scratch = ws_calloc(jobs, sizeof(Buf));
+    job->errors = ws_calloc(jobs, sizeof(WsError));
+    job->failed_at = ws_calloc(jobs, sizeof(uint32_t));
+    for (uint32_t t = 0; t < jobs; t++) job->errors[t].file = w->m->file;
+}
+
+/* Frees the job and the batch (also after a longjmp: both live in the writer). */
+static void code_job_free(Writer *w) {
+    CodeJob *job = &w->job;
+    uint32_t jobs = w->opt->jobs > 1 ? w->opt->jobs : 1;
+    for (uint32_t t = 0; job->scratch && t < jobs; t++) buf_free(&job->scratch[t]);
+    for (uint32_t i = 0; w->batch && i < BATCH_FUNCS; i++) buf_free(&w->batch[i]);
+    free(job->scratch);
+    free(job->errors);
+    free(job->failed_at);
+    free(w->batch);
+    memset(job, 0, sizeof *job);
+    w->batch = NULL;
+}
+
+/* Contract: the code section's payload size, from each body's output length. */
+static size_t size_code(Writer *w, CodeJob *job) {
+    uint32_t n = module_ndefined_funcs(w->m);
     w->body_len = ws_malloc((size_t)n * sizeof *w->body_len + 1);
     w->body_same = ws_malloc((size_t)n + 1);
+    w->body_kept = ws_calloc((size_t)n + 1, sizeof *w->body_kept);
+    w->keep_area = ws_malloc(KEEP_BYTES);
+    atomic_store(&w->keep_used, 0);
+    job->out = NULL;
+    run_code_job(w, job, 0, n);
     size_t payload = leb_size_u64(n);
-    for (uint32_t k = 0; k < n; k++) {
-        const Func *f = &m->funcs[m->nfunc_imports + k];
-        bool same = copies_body(w, f);
-        if (!same) {
-            canonicalize_body(w, f);
-            same = w->body.len == f->body.len && !memcmp(w->body.data, f->body.p, f->body.len);
-        }
-        w->body_same[k] = same;
-        w->body_len[k] = same ? f->body.len : (uint32_t)w->body.len;
-        payload += leb_size_u64(w->body_len[k]) + w->body_len[k];
-    }
+    for (uint32_t k = 0; k < n; k++) payload += leb_size_u64(w->body_len[k]) + w->body_len[k];
     return payload;
 }
 
-static void write_code(Writer *w) {
-    const Module *m = w->m;
-    uint32_t n = module_ndefined_funcs(m);
-    section_header(w, SEC_CODE, size_code(w), (Bytes){NULL, 0});
-    buf_u32(&w->stage, n);
-    for (uint32_t k = 0; k < n; k++) {
-        const Func *f = &m->funcs[m->nfunc_imports + k];
-        buf_u32(&w->stage, w->body_len[k]);
-        if (w->body_same[k]) {
-            emit_bytes(w, f->body.p, f->body.len);
-            continue;
-        }
-        canonicalize_body(w, f);
-        emit_bytes(w, w->body.data, w->body.len);
+/* Contract: the number of bodies from `first` that make one write batch: re-encoded
+ * together in parallel, so held in memory together (bounded in count and bytes). */
+static uint32_t batch_size(const Writer *w, uint32_t first, uint32_t n) {
+    uint32_t count = 0;
+    size_t bytes = 0;
+    while (first + count < n && count < BATCH_FUNCS && (count == 0 || bytes < BATCH_BYTES)) {
+        if (!w->body_same[first + count] && !w->body_kept[first + count]) bytes += w->body_len[first + count];
+        count++;
     }
+    return count;
+}
+
+static void write_code(Writer *w) {
+    uint32_t n = module_ndefined_funcs(w->m);
+    code_job_init(w, &w->job);
+    section_header(w, SEC_CODE, size_code(w, &w->job), (Bytes){NULL, 0});
+    buf_u32(&w->stage, n);
+    Buf *batch = w->batch = ws_calloc(BATCH_FUNCS, sizeof(Buf));
+    w->job.out = batch;
+    for (uint32_t first = 0; first < n;) {
+        uint32_t count = batch_size(w, first, n);
+        run_code_job(w, &w->job, first, count);
+        for (uint32_t i = 0; i < count; i++) {
+            uint32_t k = first + i;
+            buf_u32(&w->stage, w->body_len[k]);
+            if (w->body_same[k]) {
+                emit_bytes(w, defined_func(w, k)->body.p, w->body_len[k]);
+            } else if (w->body_kept[k]) {
+                emit_bytes(w, w->body_kept[k], w->body_len[k]);
+            } else {
+                emit_bytes(w, batch[i].data, batch[i].len);
+            }
+        }
+        first += count;
+    }
+    code_job_free(w);
 }
 
 /* ---- data: headers sized apart from their bytes ---- */
@@ -421,9 +535,11 @@ bool module_write_stream(const Module *m, const WriteOptions *opt, WriteSink *si
     write_module(w);
     ok = true;
 done:
-    buf_free(&w->body);
+    code_job_free(w);
     buf_free(&w->section);
     buf_free(&w->stage);
+    free(w->body_kept);
+    free(w->keep_area);
     free(w->body_len);
     free(w->body_same);
     free(w);

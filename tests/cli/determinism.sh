@@ -12,8 +12,8 @@ CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench
 modules=$(ls build/fixtures/*.O0g.wasm build/fixtures/*.O2.wasm 2>/dev/null | head -n 10)
 corpus=$(ls "$CACHE"/*.wasm 2>/dev/null | tr '\n' ' ')
 for m in $modules $corpus; do
-    flag_list=("-O0" "-O2" "--dce")
-    case " $corpus " in *" $m "*) flag_list=("-O0" "-O1");; esac  # keep check fast
+    flag_list=("-O0" "-O2" "--dce" "--strip-debug")
+    case " $corpus " in *" $m "*) flag_list=("-O0" "-O1" "--strip-debug");; esac  # keep check fast
     for flags in "${flag_list[@]}"; do
         # shellcheck disable=SC2086
         "$WS" "$m" $flags -j1 -q -o "$T/a.wasm" 2>/dev/null || { fail "$m $flags -j1 failed"; continue; }
