@@ -591,34 +591,64 @@ static bool simple_blocktype(const uint8_t *p, const uint8_t *end) {
     return p < end && (*p == 0x40 || is_numvec_byte(*p));
 }
 
-/* Contract: checks the immediates of a fast-kind instruction whose opcode byte was just
- * consumed; false when they are not canonical (or a local index is remapped). */
-static bool fast_immediates(Cursor *c, uint8_t kind, const LocalRemap *remap) {
+/* The immediates of a fast-kind instruction, as read. */
+typedef struct FastImm {
+    uint64_t v[3];
+    bool has_mem;            /* memarg with an explicit memory index (v[1]) */
+} FastImm;
+
+/* Contract: reads the immediates of a fast-kind instruction whose opcode byte was just
+ * consumed into *imm; false when they are not canonical (or a local index is remapped,
+ * imm then holds the new index). */
+static bool fast_immediates(Cursor *c, uint8_t kind, const LocalRemap *remap, FastImm *imm) {
     bool canon = true;
     Instr scratch;
     switch (kind) {
-    case FK_U32: rd_u32(c, &canon); break;
+    case FK_U32: imm->v[0] = rd_u32(c, &canon); break;
     case FK_LOCAL: {
         uint32_t local = rd_u32(c, &canon);
-        if (remap && remap->fn(remap->ctx, local) != local) canon = false;
+        imm->v[0] = remap ? remap->fn(remap->ctx, local) : local;
+        if (imm->v[0] != local) canon = false;
         break;
     }
-    case FK_U32X2: rd_u32(c, &canon); rd_u32(c, &canon); break;
+    case FK_U32X2: imm->v[0] = rd_u32(c, &canon); imm->v[1] = rd_u32(c, &canon); break;
     case FK_MEMARG:
         if (c->p < c->end && *c->p < 0x40) { /* align only, no memory index */
-            c->p++;
-            rd_u64(c, &canon);
+            imm->v[0] = *c->p++;
+            imm->has_mem = false;
+            imm->v[2] = rd_u64(c, &canon);
         } else {
             memarg(c, &scratch, &canon);
+            imm->v[0] = scratch.a;
+            imm->has_mem = scratch.mem != 0;
+            imm->v[1] = scratch.mem;
+            imm->v[2] = scratch.b;
         }
         break;
-    case FK_I32: rd_s(c, &canon, cur_s32_wide); break;
-    case FK_I64: rd_s(c, &canon, cur_s64); break;
+    case FK_I32: imm->v[0] = (uint64_t)rd_s(c, &canon, cur_s32_wide); break;
+    case FK_I64: imm->v[0] = (uint64_t)rd_s(c, &canon, cur_s64); break;
     case FK_F32: cur_bytes(c, 4); break;
     case FK_F64: cur_bytes(c, 8); break;
     case FK_BLOCK: c->p++; break; /* simple_blocktype checked it */
     }
     return canon;
+}
+
+/* Contract: writes opcode byte op with the immediates fast_immediates read, canonically
+ * (floats and block types are always canonical, so never come here). */
+static void fast_encode(Buf *out, uint8_t op, uint8_t kind, const FastImm *imm) {
+    buf_u8(out, op);
+    switch (kind) {
+    case FK_U32: case FK_LOCAL: buf_u32(out, (uint32_t)imm->v[0]); break;
+    case FK_U32X2: buf_u32(out, (uint32_t)imm->v[0]); buf_u32(out, (uint32_t)imm->v[1]); break;
+    case FK_MEMARG:
+        buf_u32(out, (uint32_t)imm->v[0] | (imm->has_mem ? 64u : 0u));
+        if (imm->has_mem) buf_u32(out, (uint32_t)imm->v[1]);
+        buf_u64(out, imm->v[2]);
+        break;
+    case FK_I32: buf_s32(out, (int32_t)imm->v[0]); break;
+    case FK_I64: buf_s64(out, (int64_t)imm->v[0]); break;
+    }
 }
 
 /* Contract: decodes the instruction at c fully; if it is not canonical (or remapped),
@@ -654,13 +684,17 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
             continue;
         }
         bool slow = kind == FK_SLOW || (kind == FK_BLOCK && !simple_blocktype(at + 1, c->end));
-        OpId op;
-        if (!slow) {
-            c->p++;
-            if (fast_immediates(c, kind, remap)) continue;
-            c->p = at;
+        if (slow) {
+            OpId op;
+            if (canon_one(c, out, run, remap, &op)) run = c->p;
+            continue;
         }
-        if (canon_one(c, out, run, remap, &op)) run = c->p;
+        c->p++;
+        FastImm imm = {{0, 0, 0}, false};
+        if (fast_immediates(c, kind, remap, &imm)) continue;
+        buf_bytes(out, run, (size_t)(at - run));
+        fast_encode(out, *at, kind, &imm);
+        run = c->p;
     }
     buf_bytes(out, run, (size_t)(c->p - run));
 }
