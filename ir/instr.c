@@ -618,6 +618,7 @@ static bool fast_immediates(Cursor *c, uint8_t kind, const LocalRemap *remap, Fa
             imm->has_mem = false;
             imm->v[2] = rd_u64(c, &canon);
         } else {
+            scratch.mem = 0; /* memarg sets it only when a memory index follows */
             memarg(c, &scratch, &canon);
             imm->v[0] = scratch.a;
             imm->has_mem = scratch.mem != 0;

@@ -318,6 +318,45 @@ Test(instr, non_canonical_immediates_encode_minimally) {
                    B(0xFB, 0x18, 0x00, 0x00, 0x6E, 0x01));
 }
 
+/* The same padded instruction inside a body (no locals, then end) goes through the
+ * body canonicalizer's in-place fast path; it must agree with decode + encode. */
+static void expect_body_shrinks(const uint8_t *padded, size_t n, const uint8_t *want, size_t wn) {
+    uint8_t body[64], expect[64];
+    cr_assert(n + 2 <= sizeof body && wn + 2 <= sizeof expect);
+    body[0] = expect[0] = 0x00;
+    memcpy(body + 1, padded, n);
+    memcpy(expect + 1, want, wn);
+    body[n + 1] = expect[wn + 1] = 0x0B;
+    Buf out = canonical_body(body, n + 2);
+    cr_assert_eq(out.len, wn + 2, "length %zu, want %zu (first byte %02x)", out.len, wn + 2, padded[0]);
+    cr_assert(!memcmp(out.data, expect, wn + 2));
+    buf_free(&out);
+}
+
+Test(instr, body_fast_path_shrinks_like_decode_and_encode) {
+    static const struct { uint8_t in[12], n, want[12], wn; } cases[] = {
+        {{0x10, 0x80, 0x80, 0x80, 0x80, 0x00}, 6, {0x10, 0x00}, 2},          /* call */
+        {{0x20, 0x81, 0x00}, 3, {0x20, 0x01}, 2},                              /* local.get */
+        {{0x23, 0xFF, 0x80, 0x00}, 4, {0x23, 0x7F}, 2},                        /* global.get 127 */
+        {{0x23, 0xFF, 0x81, 0x00}, 4, {0x23, 0xFF, 0x01}, 3},                  /* global.get 255 */
+        {{0x11, 0x81, 0x00, 0x80, 0x00}, 5, {0x11, 0x01, 0x00}, 3},           /* call_indirect */
+        {{0x41, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F}, 6, {0x41, 0x7F}, 2},           /* i32.const -1 */
+        {{0x41, 0x80, 0x7F}, 3, {0x41, 0x80, 0x7F}, 3},                        /* i32.const -128 */
+        {{0x42, 0xC0, 0x80, 0x00}, 4, {0x42, 0xC0, 0x00}, 3},                  /* i64.const 64 */
+        {{0x28, 0x42, 0x00, 0x00}, 4, {0x28, 0x02, 0x00}, 3},                  /* memarg, memory 0 */
+        {{0x28, 0x82, 0x80, 0x00, 0x84, 0x00}, 6, {0x28, 0x02, 0x04}, 3},     /* padded align, offset */
+        {{0x36, 0x02, 0x90, 0x80, 0x80, 0x80, 0x00}, 7, {0x36, 0x02, 0x10}, 3}, /* store offset */
+        {{0x28, 0x42, 0x01, 0x80, 0x00}, 5, {0x28, 0x42, 0x01, 0x00}, 4},     /* memory 1 stays */
+        {{0x02, 0x80, 0x00}, 3, {0x02, 0x00}, 2},                              /* block, type 0 */
+        {{0x43, 0x00, 0x00, 0x80, 0x00}, 5, {0x43, 0x00, 0x00, 0x80, 0x00}, 5}, /* f32.const */
+        {{0x3F, 0x80, 0x00}, 3, {0x3F, 0x00}, 2},                              /* memory.size */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        expect_body_shrinks(cases[i].in, cases[i].n, cases[i].want, cases[i].wn);
+        expect_shrinks(cases[i].in, cases[i].n, cases[i].want, cases[i].wn);
+    }
+}
+
 /* ---- the type grammar ---- */
 
 /* Reads one value type that must fill the bytes. */
