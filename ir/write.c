@@ -518,7 +518,7 @@ static void write_module(Writer *w) {
 
 bool module_write_stream(const Module *m, const WriteOptions *opt, WriteSink *sink, WriteLayout *layout,
                          WsError *err) {
-    static const WriteOptions defaults = {CODE_CANONICAL};
+    static const WriteOptions defaults = {CODE_CANONICAL, 0};
     Writer *w = ws_calloc(1, sizeof *w); /* on the heap: survives the longjmp intact */
     w->m = m;
     w->opt = opt ? opt : &defaults;

@@ -136,7 +136,7 @@ static void run(const uint8_t *data, size_t size, bool roundtrip, int first, int
     if (ok) {
         if (!valid(&m, &err)) finding("the module does not validate after the passes", label, &err);
         Buf out = {0};
-        WriteOptions wo = {m.is_object ? CODE_RAW : CODE_CANONICAL};
+        WriteOptions wo = {m.is_object ? CODE_RAW : CODE_CANONICAL, 0};
         if (!module_write(&m, &wo, &out, &err)) finding("a valid module does not write", label, &err);
         check_output(&out, label);
         buf_free(&out);

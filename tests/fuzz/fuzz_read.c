@@ -34,7 +34,7 @@ static int read_write(const uint8_t *data, size_t size, bool decode, Buf *out, b
     }
     int r = 1;
     if (out) {
-        WriteOptions wo = {CODE_CANONICAL};
+        WriteOptions wo = {CODE_CANONICAL, 0};
         if (module_write(&m, &wo, out, err)) r = 2;
         else out->len = 0;
     }

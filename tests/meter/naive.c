@@ -201,7 +201,7 @@ int main(int argc, char **argv) {
     if (setjmp(err.jb)) { ws_error_print(&err, stderr); return 1; }
     for (uint32_t f = m.nfunc_imports; f < m.nfuncs; f++) rewrite_body(&x, &m.funcs[f], &err);
     Buf out = {0};
-    WriteOptions wo = {CODE_CANONICAL};
+    WriteOptions wo = {CODE_CANONICAL, 0};
     if (!module_write(&m, &wo, &out, &err)) { ws_error_print(&err, stderr); return 1; }
     FILE *o = fopen(argv[2], "wb");
     if (!o || fwrite(out.data, 1, out.len, o) != out.len || fclose(o)) die("cannot write ", argv[2]);

@@ -87,7 +87,7 @@ Test(read, raw_code_mode_copies_bodies) {
     Module m;
     WsError err;
     cr_assert(read_ok(&m, padded, sizeof padded, &err));
-    WriteOptions wo = {CODE_RAW};
+    WriteOptions wo = {CODE_RAW, 0};
     Buf out = {0};
     cr_assert(module_write(&m, &wo, &out, &err));
     /* section sizes and the function section are canonical, the body is not touched */
@@ -146,4 +146,52 @@ Test(read, element_segment_forms) {
     cr_assert_eq(out.len, sizeof elems);
     cr_assert_arr_eq(out.data, elems, sizeof elems);
     buf_free(&out);
+}
+
+/* A module of 40 functions () -> () with bodies "nop end", except that bodies 10 and 30
+ * hold an illegal opcode; returns its length (buf must hold 512 bytes). */
+static size_t two_bad_bodies(uint8_t *b) {
+    size_t n = 0;
+    static const uint8_t head[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+                                   0x03, 41, 40};
+    memcpy(b, head, sizeof head);
+    n = sizeof head;
+    for (int i = 0; i < 40; i++) b[n++] = 0x00;
+    b[n++] = 0x0a;
+    b[n++] = 1 + 40 * 4;         /* 161: two-byte LEB */
+    b[n - 1] = 0x80 | (161 & 0x7f);
+    b[n++] = 161 >> 7;
+    b[n++] = 40;
+    for (int i = 0; i < 40; i++) {
+        b[n++] = 3;
+        b[n++] = 0x00;
+        b[n++] = (i == 10 || i == 30) ? 0xff : 0x01;
+        b[n++] = 0x0b;
+    }
+    return n;
+}
+
+Test(write, malformed_body_found_while_writing_is_reported_alike_at_any_thread_count) {
+    uint8_t b[512];
+    size_t n = two_bad_bodies(b);
+    size_t offsets[3];
+    uint32_t jobs[3] = {1, 2, 4};
+    for (int k = 0; k < 3; k++) {
+        Module m;
+        WsError err;
+        ReadOptions ro = {.decode_code = false}; /* a light read: bodies not decoded */
+        cr_assert(module_read(&m, b, n, "t.wasm", &ro, &err), "light read: %s", err.msg);
+        WriteOptions wo = {CODE_CANONICAL, jobs[k]};
+        Buf out = {0};
+        cr_assert_not(module_write(&m, &wo, &out, &err), "-j%u wrote a malformed body", jobs[k]);
+        cr_assert(strstr(err.msg, "illegal opcode"), "%s", err.msg);
+        offsets[k] = err.offset;
+        module_free(&m);
+        buf_free(&out);
+    }
+    cr_assert_eq(offsets[0], offsets[1]);
+    cr_assert_eq(offsets[0], offsets[2]);
+    /* body 10 starts after the header, 40 function entries, section id, size, count */
+    size_t body10 = 17 + 40 + 1 + 2 + 1 + 10 * 4;
+    cr_assert_eq(offsets[0], body10 + 2, "offset 0x%zx, want 0x%zx", offsets[0], body10 + 2);
 }
