@@ -143,10 +143,17 @@ static bool run_touches_code(const Run *r) {
 
 /* Contract: validates the module (the input, before the passes, which assume a valid
  * module; again after them if any ran); prints the error on failure.  Runs that only
- * copy code (stripping, --stats) check everything but the bodies. */
+ * copy code (stripping, --stats) check everything but the bodies.  Bodies are marked
+ * once checked: after an -O0 round trip with no pass, only bodies whose bytes moved are
+ * checked again (the rest of the module is untouched). */
 static bool run_validate(Run *r) {
     WsError err;
-    if (r->opt.no_validate || module_validate_except_code(&r->m, !run_touches_code(r), &err)) return true;
+    if (r->opt.no_validate) return true;
+    bool skip_bodies = !run_touches_code(r);
+    if (module_validate_except_code(&r->m, skip_bodies, &err)) {
+        if (!skip_bodies) module_mark_bodies_valid(&r->m, true);
+        return true;
+    }
     ws_error_print(&err, stderr);
     return false;
 }

@@ -119,13 +119,13 @@ ValType ir_sig_type(const Module *m, char ch, const Instr *in) {
     case 'd': return vt_num(VT_F64);
     case 'v': return vt_num(VT_V128);
     case 'a': {
-        ImmKind k = (ImmKind)op_info[in->op].imm;
+        ImmKind k = (ImmKind)op_imm[in->op];
         uint64_t mem = k == IMM_MEM ? in->a : k == IMM_DATA_MEM ? in->b : in->mem;
         bool wide = mem < m->nmems && (m->mems[mem].limits.flags & LIM_64);
         return vt_num(wide ? VT_I64 : VT_I32);
     }
     case 't': {
-        uint64_t t = op_info[in->op].imm == IMM_ELEM_TABLE ? in->b : in->a;
+        uint64_t t = op_imm[in->op] == IMM_ELEM_TABLE ? in->b : in->a;
         bool wide = t < m->ntables && (m->tables[t].limits.flags & LIM_64);
         return vt_num(wide ? VT_I64 : VT_I32);
     }

@@ -49,13 +49,16 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
 }
 
 /* Contract: hands each new body's buffer (trimmed) to the module and points the
- * function at it, marking m->code_changed when any bytes moved. */
+ * function at it, marking m->code_changed when any bytes moved; a body whose bytes did
+ * not move keeps them, and its validation mark. */
 static void install_bodies(Module *m, Buf *out, uint32_t n) {
     for (uint32_t k = 0; k < n; k++) {
         Func *f = &m->funcs[m->nfunc_imports + k];
         bool same = f->body.len == out[k].len && !memcmp(f->body.p, out[k].data, out[k].len);
-        if (!same) m->code_changed = true;
         f->changed = true; /* canonical now, whether or not the bytes moved */
+        if (same) continue; /* keep the bytes it has (buffer freed by the caller) */
+        m->code_changed = true;
+        f->valid = false;
         f->body.p = module_own(m, ws_realloc(out[k].data, out[k].len + 1));
         f->body.len = (uint32_t)out[k].len;
         out[k].data = NULL;

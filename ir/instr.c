@@ -222,7 +222,7 @@ static void br_on_cast(Cursor *c, Instr *in, bool *canon) {
 
 /* Contract: reads the immediates of in->op (already set) into in. */
 static void decode_imm(Cursor *c, Instr *in, bool *canon) {
-    switch ((ImmKind)op_info[in->op].imm) {
+    switch ((ImmKind)op_imm[in->op]) {
     case IMM_NONE: break;
     case IMM_BLOCK: in->bt = blocktype(c, canon); break;
     case IMM_LABEL: case IMM_FUNC: case IMM_TYPE: case IMM_LOCAL: case IMM_GLOBAL:
@@ -311,9 +311,9 @@ static void encode_vec_imm(Buf *b, const Instr *in) {
     const uint8_t *p = in->vec;
     buf_u32(b, in->n);
     for (uint32_t i = 0; i < in->n; i++) {
-        if (op_info[in->op].imm == IMM_BR_TABLE) {
+        if (op_imm[in->op] == IMM_BR_TABLE) {
             buf_u32(b, br_table_label_next(&p));
-        } else if (op_info[in->op].imm == IMM_SELECT_T) {
+        } else if (op_imm[in->op] == IMM_SELECT_T) {
             write_valtype(b, select_type_next(&p));
         } else {
             Catch k = catch_next(&p);
@@ -332,7 +332,7 @@ static void encode_memarg(Buf *b, const Instr *in) {
 
 /* Contract: writes the immediates of in canonically. */
 static void encode_imm(Buf *b, const Instr *in) {
-    switch ((ImmKind)op_info[in->op].imm) {
+    switch ((ImmKind)op_imm[in->op]) {
     case IMM_NONE: case IMM_COUNT: break;
     case IMM_BLOCK: write_blocktype(b, in->bt); break;
     case IMM_LABEL: case IMM_FUNC: case IMM_TYPE: case IMM_LOCAL: case IMM_GLOBAL:
@@ -539,7 +539,7 @@ static void canon_instrs_remap(Cursor *c, Buf *out, bool expr, const LocalRemap 
         bool canon = true;
         Instr in;
         decode(c, &in, &canon);
-        if (remap && op_info[in.op].imm == IMM_LOCAL) {
+        if (remap && op_imm[in.op] == IMM_LOCAL) {
             uint32_t to = remap->fn(remap->ctx, in.a);
             if (to != in.a) canon = false;
             in.a = to;
@@ -583,7 +583,7 @@ static uint8_t fast_kind_of(ImmKind k) {
 
 static void fast_init(void) {
     for (int op = 0; op < OP_COUNT; op++)
-        if (op_info[op].prefix == 0) fast_kind[op_info[op].code] = fast_kind_of((ImmKind)op_info[op].imm);
+        if (op_info[op].prefix == 0) fast_kind[op_info[op].code] = fast_kind_of((ImmKind)op_imm[op]);
 }
 
 /* A block type that is one canonical byte: empty (0x40) or a number/vector type. */
@@ -660,7 +660,7 @@ static bool canon_one(Cursor *c, Buf *out, const uint8_t *run, const LocalRemap 
     Instr in;
     decode(c, &in, &canon);
     *op = in.op;
-    if (remap && op_info[in.op].imm == IMM_LOCAL) {
+    if (remap && op_imm[in.op] == IMM_LOCAL) {
         uint32_t to = remap->fn(remap->ctx, (uint32_t)in.a);
         if (to != in.a) canon = false;
         in.a = to;

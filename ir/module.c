@@ -39,3 +39,7 @@ void *module_own(Module *m, void *block) {
     WS_VEC_PUSH(m->owned, m->nowned, m->cap_owned, block);
     return block;
 }
+
+void module_mark_bodies_valid(Module *m, bool valid) {
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) m->funcs[i].valid = valid;
+}

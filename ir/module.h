@@ -73,6 +73,7 @@ typedef struct Func {
     Bytes body;         /* locals + code, without the size prefix */
     size_t body_offset; /* file offset of the body, for messages */
     bool changed;       /* body rewritten by a pass: canonical bytes, never raw input */
+    bool valid;         /* body validated in the module as it stands (the validator skips it) */
 } Func;
 
 typedef struct Table {
@@ -233,6 +234,10 @@ void write_layout_free(WriteLayout *layout);
 
 /* Hands a malloc'd block to the module (freed by module_free); returns it. */
 void *module_own(Module *m, void *block);
+
+/* Marks every defined body as validated (after a validation that checked them), or
+ * clears the marks (once anything outside the bodies may have changed). */
+void module_mark_bodies_valid(Module *m, bool valid);
 
 /* Helpers on the model. */
 bool custom_is(const Custom *c, const char *name);

@@ -96,6 +96,8 @@ typedef struct OpInfo {
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
+/* op_info[op].imm, packed (the hot lookup of decoding and encoding). */
+extern const uint8_t op_imm[OP_COUNT];
 
 /* Dense lookup by (prefix, code): row 0 holds the one-byte opcodes, rows 1-4 the
  * prefixes 0xFB-0xFE; entries are OpId + 1, 0 = none (built in opcodes.c). */

@@ -267,6 +267,7 @@ static void body_item(void *ctx, uint32_t i, uint32_t worker) {
     BodyResult *r = &job->results[worker];
     uint32_t f = job->first + i;
     if (r->failed && r->func < f) return;
+    if (w->m->funcs[f].valid) return; /* checked before, in this same module */
     WsError e;
     w->err = &e;
     if (setjmp(e.jb)) {
@@ -301,7 +302,8 @@ static void worker_free(Validator *w) {
 
 static uint32_t body_threads(const Module *m) {
     uint64_t bytes = 0;
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) bytes += m->funcs[i].body.len;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+        if (!m->funcs[i].valid) bytes += m->funcs[i].body.len;
     return bytes < PARALLEL_CODE_BYTES ? 1 : pool_default_threads();
 }
 

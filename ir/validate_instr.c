@@ -132,7 +132,7 @@ static void check_memarg(Validator *v, const Instr *in) {
     if (op_info[in->op].prefix == 0xFE && in->a != natural)
         vfail(v, in->off, "atomic alignment must be natural");
     if (!(mem->limits.flags & LIM_64) && in->b > UINT32_MAX) vfail(v, in->off, "offset out of range");
-    if (op_info[in->op].imm == IMM_MEMARG_LANE && in->lane >= v->lanes[in->op])
+    if (op_imm[in->op] == IMM_MEMARG_LANE && in->lane >= v->lanes[in->op])
         vfail(v, in->off, "invalid lane index");
 }
 
@@ -146,7 +146,7 @@ static void check_table_init(Validator *v, const Instr *in) {
 
 /* Contract: index ranges, alignment and lanes of the uniform immediate kinds. */
 static void check_imm(Validator *v, const Instr *in) {
-    switch ((ImmKind)op_info[in->op].imm) {
+    switch ((ImmKind)op_imm[in->op]) {
     case IMM_MEMARG: case IMM_MEMARG_LANE: check_memarg(v, in); break;
     case IMM_MEM: mem_at(v, in, in->a); break;
     case IMM_MEM_MEM: mem_at(v, in, in->a); mem_at(v, in, in->b); break;
@@ -173,7 +173,7 @@ static void check_imm(Validator *v, const Instr *in) {
  * table immediate was checked). */
 static ValType sig_val(Validator *v, const Instr *in, uint8_t c) {
     if (c > SIG_TABLE_ADDR) return vt_num(c);
-    uint8_t imm = op_info[in->op].imm;
+    uint8_t imm = op_imm[in->op];
     if (c == SIG_TABLE_ADDR) return addr_type(&v->m->tables[imm == IMM_ELEM_TABLE ? in->b : in->a].limits);
     uint64_t x = imm == IMM_MEMARG || imm == IMM_MEMARG_LANE ? in->mem : imm == IMM_DATA_MEM ? in->b : in->a;
     return addr_type(&v->m->mems[x].limits);

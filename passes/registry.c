@@ -2,6 +2,7 @@
 #include "pass.h"
 #include <pthread.h>
 #include "../ir/funcmap.h"
+#include "../ir/validate.h"
 
 const PassInfo pass_info[PASS_COUNT] = {
 #define PASS(id, name, kind, flags, desc) {name, kind, flags, desc, pass_##id},
@@ -28,8 +29,28 @@ void pass_list(FILE *out) {
                 pass_info[i].kind == PASS_MODULE ? "module" : "function", pass_info[i].desc);
 }
 
+#ifdef WS_DEBUG
+/* Debug builds: the whole module is validated after every pass; a pass that leaves it
+ * invalid fails the run with an internal error naming the pass. */
+static void validate_after(PassCtx *ctx, PassId id, Module *m) {
+    if (module_validate(m, &ctx->err)) return;
+    char msg[sizeof ctx->err.msg];
+    snprintf(msg, sizeof msg, "internal error: invalid module after pass %.40s: %.400s", pass_info[id].name,
+             ctx->err.msg);
+    memcpy(ctx->err.msg, msg, sizeof msg);
+    ctx->failed = true;
+}
+#else
+static void validate_after(PassCtx *ctx, PassId id, Module *m) { (void)ctx; (void)id; (void)m; }
+#endif
+
+/* Contract: runs one pass; bodies lose their validation marks (a pass may change what
+ * they refer to), and debug builds validate the result. */
 void pass_run(PassCtx *ctx, PassId id, Module *m) {
-    if (!ctx->failed) pass_info[id].run(ctx, m);
+    if (ctx->failed) return;
+    pass_info[id].run(ctx, m);
+    module_mark_bodies_valid(m, false);
+    if (!ctx->failed) validate_after(ctx, id, m);
 }
 
 void pass_for_each_function(PassCtx *ctx, Module *m, PassFuncFn fn, void *arg) {

@@ -75,9 +75,9 @@ bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 
-step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, --inline)"
+step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, --inline, -O2)"
 node tests/spec/replay.mjs --wasmslim "$BUILD/wasmslim" --pipeline "-O0" --pipeline "--strip-all" \
-    --pipeline "--dce" --pipeline "--inline" \
+    --pipeline "--dce" --pipeline "--inline" --pipeline "-O2" \
     --jobs "$JOBS" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 4 "$log"
 if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)"; else
@@ -101,6 +101,10 @@ if [ "$f" = 0 ]; then record fuzz-smoke 1 0; else record fuzz-smoke 0 1; fi
 step "pass output tests (tests/passes)"
 bash tests/passes/run.sh "$BUILD/wasmslim" 2>&1 | tee "$log" | tail -n 5 || true
 read -r p f < <(plain_counts "$log" passes); record passes "$p" "$f"
+
+step "pass output tests on the debug build (ASan+UBSan, module validated after every pass)"
+bash tests/passes/run.sh "$BUILD/wasmslim-san" 2>&1 | tee "$log" | tail -n 5 || true
+read -r p f < <(plain_counts "$log" passes); record passes-debug "$p" "$f"
 
 for t in tests/cli/*.sh; do
     [ -e "$t" ] || continue
