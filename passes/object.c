@@ -308,10 +308,11 @@ static void obj_remove(ObjState *o, uint32_t i) {
     o->ctx->stats.custom_bytes_removed += c->size;
 }
 
-/* Contract: undoes the removal of custom section i with an error saying why. */
+/* Contract: undoes the removal of custom section i with a warning saying why (the run
+ * goes on: the object is written with the section, still linkable). */
 static void obj_refuse(ObjState *o, uint32_t i, const char *why) {
     const Custom *c = &o->m->customs[i];
-    fprintf(stderr, "wasmslim: error: cannot remove custom section \"%.*s\" from a relocatable object: %s; kept it\n",
+    fprintf(stderr, "wasmslim: warning: kept custom section \"%.*s\": a relocatable object cannot lose it: %s\n",
             (int)c->name.len, (const char *)c->name.p, why);
     obj_restore(o, i);
 }
