@@ -84,7 +84,7 @@ if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)";
     read -r p f < <(plain_counts "$log" replay); record replay "$p" "$f"; fi
 
 step "generated modules (wasm-opt -ttf, --fuzz-exec-before as the oracle)"
-GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 200 "-O0" "--strip-debug" "-O1" "--dce" "--fuel --fuel-init=4611686018427387904" >"$log" 2>&1 || true
+GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 200 "-O0" "--strip-debug" "-O1" "--dce" "-O2" "--fuel --fuel-init=4611686018427387904" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 2 "$log"
 read -r p f < <(plain_counts "$log" gen); record gen "$p" "$f"
 
