@@ -15,120 +15,11 @@
 #include "../../ir/names.h"
 #include "../../ir/validate.h"
 #include "../../passes/pass.h"
+#include "pass_case.h"
 
 #define WAT_DIR "tests/passes/inline/"
 
-typedef struct Case {
-    uint8_t *in;
-    size_t in_len;
-    Module m;
-    PassOptions opt;
-    PassCtx ctx;
-    Buf out;
-    Module after;
-    bool have_after;
-} Case;
-
-static uint8_t *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    cr_assert(fread(b, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void write_tmp(char *path, const uint8_t *b, size_t n) {
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    cr_assert(write(fd, b, n) == (ssize_t)n);
-    close(fd);
-}
-
-/* Reads bytes as the case's module; level as PassOptions.opt_level. */
-static void load_bytes(Case *c, const uint8_t *b, size_t n, int level) {
-    memset(c, 0, sizeof *c);
-    c->in = malloc(n);
-    memcpy(c->in, b, n);
-    c->in_len = n;
-    WsError err;
-    cr_assert(module_read(&c->m, c->in, n, "t.wasm", NULL, &err), "read: %s", err.msg);
-    cr_assert(module_validate(&c->m, &err), "input invalid: %s", err.msg);
-    c->opt.opt_level = level;
-    c->ctx.opt = &c->opt;
-    c->ctx.jobs = 2;
-}
-
-/* Builds tests/passes/inline/NAME.wat with wat2wasm (names kept) and reads it. */
-static void load_wat(Case *c, const char *name, int level) {
-    char tmp[] = "/tmp/ws_inline_XXXXXX", cmd[512];
-    int fd = mkstemp(tmp);
-    cr_assert(fd >= 0);
-    close(fd);
-    snprintf(cmd, sizeof cmd, "wat2wasm --enable-all --debug-names %s%s.wat -o %s", WAT_DIR, name, tmp);
-    cr_assert(system(cmd) == 0, "wat2wasm failed: %s", cmd);
-    size_t n;
-    uint8_t *b = read_all(tmp, &n);
-    unlink(tmp);
-    load_bytes(c, b, n, level);
-    free(b);
-}
-
-static bool wabt_valid(const uint8_t *b, size_t n) {
-    char tmp[] = "/tmp/ws_inline_XXXXXX", cmd[256];
-    write_tmp(tmp, b, n);
-    snprintf(cmd, sizeof cmd, "wasm-validate --enable-all %s", tmp);
-    int rc = system(cmd);
-    unlink(tmp);
-    return rc == 0;
-}
-
-/* Runs the passes named in the comma-separated list, then writes, validates (with
- * wabt too when wabt is true) and re-reads the module. */
-static void run(Case *c, const char *passes, bool wabt) {
-    char name[64];
-    for (const char *p = passes; *p;) {
-        size_t len = strcspn(p, ",");
-        memcpy(name, p, len);
-        name[len] = 0;
-        PassId id = pass_lookup(name);
-        cr_assert(id != PASS_COUNT, "no pass %s", name);
-        pass_run(&c->ctx, id, &c->m);
-        cr_assert(!c->ctx.failed, "pass %s failed: %s", name, c->ctx.err.msg);
-        p += len + (p[len] == ',');
-    }
-    WsError err;
-    cr_assert(module_write(&c->m, NULL, &c->out, &err), "write: %s", err.msg);
-    ReadOptions ro = {.decode_code = true};
-    cr_assert(module_read(&c->after, c->out.data, c->out.len, "out.wasm", &ro, &err), "reread: %s", err.msg);
-    c->have_after = true;
-    cr_assert(module_validate(&c->after, &err), "output invalid: %s", err.msg);
-    if (wabt) cr_assert(wabt_valid(c->out.data, c->out.len), "wasm-validate rejected the output");
-}
-
 static const char *const O_PIPELINE = "remove-unused,dce,inline,dce,remove-unused";
-
-static void case_free(Case *c) {
-    if (c->have_after) module_free(&c->after);
-    module_free(&c->m);
-    buf_free(&c->out);
-    free(c->in);
-}
-
-/* Index of the function named name in m's name section, or -1. */
-static int64_t func_named(const Module *m, const char *name) {
-    Bytes *names = calloc(m->nfuncs + 1, sizeof(Bytes));
-    names_functions(m, names);
-    int64_t found = -1;
-    for (uint32_t f = 0; f < m->nfuncs; f++)
-        if (names[f].len == strlen(name) && !memcmp(names[f].p, name, names[f].len)) found = f;
-    free(names);
-    return found;
-}
 
 /* How many instructions of function f have opcode op (and immediate a, unless any). */
 static uint32_t count_ops(const Module *m, uint32_t f, OpId op, int64_t a) {
@@ -158,13 +49,13 @@ static uint32_t count_all(const Module *m, OpId op) {
  * malloc'd string; node flags may be added. */
 static char *node_calls(const uint8_t *b, size_t n, const char *flags, const char *calls) {
     char tmp[] = "/tmp/ws_inline_XXXXXX", out[] = "/tmp/ws_inline_out_XXXXXX", cmd[1024];
-    write_tmp(tmp, b, n);
+    case_write_tmp(tmp, b, n);
     int fd = mkstemp(out);
     close(fd);
     snprintf(cmd, sizeof cmd, "node --no-warnings %s " WAT_DIR "call.mjs %s %s > %s 2>&1", flags, tmp, calls, out);
     int rc = system(cmd);
     size_t len;
-    char *text = (char *)read_all(out, &len);
+    char *text = (char *)case_read_file(out, &len);
     text[len] = 0;
     unlink(tmp);
     unlink(out);
@@ -183,14 +74,14 @@ static void same_behaviour(Case *c, const char *flags, const char *calls) {
 
 Test(inline, wrapper_inlined_everywhere) {
     Case c;
-    load_wat(&c, "wrapper", -1);
-    int64_t wrap = func_named(&c.m, "wrap"), add = func_named(&c.m, "add"), main_f = 3;
+    case_load_wat(&c, WAT_DIR, "wrapper", -1);
+    int64_t wrap = case_func_named(&c.m, "wrap"), add = case_func_named(&c.m, "add"), main_f = 3;
     cr_assert_eq(count_ops(&c.m, (uint32_t)main_f, OP_CALL, wrap), 1);
-    run(&c, "inline", true);
+    case_run(&c, "inline", true);
     Module *a = &c.after;
     cr_assert_eq(count_ops(a, (uint32_t)main_f, OP_CALL, wrap), 0, "the wrapper is inlined");
     cr_assert_eq(count_ops(a, (uint32_t)main_f, OP_CALL, add), 1, "its callee is called directly");
-    cr_assert_eq(func_named(a, "wrap"), wrap, "an exported wrapper stays");
+    cr_assert_eq(case_func_named(a, "wrap"), wrap, "an exported wrapper stays");
     cr_assert_geq(c.ctx.stats.calls_inlined, 1);
     same_behaviour(&c, "", "main:8 main:0 wrap:3,4");
     case_free(&c);
@@ -198,10 +89,10 @@ Test(inline, wrapper_inlined_everywhere) {
 
 Test(inline, getter_inlined_at_oz_only_because_smaller) {
     Case c;
-    load_wat(&c, "wrapper", 'z');
+    case_load_wat(&c, WAT_DIR, "wrapper", 'z');
     size_t before = c.in_len;
-    run(&c, O_PIPELINE, true);
-    cr_assert_eq(func_named(&c.after, "get"), -1, "the getter is inlined at both calls and removed");
+    case_run(&c, O_PIPELINE, true);
+    cr_assert_eq(case_func_named(&c.after, "get"), -1, "the getter is inlined at both calls and removed");
     cr_assert_lt(c.out.len, before);
     same_behaviour(&c, "", "main:8 main:100");
     case_free(&c);
@@ -209,11 +100,11 @@ Test(inline, getter_inlined_at_oz_only_because_smaller) {
 
 Test(inline, single_caller_inlined_and_removed) {
     Case c;
-    load_wat(&c, "single", 2);
+    case_load_wat(&c, WAT_DIR, "single", 2);
     uint32_t nfuncs = c.m.nfuncs;
-    run(&c, O_PIPELINE, true);
+    case_run(&c, O_PIPELINE, true);
     cr_assert_eq(c.after.nfuncs, nfuncs - 1);
-    cr_assert_eq(func_named(&c.after, "helper"), -1);
+    cr_assert_eq(case_func_named(&c.after, "helper"), -1);
     cr_assert_eq(count_all(&c.after, OP_CALL), 0);
     cr_assert_eq(c.ctx.stats.calls_inlined, 1);
     cr_assert_eq(c.ctx.stats.funcs_inlined_away, 1);
@@ -223,20 +114,20 @@ Test(inline, single_caller_inlined_and_removed) {
 
 Test(inline, single_caller_kept_with_no_inline) {
     Case c;
-    load_wat(&c, "single", 2);
+    case_load_wat(&c, WAT_DIR, "single", 2);
     c.opt.inlining.no_inline[0] = "helper";
     c.opt.inlining.nno_inline = 1;
-    run(&c, O_PIPELINE, true);
-    cr_assert_neq(func_named(&c.after, "helper"), -1);
+    case_run(&c, O_PIPELINE, true);
+    cr_assert_neq(case_func_named(&c.after, "helper"), -1);
     cr_assert_eq(c.ctx.stats.calls_inlined, 0);
     case_free(&c);
 }
 
 Test(inline, recursion_not_inlined) {
     Case c;
-    load_wat(&c, "recursion", 3);
+    case_load_wat(&c, WAT_DIR, "recursion", 3);
     uint32_t calls = count_all(&c.m, OP_CALL);
-    run(&c, O_PIPELINE, true);
+    case_run(&c, O_PIPELINE, true);
     cr_assert_eq(c.ctx.stats.calls_inlined, 0);
     cr_assert_eq(c.after.nfuncs, 4);
     cr_assert_eq(count_all(&c.after, OP_CALL), calls);
@@ -246,10 +137,10 @@ Test(inline, recursion_not_inlined) {
 
 Test(inline, exported_callee_kept) {
     Case c;
-    load_wat(&c, "exported", 2);
-    run(&c, O_PIPELINE, true);
+    case_load_wat(&c, WAT_DIR, "exported", 2);
+    case_run(&c, O_PIPELINE, true);
     Module *a = &c.after;
-    int64_t exported = func_named(a, "exported"), in_table = func_named(a, "in_table");
+    int64_t exported = case_func_named(a, "exported"), in_table = case_func_named(a, "in_table");
     cr_assert_neq(exported, -1, "an exported callee stays");
     cr_assert_neq(in_table, -1, "a callee in an exported table stays");
     cr_assert_eq(count_all(a, OP_CALL), 2, "neither is inlined at -O2 (not tiny)");
@@ -259,13 +150,13 @@ Test(inline, exported_callee_kept) {
 
 Test(inline, multi_value_early_returns_and_tail_calls) {
     Case c;
-    load_wat(&c, "multivalue", 2);
+    case_load_wat(&c, WAT_DIR, "multivalue", 2);
     c.opt.inlining.has_growth = true;
     c.opt.inlining.growth_pct = 500;
     c.opt.inlining.max_size = 200;
-    run(&c, O_PIPELINE, true);
+    case_run(&c, O_PIPELINE, true);
     cr_assert_geq(c.ctx.stats.calls_inlined, 6);
-    cr_assert_eq(func_named(&c.after, "tailer"), -1);
+    cr_assert_eq(case_func_named(&c.after, "tailer"), -1);
     cr_assert_eq(count_all(&c.after, OP_CALL) + count_all(&c.after, OP_RETURN_CALL), 0);
     same_behaviour(&c, "", "divmod:17,5 divmod:3,0 tail:4 tail:20 pairsum:4 pairsum:30 swap:5,17 swap:0,9");
     case_free(&c);
@@ -273,8 +164,8 @@ Test(inline, multi_value_early_returns_and_tail_calls) {
 
 Test(inline, try_catch_delegate_rethrow) {
     Case c;
-    load_wat(&c, "trycatch", 2);
-    run(&c, O_PIPELINE, true);
+    case_load_wat(&c, WAT_DIR, "trycatch", 2);
+    case_run(&c, O_PIPELINE, true);
     cr_assert_eq(c.ctx.stats.funcs_inlined_away, 4);
     cr_assert_eq(count_all(&c.after, OP_DELEGATE), 2);
     cr_assert_eq(count_all(&c.after, OP_RETHROW), 1);
@@ -282,15 +173,15 @@ Test(inline, try_catch_delegate_rethrow) {
                    "catcher:3 catcher:5 catcher:12 delegator:3 delegator:5 delegator:12 inner_delegate:3 "
                    "inner_delegate:5 inner_delegate:12 rethrower:3 rethrower:5 rethrower:12 tail_in_try:4 "
                    "tail_site_in_try:4");
-    cr_assert_neq(func_named(&c.after, "tail_in_try"), -1, "a tail call inside try stays a tail call");
-    cr_assert_neq(func_named(&c.after, "boom2"), -1, "a tail call site inside try stays");
+    cr_assert_neq(case_func_named(&c.after, "tail_in_try"), -1, "a tail call inside try stays a tail call");
+    cr_assert_neq(case_func_named(&c.after, "boom2"), -1, "a tail call site inside try stays");
     case_free(&c);
 }
 
 Test(inline, locals_zeroed_in_loops) {
     Case c;
-    load_wat(&c, "locals", 2);
-    run(&c, O_PIPELINE, true);
+    case_load_wat(&c, WAT_DIR, "locals", 2);
+    case_run(&c, O_PIPELINE, true);
     cr_assert_eq(c.ctx.stats.calls_inlined, 1);
     cr_assert_geq(count_all(&c.after, OP_V128_CONST), 2, "the v128 local is zeroed on every pass");
     same_behaviour(&c, "", "loop:1 loop:5 loop:10");
@@ -317,8 +208,8 @@ static const uint8_t TRY_TABLE_MODULE[] = {
 
 Test(inline, try_table_catch_to_function_label) {
     Case c;
-    load_bytes(&c, TRY_TABLE_MODULE, sizeof TRY_TABLE_MODULE, 2);
-    run(&c, O_PIPELINE, false); /* wabt 1.0.32 does not know try_table: our validator only */
+    case_load_bytes(&c, TRY_TABLE_MODULE, sizeof TRY_TABLE_MODULE, 2);
+    case_run(&c, O_PIPELINE, false); /* wabt 1.0.32 does not know try_table: our validator only */
     Module *a = &c.after;
     cr_assert_eq(a->nfuncs, 1, "both callees inlined and removed");
     cr_assert_eq(count_ops(a, 0, OP_TRY_TABLE, -1), 1);
@@ -347,8 +238,8 @@ static const uint8_t NONNULL_MODULE[] = {
 
 Test(inline, non_nullable_reference_local) {
     Case c;
-    load_bytes(&c, NONNULL_MODULE, sizeof NONNULL_MODULE, 2);
-    run(&c, O_PIPELINE, false); /* nor typed references */
+    case_load_bytes(&c, NONNULL_MODULE, sizeof NONNULL_MODULE, 2);
+    case_run(&c, O_PIPELINE, false); /* nor typed references */
     Module *a = &c.after;
     cr_assert_eq(a->nfuncs, 2, "$nonnull inlined and removed, $seven kept (ref.func)");
     cr_assert_eq(count_ops(a, 1, OP_CALL, -1), 0);
@@ -362,12 +253,12 @@ Test(inline, non_nullable_reference_local) {
 
 Test(inline, same_output_for_any_thread_count) {
     Case one, many;
-    load_wat(&one, "multivalue", 3);
-    load_wat(&many, "multivalue", 3);
+    case_load_wat(&one, WAT_DIR, "multivalue", 3);
+    case_load_wat(&many, WAT_DIR, "multivalue", 3);
     one.ctx.jobs = 1;
     many.ctx.jobs = 8;
-    run(&one, O_PIPELINE, false);
-    run(&many, O_PIPELINE, false);
+    case_run(&one, O_PIPELINE, false);
+    case_run(&many, O_PIPELINE, false);
     cr_assert_eq(one.out.len, many.out.len);
     cr_assert(!memcmp(one.out.data, many.out.data, one.out.len));
     case_free(&one);
@@ -376,16 +267,16 @@ Test(inline, same_output_for_any_thread_count) {
 
 Test(inline, report_names_what_went_where) {
     Case c;
-    load_wat(&c, "single", 2);
+    case_load_wat(&c, WAT_DIR, "single", 2);
     char path[] = "/tmp/ws_inline_report_XXXXXX";
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     c.opt.inlining.report = true;
     c.opt.inlining.report_out = fdopen(fd, "w");
-    run(&c, "inline", true);
+    case_run(&c, "inline", true);
     fclose(c.opt.inlining.report_out);
     size_t n;
-    char *text = (char *)read_all(path, &n);
+    char *text = (char *)case_read_file(path, &n);
     text[n] = 0;
     unlink(path);
     cr_assert(strstr(text, "inline: $helper into "), "%s", text);

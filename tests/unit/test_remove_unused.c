@@ -13,102 +13,9 @@
 #include "../../ir/module.h"
 #include "../../ir/names.h"
 #include "../../passes/pass.h"
+#include "pass_case.h"
 
 #define WAT_DIR "tests/passes/remove-unused/"
-
-typedef struct Case {
-    uint8_t *in;
-    size_t in_len;
-    Module m;
-    PassOptions opt;
-    PassCtx ctx;
-    Buf out;
-    Module after;
-    bool have_after;
-} Case;
-
-static uint8_t *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    cr_assert(fread(b, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void load_bytes(Case *c, const uint8_t *b, size_t n) {
-    memset(c, 0, sizeof *c);
-    c->in = malloc(n);
-    memcpy(c->in, b, n);
-    c->in_len = n;
-    WsError err;
-    cr_assert(module_read(&c->m, c->in, n, "t.wasm", NULL, &err), "read: %s", err.msg);
-    c->ctx.opt = &c->opt;
-}
-
-/* Builds tests/passes/remove-unused/NAME.wat with wat2wasm (names kept) and reads it. */
-static void load_wat(Case *c, const char *name) {
-    char tmp[] = "/tmp/ws_unused_XXXXXX", cmd[512];
-    int fd = mkstemp(tmp);
-    cr_assert(fd >= 0);
-    close(fd);
-    snprintf(cmd, sizeof cmd, "wat2wasm --enable-all --debug-names %s%s.wat -o %s", WAT_DIR, name, tmp);
-    cr_assert(system(cmd) == 0, "wat2wasm failed: %s", cmd);
-    size_t n;
-    uint8_t *b = read_all(tmp, &n);
-    unlink(tmp);
-    load_bytes(c, b, n);
-    free(b);
-}
-
-/* Contract: true when wasm-validate --enable-all accepts bytes. */
-static bool wabt_valid(const uint8_t *b, size_t n) {
-    char tmp[] = "/tmp/ws_unused_XXXXXX", cmd[256];
-    int fd = mkstemp(tmp);
-    cr_assert(fd >= 0);
-    cr_assert(write(fd, b, n) == (ssize_t)n);
-    close(fd);
-    snprintf(cmd, sizeof cmd, "wasm-validate --enable-all %s", tmp);
-    int rc = system(cmd);
-    unlink(tmp);
-    return rc == 0;
-}
-
-/* Runs the pass through the registry, writes and re-reads the module. */
-static void run_pass(Case *c, bool validate) {
-    PassId id = pass_lookup("remove-unused-module-elements");
-    cr_assert(id != PASS_COUNT);
-    pass_run(&c->ctx, id, &c->m);
-    cr_assert(!c->ctx.failed, "pass failed: %s", c->ctx.err.msg);
-    WsError err;
-    cr_assert(module_write(&c->m, NULL, &c->out, &err), "write: %s", err.msg);
-    ReadOptions ro = {.decode_code = true};
-    cr_assert(module_read(&c->after, c->out.data, c->out.len, "out.wasm", &ro, &err), "reread: %s", err.msg);
-    c->have_after = true;
-    if (validate) cr_assert(wabt_valid(c->out.data, c->out.len), "wasm-validate rejected the output");
-}
-
-static void case_free(Case *c) {
-    if (c->have_after) module_free(&c->after);
-    module_free(&c->m);
-    buf_free(&c->out);
-    free(c->in);
-}
-
-/* Index of the function named name in m's name section, or -1. */
-static int64_t func_named(const Module *m, const char *name) {
-    Bytes *names = calloc(m->nfuncs + 1, sizeof(Bytes));
-    names_functions(m, names);
-    int64_t found = -1;
-    for (uint32_t f = 0; f < m->nfuncs; f++)
-        if (names[f].len == strlen(name) && !memcmp(names[f].p, name, names[f].len)) found = f;
-    free(names);
-    return found;
-}
 
 /* The immediates of the instructions of function f with opcode op, in order (max 8). */
 static uint32_t imms_of(const Module *m, uint32_t f, OpId op, uint32_t *out) {
@@ -137,17 +44,17 @@ static const Export *export_named(const Module *m, const char *name) {
 
 Test(remove_unused, functions_and_imports) {
     Case c;
-    load_wat(&c, "funcs");
+    case_load_wat(&c, WAT_DIR, "funcs", 0);
     cr_assert_eq(c.m.nfuncs, 9);
-    run_pass(&c, true);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
     cr_assert_eq(a->nfuncs, 5);          /* used_import main helper taken init */
     cr_assert_eq(a->nimports, 1);
     cr_assert_eq(c.ctx.stats.funcs_removed, 3);
     cr_assert_eq(c.ctx.stats.imports_removed, 1);
-    cr_assert_eq(func_named(a, "dead1"), -1);
-    cr_assert_eq(func_named(a, "unused_import"), -1);
-    int64_t main_f = func_named(a, "main"), helper = func_named(a, "helper"), imp = func_named(a, "used_import");
+    cr_assert_eq(case_func_named(a, "dead1"), -1);
+    cr_assert_eq(case_func_named(a, "unused_import"), -1);
+    int64_t main_f = case_func_named(a, "main"), helper = case_func_named(a, "helper"), imp = case_func_named(a, "used_import");
     cr_assert(main_f >= 0 && helper >= 0 && imp == 0);
     uint32_t calls[8];
     cr_assert_eq(imms_of(a, (uint32_t)main_f, OP_CALL, calls), 2);
@@ -155,19 +62,19 @@ Test(remove_unused, functions_and_imports) {
     cr_assert_eq(calls[1], (uint32_t)helper);
     cr_assert_eq(export_named(a, "main")->index, (uint32_t)main_f);
     cr_assert(a->has_start);
-    cr_assert_eq(a->start, (uint32_t)func_named(a, "init"));
+    cr_assert_eq(a->start, (uint32_t)case_func_named(a, "init"));
     cr_assert(c.m.code_changed);
     case_free(&c);
 }
 
 Test(remove_unused, ref_func_stays_declared) {
     Case c;
-    load_wat(&c, "funcs");
-    run_pass(&c, true);
+    case_load_wat(&c, WAT_DIR, "funcs", 0);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
-    int64_t taken = func_named(a, "taken");
+    int64_t taken = case_func_named(a, "taken");
     uint32_t refs[8];
-    cr_assert_eq(imms_of(a, (uint32_t)func_named(a, "helper"), OP_REF_FUNC, refs), 1);
+    cr_assert_eq(imms_of(a, (uint32_t)case_func_named(a, "helper"), OP_REF_FUNC, refs), 1);
     cr_assert_eq(refs[0], (uint32_t)taken);
     cr_assert_eq(a->nelems, 1); /* declare func $taken (without the removed $dead2) */
     cr_assert_eq(a->elems[0].flags, 3);
@@ -178,8 +85,8 @@ Test(remove_unused, ref_func_stays_declared) {
 
 Test(remove_unused, globals_tables_memories_tags_segments) {
     Case c;
-    load_wat(&c, "spaces");
-    run_pass(&c, true);
+    case_load_wat(&c, WAT_DIR, "spaces", 0);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
     PassStats *s = &c.ctx.stats;
     cr_assert_eq(a->nglobals, 3);        /* imported g_used, live, exported */
@@ -211,8 +118,8 @@ Test(remove_unused, globals_tables_memories_tags_segments) {
 
 Test(remove_unused, active_segments) {
     Case c;
-    load_wat(&c, "segments");
-    run_pass(&c, true);
+    case_load_wat(&c, WAT_DIR, "segments", 0);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
     cr_assert_eq(a->nmems, 2);           /* imported, trapping */
     cr_assert_eq(a->ndatas, 2);
@@ -221,22 +128,22 @@ Test(remove_unused, active_segments) {
     cr_assert_eq(a->ntables, 1);         /* the one whose segment may trap */
     cr_assert_eq(a->nelems, 1);
     cr_assert_eq(a->elems[0].count, 2);
-    cr_assert_eq(func_named(a, "only_in_table"), -1);
-    cr_assert(func_named(a, "g") >= 0);
+    cr_assert_eq(case_func_named(a, "only_in_table"), -1);
+    cr_assert(case_func_named(a, "g") >= 0);
     case_free(&c);
 }
 
 Test(remove_unused, mvp_types) {
     Case c;
-    load_wat(&c, "types");
-    run_pass(&c, true);
+    case_load_wat(&c, WAT_DIR, "types", 0);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
     cr_assert_eq(a->ntypes, 3);
     cr_assert_eq(c.ctx.stats.types_removed, 2);
     uint32_t run = export_named(a, "run")->index, imm[8];
     cr_assert_eq(imms_of(a, run, OP_CALL_INDIRECT, imm), 1);
     cr_assert_eq(a->types[imm[0]].nparams, 1);
-    cr_assert_eq(a->funcs[func_named(a, "id")].type, imm[0]);
+    cr_assert_eq(a->funcs[case_func_named(a, "id")].type, imm[0]);
     case_free(&c);
 }
 
@@ -259,9 +166,9 @@ static const uint8_t gc_module[] = {
 
 Test(remove_unused, rec_groups) {
     Case c;
-    load_bytes(&c, gc_module, sizeof gc_module);
+    case_load_bytes(&c, gc_module, sizeof gc_module, 0);
     cr_assert_eq(c.m.ntypes, 8);
-    run_pass(&c, false);
+    case_run(&c, "remove-unused-module-elements", false);
     Module *a = &c.after;
     cr_assert_eq(a->nrecs, 4);
     cr_assert_eq(a->ntypes, 5);          /* 0 1 | 4 -> 2 | 5 -> 3 | 7 -> 4 */
@@ -282,12 +189,12 @@ Test(remove_unused, rec_groups) {
 
 Test(remove_unused, name_section_renumbered) {
     Case c;
-    load_wat(&c, "funcs");
-    run_pass(&c, true);
+    case_load_wat(&c, WAT_DIR, "funcs", 0);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
     /* every kept function keeps its own name at its new index */
     const char *kept[] = {"used_import", "main", "helper", "taken", "init"};
-    for (uint32_t i = 0; i < 5; i++) cr_assert_eq(func_named(a, kept[i]), (int64_t)i, "%s", kept[i]);
+    for (uint32_t i = 0; i < 5; i++) cr_assert_eq(case_func_named(a, kept[i]), (int64_t)i, "%s", kept[i]);
     /* the local names of $main ($x, $tmp) moved with it: find the local subsection */
     const Custom *cs = names_section(a);
     cr_assert(cs);
@@ -315,33 +222,33 @@ Test(remove_unused, name_section_renumbered) {
 
 Test(remove_unused, export_only) {
     Case c;
-    load_wat(&c, "exports");
+    case_load_wat(&c, WAT_DIR, "exports", 0);
     const char *only = "a";
     c.opt.dce.export_only[c.opt.dce.nexport_only++] = only;
-    run_pass(&c, true);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
     cr_assert_eq(a->nexports, 1);
     cr_assert_eq(c.ctx.stats.exports_removed, 3);
     cr_assert_eq(a->nfuncs, 2);          /* a, x */
     cr_assert_eq(a->nmems, 0);           /* its export was dropped */
-    cr_assert_eq(func_named(a, "x"), 1);
+    cr_assert_eq(case_func_named(a, "x"), 1);
     case_free(&c);
 }
 
 Test(remove_unused, keep_export) {
     Case c;
-    load_wat(&c, "exports");
+    case_load_wat(&c, WAT_DIR, "exports", 0);
     c.opt.dce.export_only[c.opt.dce.nexport_only++] = "a,memory";
     c.opt.dce.keep_exports[c.opt.dce.nkeep_exports++] = "c";
     c.opt.dce.keep_exports[c.opt.dce.nkeep_exports++] = "$z";
-    run_pass(&c, true);
+    case_run(&c, "remove-unused-module-elements", true);
     Module *a = &c.after;
     cr_assert_eq(a->nexports, 3);        /* a, c, memory */
     cr_assert(export_named(a, "c"));
     cr_assert_null(export_named(a, "b"));
     cr_assert_eq(a->nfuncs, 4);          /* a, c, x, z */
-    cr_assert(func_named(a, "z") >= 0);
-    cr_assert_eq(func_named(a, "y"), -1);
+    cr_assert(case_func_named(a, "z") >= 0);
+    cr_assert_eq(case_func_named(a, "y"), -1);
     cr_assert_eq(a->nmems, 1);
     case_free(&c);
 }
@@ -350,7 +257,7 @@ Test(remove_unused, unknown_names_fail_unchanged) {
     const char *flags[][2] = {{"nosuch", NULL}, {NULL, "nosuch"}};
     for (int i = 0; i < 2; i++) {
         Case c;
-        load_wat(&c, "exports");
+        case_load_wat(&c, WAT_DIR, "exports", 0);
         if (flags[i][0]) c.opt.dce.export_only[c.opt.dce.nexport_only++] = flags[i][0];
         if (flags[i][1]) c.opt.dce.keep_exports[c.opt.dce.nkeep_exports++] = flags[i][1];
         pass_run(&c.ctx, pass_lookup("remove-unused"), &c.m);
@@ -366,11 +273,11 @@ Test(remove_unused, unknown_names_fail_unchanged) {
 static const char *why(const char *query) {
     static char line[512];
     Case c;
-    load_wat(&c, "funcs");
+    case_load_wat(&c, WAT_DIR, "funcs", 0);
     FILE *f = tmpfile();
     c.opt.dce.report = f;
     c.opt.dce.why_kept[c.opt.dce.nwhy_kept++] = query;
-    run_pass(&c, false);
+    case_run(&c, "remove-unused-module-elements", false);
     rewind(f);
     cr_assert(fgets(line, sizeof line, f));
     fclose(f);
@@ -389,7 +296,7 @@ Test(remove_unused, why_kept) {
 
 Test(remove_unused, code_metadata_renumbered) {
     Case c;
-    load_wat(&c, "funcs");
+    case_load_wat(&c, WAT_DIR, "funcs", 0);
     /* branch hints for $dead2 (3), $main (4, whose code is rewritten) and $taken (7) */
     static const uint8_t hints[] = {
         0x00, 0x2a, 0x19, 'm', 'e', 't', 'a', 'd', 'a', 't', 'a', '.', 'c', 'o', 'd', 'e', '.',
@@ -401,9 +308,9 @@ Test(remove_unused, code_metadata_renumbered) {
     memcpy(b, c.in, n);
     memcpy(b + n, hints, sizeof hints);
     case_free(&c);
-    load_bytes(&c, b, n + sizeof hints);
+    case_load_bytes(&c, b, n + sizeof hints, 0);
     free(b);
-    run_pass(&c, true);
+    case_run(&c, "remove-unused-module-elements", true);
     const Custom *cs = NULL;
     for (uint32_t i = 0; i < c.after.ncustoms; i++)
         if (custom_has_prefix(&c.after.customs[i], "metadata.code.")) cs = &c.after.customs[i];
@@ -416,9 +323,9 @@ Test(remove_unused, code_metadata_renumbered) {
 
 Test(remove_unused, nothing_to_remove_keeps_bytes) {
     Case c;
-    load_wat(&c, "exports");
+    case_load_wat(&c, WAT_DIR, "exports", 0);
     c.opt.dce.keep_exports[c.opt.dce.nkeep_exports++] = "z";
-    run_pass(&c, true);
+    case_run(&c, "remove-unused-module-elements", true);
     cr_assert_not(c.m.code_changed);
     cr_assert_eq(c.after.nfuncs, 6);
     for (uint32_t f = 0; f < c.m.nfuncs; f++) cr_assert_not(c.m.funcs[f].changed);
