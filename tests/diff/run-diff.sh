@@ -32,21 +32,8 @@ set -euo pipefail
 
 SELF=$DIFF_DIR/run-diff.sh
 
-# Shell-quotes each argument, space-separated.
-quote() {
-    local quoted=() a
-    for a in "$@"; do quoted+=("$(printf '%q' "$a")"); done
-    echo "${quoted[*]}"
-}
-
-# First non-empty line of a file, shortened.
-first_line() {
-    local line
-    line=$(grep -m 1 -v '^[[:space:]]*$' "$1" 2>/dev/null || true)
-    line=${line//$'\r'/}
-    ((${#line} > 160)) && line="${line:0:157}..."
-    echo "$line"
-}
+# shellcheck source=../lib/cases.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cases.sh"
 
 # --case IDX MODULE PIPELINE: run one case, write WORK/IDX.res (PASS or a FAIL line).
 run_case() {
@@ -76,25 +63,7 @@ run_case() {
         fail setup "no expected output $(basename "$expected")"
         return 0
     fi
-    local rc=0
-    timeout -k 5 "${DIFF_OPT_TIMEOUT:-60}" "$WASMSLIM" "$module" ${flags[@]+"${flags[@]}"} -o "$out" \
-        </dev/null >"$WORK/$idx.opt.txt" 2>&1 || rc=$?
-    if ((rc != 0)); then
-        local why="wasmslim exited $rc"
-        ((rc == 124)) && why="wasmslim timed out after ${DIFF_OPT_TIMEOUT:-60}s"
-        local msg
-        msg=$(first_line "$WORK/$idx.opt.txt")
-        fail optimize "$why${msg:+: $msg}"
-        return 0
-    fi
-    if [[ ! -s $out ]]; then
-        fail optimize "wasmslim exited 0 but wrote no output"
-        return 0
-    fi
-    if ! wasm-validate --enable-all "$out" >"$WORK/$idx.val.txt" 2>&1; then
-        fail validate "$(first_line "$WORK/$idx.val.txt")"
-        return 0
-    fi
+    optimize_case "${DIFF_OPT_TIMEOUT:-60}" "$module" "$out" "$WORK/$idx" ${flags[@]+"${flags[@]}"} || return 0
     observe "$out" "$WORK/$idx.run.txt" "$WORK/$idx.err.txt"
     if ! cmp -s "$WORK/$idx.run.txt" "$expected"; then
         local got want why
@@ -167,18 +136,6 @@ done >"$WORK/cases"
 
 xargs -0 -n 3 -P "${JOBS:-$(nproc)}" "$SELF" --case <"$WORK/cases" || true
 
-passed=0 failed=0
-for ((i = 0; i < n; i++)); do
-    if [[ -f $WORK/$i.res ]] && [[ $(<"$WORK/$i.res") == PASS ]]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        if [[ -f $WORK/$i.res ]]; then
-            cat "$WORK/$i.res"
-        else
-            echo "FAIL internal case $i: the case runner produced no result"
-        fi
-    fi
-done
-echo "diff: $passed passed, $failed failed"
-((failed == 0))
+tally "$WORK" "$n"
+echo "diff: $PASSED passed, $FAILED failed"
+((FAILED == 0))

@@ -47,18 +47,8 @@ FEATURES=(--enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memo
 GEN_VERSION=1 # bump when the bytes, the generation or the log filter change
 TIMEOUT=${GEN_TIMEOUT:-60}
 
-quote() {
-    local quoted=() a
-    for a in "$@"; do quoted+=("$(printf '%q' "$a")"); done
-    echo "${quoted[*]}"
-}
-
-first_line() {
-    local line
-    line=$(grep -m 1 -v '^[[:space:]]*$' "$1" 2>/dev/null || true)
-    ((${#line} > 160)) && line="${line:0:157}..."
-    echo "$line"
-}
+# shellcheck source=../lib/cases.sh
+. "$REPO_ROOT/tests/lib/cases.sh"
 
 # Writes SEED.dat files for the seeds given on the command line into DIR.
 write_bytes() {
@@ -160,26 +150,8 @@ run_case() {
         fail setup "no generated module for seed $n (wasm-opt -ttf failed?)"
         return 0
     fi
+    optimize_case "$TIMEOUT" "$module" "$out" "$WORK/$idx" ${flags[@]+"${flags[@]}"} || return 0
     local rc=0
-    timeout -k 5 "$TIMEOUT" "$WASMSLIM" "$module" ${flags[@]+"${flags[@]}"} -o "$out" -q \
-        </dev/null >"$WORK/$idx.opt.txt" 2>&1 || rc=$?
-    if ((rc != 0)); then
-        local why="wasmslim exited $rc"
-        ((rc == 124)) && why="wasmslim timed out after ${TIMEOUT}s"
-        local msg
-        msg=$(first_line "$WORK/$idx.opt.txt")
-        fail optimize "$why${msg:+: $msg}"
-        return 0
-    fi
-    if [[ ! -s $out ]]; then
-        fail optimize "wasmslim exited 0 but wrote no output"
-        return 0
-    fi
-    if ! wasm-validate --enable-all "$out" >"$WORK/$idx.val.txt" 2>&1; then
-        fail validate "$(first_line "$WORK/$idx.val.txt")"
-        return 0
-    fi
-    rc=0
     timeout -k 5 "$TIMEOUT" "$WASMSLIM" "$out" -q </dev/null >"$WORK/$idx.val.txt" 2>&1 || rc=$?
     if ((rc != 0)); then
         fail reread "wasmslim rejects its own output (exit $rc): $(first_line "$WORK/$idx.val.txt")"
@@ -263,20 +235,8 @@ for ((n = 1; n <= COUNT; n++)); do
 done >"$WORK/cases"
 xargs -0 -n 3 -P "$JOBS" "$SELF" --case <"$WORK/cases" || true
 
-passed=0 failed=0 v8=0
-for ((i = 0; i < idx; i++)); do
-    if [[ -f $WORK/$i.res ]] && [[ $(<"$WORK/$i.res") == PASS* ]]; then
-        passed=$((passed + 1))
-        [[ $(<"$WORK/$i.res") == PASS-V8 ]] && v8=$((v8 + 1))
-    else
-        failed=$((failed + 1))
-        if [[ -f $WORK/$i.res ]]; then
-            cat "$WORK/$i.res"
-        else
-            echo "FAIL internal case $i: the case runner produced no result"
-        fi
-    fi
-done
+tally "$WORK" "$idx"
+v8=${PASS_KINDS[V8]:-0}
 ((v8 == 0)) || echo "note: $v8 case(s) checked under V8 (tests/gen/v8-exec.mjs): binaryen 108 cannot read the output"
-echo "gen: $passed passed, $failed failed"
-((failed == 0))
+echo "gen: $PASSED passed, $FAILED failed"
+((FAILED == 0))
