@@ -75,9 +75,9 @@ bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 
-step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, --inline, -O2)"
+step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, --inline, -O2, -O3, -Oz)"
 node tests/spec/replay.mjs --wasmslim "$BUILD/wasmslim" --pipeline "-O0" --pipeline "--strip-all" \
-    --pipeline "--dce" --pipeline "--inline" --pipeline "-O2" \
+    --pipeline "--dce" --pipeline "--inline" --pipeline "-O2" --pipeline "-O3" --pipeline "-Oz" \
     --jobs "$JOBS" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 4 "$log"
 if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)"; else

@@ -21,7 +21,10 @@
 //   - a script passes for a pipeline when both runs complete ("N/M tests
 //     passed.") with the same N and M, or with more passing and no assertion line
 //     the untouched run did not print (a dropped unused import lets a module
-//     instantiate under the interpreter's host). A failure prints both counts, the
+//     instantiate under the interpreter's host); when spectest-interp itself
+//     aborts on the rewritten module (an assertion in its interpreter) while the
+//     untouched run completes, both copies are replayed under V8 instead
+//     (tests/spec/v8-replay.mjs) and must pass the same. A failure prints both counts, the
 //     assertion lines only the rewritten run printed, and a command that
 //     reproduces it.
 // Scripts the untouched copy cannot complete (spectest-interp 1.0.32 aborts on
@@ -64,6 +67,7 @@ const KNOWN_WABT_FAILURES = new Set([
   'proposals__threads__imports', 'proposals__threads__memory',
 ]);
 const COUNT_LINE = /^(\d+)\/(\d+) tests passed\.$/m;
+const V8_REPLAY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'v8-replay.mjs');
 const DETAIL_LINES = 8;
 
 function usage(msg) {
@@ -261,6 +265,13 @@ function judge(ctx, p, s, orig, slim) {
   if (slim.error) {
     res.status = 'fail';
     res.reason = slim.error;
+  } else if (slim.v8) {
+    const { orig: o, slim: v } = slim.v8;
+    const same = o.total !== undefined && o.total === v.total && o.passed === v.passed && o.out === v.out;
+    res.status = same ? 'pass' : 'fail';
+    res.v8 = `spectest-interp crashed on the rewritten module; under V8 ${v.passed}/${v.total} passed, ` +
+      `untouched ${o.passed}/${o.total}`;
+    if (!same) { res.reason = res.v8; res.details = v.out.split('\n').filter((l) => l.trim() !== ''); }
   } else if (!slim.complete) {
     res.status = 'fail';
     res.reason = `rewritten run does not complete (${slim.exit}); untouched: ${orig.passed}/${orig.total}`;
@@ -293,8 +304,28 @@ async function replayScript(ctx, s) {
       return rewrite(ctx, p, s, dir).then((err) => (err ? { error: err } : interp(s, dir)));
     }),
   ]);
+  await Promise.all(slims.map(async (slim, i) => {
+    if (orig.complete && wabtCrashed(slim)) slim.v8 = await v8Pair(s, origDir, path.join(base, ctx.pipelines[i].dir));
+  }));
   if (!ctx.keep) await fs.promises.rm(base, { recursive: true, force: true });
   return ctx.pipelines.map((p, i) => judge(ctx, p, s, orig, slims[i]));
+}
+
+// True when spectest-interp 1.0.32 died on an assertion of its own interpreter (it
+// aborts on some valid code, e.g. a legacy catch in a function with declared locals).
+function wabtCrashed(r) {
+  return !r.error && !r.complete && /interp\.cc:\d+: .*Assertion/.test(r.out || '');
+}
+
+// The untouched and the rewritten copy both replayed under V8 (tests/spec/v8-replay.mjs).
+async function v8Pair(s, origDir, slimDir) {
+  const once = async (dir) => {
+    const r = await run(process.execPath, [V8_REPLAY, dir, `${s.name}.json`]);
+    const m = COUNT_LINE.exec(r.out);
+    return m ? { passed: Number(m[1]), total: Number(m[2]), out: r.out } : { out: r.out };
+  };
+  const [orig, slim] = await Promise.all([once(origDir), once(slimDir)]);
+  return { orig, slim };
 }
 
 // ---- main -------------------------------------------------------------------
@@ -363,6 +394,7 @@ async function main() {
     console.log(`replay [${p.pipeline}]: ${mine.filter((r) => r.status === 'pass').length} passed, ` +
       `${mine.filter((r) => r.status === 'fail').length} failed`);
   }
+  for (const r of all.filter((x) => x.v8 && x.status === 'pass')) console.log(`note: ${r.name} [${r.pipeline}]: ${r.v8}`);
   for (const r of all.filter((x) => x.more))
     console.log(`note: ${r.name} [${r.pipeline}]: ${r.more} more assertion(s) pass than untouched, none fewer`);
   const passed = all.filter((r) => r.status === 'pass');
