@@ -334,7 +334,7 @@ static void expect_body_shrinks(const uint8_t *padded, size_t n, const uint8_t *
 }
 
 Test(instr, body_fast_path_shrinks_like_decode_and_encode) {
-    static const struct { uint8_t in[12], n, want[12], wn; } cases[] = {
+    static const struct { uint8_t in[12], n, want[12], wn; } padded[] = {
         {{0x10, 0x80, 0x80, 0x80, 0x80, 0x00}, 6, {0x10, 0x00}, 2},          /* call */
         {{0x20, 0x81, 0x00}, 3, {0x20, 0x01}, 2},                              /* local.get */
         {{0x23, 0xFF, 0x80, 0x00}, 4, {0x23, 0x7F}, 2},                        /* global.get 127 */
@@ -351,9 +351,9 @@ Test(instr, body_fast_path_shrinks_like_decode_and_encode) {
         {{0x43, 0x00, 0x00, 0x80, 0x00}, 5, {0x43, 0x00, 0x00, 0x80, 0x00}, 5}, /* f32.const */
         {{0x3F, 0x80, 0x00}, 3, {0x3F, 0x00}, 2},                              /* memory.size */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        expect_body_shrinks(cases[i].in, cases[i].n, cases[i].want, cases[i].wn);
-        expect_shrinks(cases[i].in, cases[i].n, cases[i].want, cases[i].wn);
+    for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++) {
+        expect_body_shrinks(padded[i].in, padded[i].n, padded[i].want, padded[i].wn);
+        expect_shrinks(padded[i].in, padded[i].n, padded[i].want, padded[i].wn);
     }
 }
 
