@@ -22,6 +22,7 @@ deps=(
     lld:wasm-ld
     wasi-libc:
     libclang-rt-14-dev-wasm32:
+    libclang-rt-14-dev:
     nodejs:node
     npm:npm
 )
