@@ -20,6 +20,7 @@ deps=(
     binaryen:wasm-opt
     clang:clang
     lld:wasm-ld
+    llvm:llvm-mc
     wasi-libc:
     libclang-rt-14-dev-wasm32:
     libclang-rt-14-dev:

@@ -27,12 +27,12 @@ expect_exit() {
 
 # record FILE: the wasmslim.metering section's text
 record() {
-    node -e "const fs=require('fs');const s=WebAssembly.Module.customSections(new WebAssembly.Module(fs.readFileSync('$1')),'wasmslim.metering');process.stdout.write(s.map(x=>Buffer.from(x).toString()).join('|'))"
+    node --experimental-wasm-return_call -e "const fs=require('fs');const s=WebAssembly.Module.customSections(new WebAssembly.Module(fs.readFileSync('$1')),'wasmslim.metering');process.stdout.write(s.map(x=>Buffer.from(x).toString()).join('|'))"
 }
 
 # spent FILE EXPORT: fuel one call of a no-argument export spends (cases.wat imports)
 spent() {
-    node -e "const fs=require('fs');const i=new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync('$1')),{env:{log(){},refill(d){return d}}});const f=i.exports.wasmslim_fuel;f.value=1000000n;i.exports['$2']();console.log(String(1000000n-f.value))"
+    node --experimental-wasm-return_call -e "const fs=require('fs');const i=new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync('$1')),{env:{log(){},refill(d){return d}}});const f=i.exports.wasmslim_fuel;f.value=1000000n;i.exports['$2']();console.log(String(1000000n-f.value))"
 }
 
 wat2wasm --enable-all "$M/cases.wat" -o "$T/cases.wasm" || fail "wat2wasm cases.wat"
@@ -99,7 +99,7 @@ if grep -q 'func\[1\] sig=.* <- env.gas' <<<"$dump" && grep -Eq 'func\[2\] <firs
 else
     fail "renumbered: $dump"
 fi
-r=$(node -e "const fs=require('fs');const i=new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync('$T/i.wasm')),{env:{f(){},gas(d){return d+100n}}});i.exports.wasmslim_fuel.value=0n;console.log(i.exports.first(), i.exports.wasmslim_fuel.value)")
+r=$(node --experimental-wasm-return_call -e "const fs=require('fs');const i=new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync('$T/i.wasm')),{env:{f(){},gas(d){return d+100n}}});i.exports.wasmslim_fuel.value=0n;console.log(i.exports.first(), i.exports.wasmslim_fuel.value)")
 # first: pays 1 (its call), out by 1, asks the host for 1, gets 101; second pays 1
 if [ "$r" = "7 99n" ]; then ok; else fail "refilled call: $r"; fi
 

@@ -28,6 +28,7 @@
 //   --refill=MODULE.NAME  provide that import (--fuel-import): it grants the deficit
 //                         it is asked for; prints "wasi-run: refilled=N calls=K"
 //   --print-global=NAME   print "wasi-run: NAME=V" for an exported global at the end
+import '../lib/node-wasm.mjs';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
 import { readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';

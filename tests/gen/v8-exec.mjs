@@ -10,6 +10,7 @@
 // Usage: node tests/gen/v8-exec.mjs MODULE.wasm
 // Node 18+, no npm dependencies.
 
+import '../lib/node-wasm.mjs';
 import fs from 'node:fs';
 
 // ---- just enough of the binary format: function types, imports, functions, exports ----

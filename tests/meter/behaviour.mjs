@@ -6,6 +6,7 @@
 //
 // Usage: node tests/meter/behaviour.mjs WASMSLIM NAIVE
 // Last line: "behaviour: N passed, N failed".
+import '../lib/node-wasm.mjs';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -12,6 +12,7 @@
 // The variants of a program take N samples (default 7) in turn, in rotating order.
 // Prints, per program, the median time of one run of each variant and its ratio to
 // the plain one, then the geometric mean of the ratios per variant.
+import '../lib/node-wasm.mjs';
 import fs from 'node:fs';
 import { WASI } from 'node:wasi';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';

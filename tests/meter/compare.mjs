@@ -19,6 +19,7 @@
 // variant; one that returns or throws must do the same with equal values.  Modules
 // node cannot compile (features V8 11 lacks) are counted as skipped.  Last line:
 // "compare: N passed, N failed, N skipped (modules), N calls checked".
+import '../lib/node-wasm.mjs';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -80,7 +80,7 @@ low_fuel() {
         node --no-warnings "$RUN" --fuel=$fuel "$t/low.wasm" </dev/null >/dev/null 2>"$t/low2.err"
         left1=$(sed -n 's/^wasi-run: fuel-left=//p' "$t/low1.err")
         left2=$(sed -n 's/^wasi-run: fuel-left=//p' "$t/low2.err")
-        bound=$(node -e "const fs=require('fs');const s=WebAssembly.Module.customSections(new WebAssembly.Module(fs.readFileSync('$t/low.wasm')),'wasmslim.metering')[0];const m=/fuel.lazy-bound (\d+)/.exec(Buffer.from(s).toString());console.log(m?m[1]:'')")
+        bound=$(node --experimental-wasm-return_call -e "const fs=require('fs');const s=WebAssembly.Module.customSections(new WebAssembly.Module(fs.readFileSync('$t/low.wasm')),'wasmslim.metering')[0];const m=/fuel.lazy-bound (\d+)/.exec(Buffer.from(s).toString());console.log(m?m[1]:'')")
         if [ $rc -ne 134 ] || [ "$left1" != "$left2" ]; then
             echo "FAIL $b low-fuel $mode: rc=$rc left $left1 / $left2"
         elif [ $mode = lazy ] && { [ "$left1" -ge 0 ] || [ $((-left1)) -gt "$bound" ]; }; then

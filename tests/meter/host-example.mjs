@@ -3,6 +3,7 @@
 // meter a module with wasmslim, then set the fuel, call, read what is left, catch the
 // trap.  Usage: node tests/meter/host-example.mjs WASMSLIM
 // Prints what it sees and ends with "host-example: N passed, N failed".
+import '../lib/node-wasm.mjs';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -13,6 +13,7 @@
 // Usage: node tests/spec/v8-replay.mjs DIR NAME.json
 // Node 18+, no npm dependencies.
 
+import '../lib/node-wasm.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 

@@ -52,9 +52,7 @@ static char *node_calls(const uint8_t *b, size_t n, const char *flags, const cha
     case_write_tmp(tmp, b, n);
     int fd = mkstemp(out);
     close(fd);
-    /* tail calls are on by default from node 20; Debian 12's node 18 needs the flag */
-    snprintf(cmd, sizeof cmd, "node --no-warnings --experimental-wasm-return_call %s " WAT_DIR "call.mjs %s %s > %s 2>&1",
-             flags, tmp, calls, out);
+    snprintf(cmd, sizeof cmd, "node --no-warnings %s " WAT_DIR "call.mjs %s %s > %s 2>&1", flags, tmp, calls, out);
     int rc = system(cmd);
     size_t len;
     char *text = (char *)case_read_file(out, &len);

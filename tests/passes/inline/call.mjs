@@ -1,6 +1,7 @@
 // call.mjs - calls exports of a module and prints what they return (or throw), one line
 // per call, for comparing a module before and after inlining (tests/unit/test_inline.c).
 // Usage: node call.mjs MODULE.wasm NAME:ARG,ARG... ...   (ARGs are integers)
+import '../../lib/node-wasm.mjs';
 import fs from 'node:fs';
 
 const [file, ...calls] = process.argv.slice(2);
