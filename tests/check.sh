@@ -69,15 +69,15 @@ if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); re
 step "C fixtures: differential execution"
 bash tests/diff/build-fixtures.sh "$BUILD/fixtures" 2>&1 | tail -n 3
 bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
-    "-O0" "--strip-debug" "--strip-all" "--dce" "-O1" "-O2" "-Oz" \
+    "-O0" "--strip-debug" "--dce" "-O2" "-Oz" \
     "--fuel --fuel-init=4611686018427387904" \
     "--fuel --fuel-mode=exact --stack-limit=100000 --fuel-init=4611686018427387904" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 
-step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, --inline, -O2, -O3, -Oz)"
+step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, -O2, -O3, -Oz)"
 node tests/spec/replay.mjs --wasmslim "$BUILD/wasmslim" --pipeline "-O0" --pipeline "--strip-all" \
-    --pipeline "--dce" --pipeline "--inline" --pipeline "-O2" --pipeline "-O3" --pipeline "-Oz" \
+    --pipeline "--dce" --pipeline "-O2" --pipeline "-O3" --pipeline "-Oz" \
     --jobs "$JOBS" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 4 "$log"
 if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)"; else
