@@ -528,33 +528,6 @@ static int depth_change(OpId op) {
     }
 }
 
-/* Contract: copies instructions from c to out, re-encoding only the non-canonical ones
- * (runs of canonical instructions are copied as bytes).  Stops at the cursor's end, or
- * for an expression (expr) after the end that closes it. */
-static void canon_instrs_remap(Cursor *c, Buf *out, bool expr, const LocalRemap *remap) {
-    const uint8_t *run = c->p;
-    long depth = 1;
-    while (!cur_eof(c)) {
-        const uint8_t *at = c->p;
-        bool canon = true;
-        Instr in;
-        decode(c, &in, &canon);
-        if (remap && op_imm[in.op] == IMM_LOCAL) {
-            uint32_t to = remap->fn(remap->ctx, in.a);
-            if (to != in.a) canon = false;
-            in.a = to;
-        }
-        if (!canon) {
-            buf_bytes(out, run, (size_t)(at - run));
-            instr_encode(out, &in);
-            run = c->p;
-        }
-        depth += depth_change(in.op);
-        if (expr && depth == 0) break;
-    }
-    buf_bytes(out, run, (size_t)(c->p - run));
-}
-
 /* ---- the fast path for function bodies ---- */
 
 /* How canon_code treats a one-byte opcode: its immediates checked in place, without an
@@ -653,27 +626,40 @@ static void fast_encode(Buf *out, uint8_t op, uint8_t kind, const FastImm *imm) 
 }
 
 /* Contract: decodes the instruction at c fully; if it is not canonical (or remapped),
- * writes the pending run [run, start) and its canonical form to out and returns true. */
-static bool canon_one(Cursor *c, Buf *out, const uint8_t *run, const LocalRemap *remap, OpId *op) {
+ * writes the pending run [*run, start) and its canonical form to out and starts the
+ * next run after it.  Returns its opcode. */
+static OpId canon_one(Cursor *c, Buf *out, const uint8_t **run, const LocalRemap *remap) {
     const uint8_t *at = c->p;
     bool canon = true;
     Instr in;
     decode(c, &in, &canon);
-    *op = in.op;
     if (remap && op_imm[in.op] == IMM_LOCAL) {
         uint32_t to = remap->fn(remap->ctx, (uint32_t)in.a);
         if (to != in.a) canon = false;
         in.a = to;
     }
-    if (canon) return false;
-    buf_bytes(out, run, (size_t)(at - run));
-    instr_encode(out, &in);
-    return true;
+    if (!canon) {
+        buf_bytes(out, *run, (size_t)(at - *run));
+        instr_encode(out, &in);
+        *run = c->p;
+    }
+    return in.op;
 }
 
-/* Contract: canon_instrs_remap for the code of a body (to the cursor's end), checking
- * the immediates of common one-byte opcodes in place: canonical runs are copied as
- * bytes, only non-canonical instructions are decoded and re-encoded. */
+/* Contract: copies a constant expression from c to out up to and including the end
+ * that closes it, re-encoding only its non-canonical instructions (canonical runs are
+ * copied as bytes). */
+static void canon_expr(Cursor *c, Buf *out) {
+    const uint8_t *run = c->p;
+    long depth = 1;
+    while (!cur_eof(c) && depth > 0) depth += depth_change(canon_one(c, out, &run, NULL));
+    buf_bytes(out, run, (size_t)(c->p - run));
+}
+
+/* Contract: the canonical re-encoding of a body's code (to the cursor's end), local
+ * indices passed through remap (may be NULL).  The immediates of common one-byte
+ * opcodes are checked in place; canonical runs are copied as bytes, only non-canonical
+ * instructions are re-encoded (the rare kinds after a full decode, canon_one). */
 static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
     pthread_once(&fast_once, fast_init);
     const uint8_t *run = c->p;
@@ -686,8 +672,7 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
         }
         bool slow = kind == FK_SLOW || (kind == FK_BLOCK && !simple_blocktype(at + 1, c->end));
         if (slow) {
-            OpId op;
-            if (canon_one(c, out, run, remap, &op)) run = c->p;
+            canon_one(c, out, &run, remap);
             continue;
         }
         c->p++;
@@ -701,7 +686,7 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
 }
 
 static void canon_instrs(Cursor *c, Buf *out, bool expr) {
-    if (expr) canon_instrs_remap(c, out, true, NULL);
+    if (expr) canon_expr(c, out);
     else canon_code(c, out, NULL);
 }
 
