@@ -69,7 +69,7 @@ if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); re
 step "C fixtures: differential execution"
 bash tests/diff/build-fixtures.sh "$BUILD/fixtures" 2>&1 | tail -n 3
 bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
-    "-O0" "--strip-debug" "--dce" "-O2" "-Oz" \
+    "-O0" "--strip-debug" "-O2" "-Oz" \
     "--fuel --fuel-init=4611686018427387904" \
     "--fuel --fuel-mode=exact --stack-limit=100000 --fuel-init=4611686018427387904" \
     2>&1 | tee "$log" | tail -n 8 || true
@@ -84,7 +84,7 @@ if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)";
     read -r p f < <(plain_counts "$log" replay); record replay "$p" "$f"; fi
 
 step "generated modules (wasm-opt -ttf, --fuzz-exec-before as the oracle)"
-GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 200 "-O0" "--strip-debug" "-O1" "--dce" "-O2" "--fuel --fuel-init=4611686018427387904" >"$log" 2>&1 || true
+GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 200 "-O0" "--strip-debug" "-O1" "-O2" "--fuel --fuel-init=4611686018427387904" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 2 "$log"
 read -r p f < <(plain_counts "$log" gen); record gen "$p" "$f"
 

@@ -152,7 +152,15 @@ if [ -d "$SPEC/json" ]; then
     for fl in --experimental-wasm-memory64 --experimental-wasm-extended-const --experimental-wasm-relaxed-simd; do
         node "$fl" -e 0 2>/dev/null && flags+=("$fl") # node 20 needs them; later ones shipped the features
     done
-    suite compare node "${flags[@]}" "$M/compare.mjs" --wasmslim "$WS" --naive "$NAIVE" --spec "$SPEC"
+    # the spec modules in $JOBS shards run side by side, their counts summed
+    shards=${JOBS:-$(nproc)}
+    for ((k = 0; k < shards; k++)); do
+        node "${flags[@]}" "$M/compare.mjs" --wasmslim "$WS" --naive "$NAIVE" --spec "$SPEC" --shard "$k/$shards" \
+            >"$T/shard.$k" 2>&1 &
+    done
+    wait
+    suite compare awk '/^compare: / { p += $2; f += $4; s += $6; c += $9; next } { print }
+        END { printf "compare: %d passed, %d failed, %d skipped (modules), %d calls checked\n", p, f, s, c }' "$T"/shard.*
     if [ -n "${METER_NODE:-}" ]; then
         exotic=()
         for d in try_table throw_ref throw tag legacy__try_catch legacy__rethrow legacy__try_delegate return_call_ref \

@@ -7,7 +7,9 @@
 // Usage: node [V8 FLAGS] tests/meter/compare.mjs --wasmslim WS --naive NAIVE SOURCE
 //   SOURCE is one of
 //     --spec DIR [--only NAME]...  every module of DIR/json/*/*.json that imports only
-//                                  from "spectest", with the script's invokes on it
+//       [--shard K/N]              from "spectest", with the script's invokes on it
+//                                  (with --shard, only the scripts K, K+N, K+2N, ...
+//                                  of the sorted list: N processes share the work)
 //     --gen N [--seed S]           N modules from `wasm-opt -ttf` (binaryen), each
 //                                  export called with zero arguments
 //     --wat FILE...                modules from text; every export called with zeros
@@ -40,7 +42,8 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { wasmslim: 'build/wasmslim', naive: 'build/meter-naive', only: [], wat: [], seed: 1, verbose: false };
+  const o = { wasmslim: 'build/wasmslim', naive: 'build/meter-naive', only: [], wat: [], seed: 1, verbose: false,
+    shard: 0, shards: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
     if (a === '--wasmslim') o.wasmslim = v();
@@ -52,6 +55,12 @@ function parseArgs(argv) {
     else if (a === '--wat') { while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) o.wat.push(argv[++i]); }
     else if (a === '--wasm') { o.wasm = []; while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) o.wasm.push(argv[++i]); }
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--shard') {
+      const m = /^(\d+)\/(\d+)$/.exec(v());
+      if (!m || Number(m[1]) >= Number(m[2])) usage('--shard wants K/N with K < N');
+      o.shard = Number(m[1]);
+      o.shards = Number(m[2]);
+    }
     else usage(`unknown option ${a}`);
   }
   if (!o.spec && !o.gen && !o.wat.length && !o.wasm) usage('no source');
@@ -250,8 +259,10 @@ function specModules(dir, json) {
 async function runSpec() {
   const root = path.join(opts.spec, 'json');
   if (!fs.existsSync(root)) { console.log(`SKIP: no spec testsuite at ${opts.spec}`); return; }
+  let index = 0;
   for (const name of fs.readdirSync(root).sort()) {
     if (opts.only.length && !opts.only.includes(name)) continue;
+    if (index++ % opts.shards !== opts.shard) continue; /* --shard K/N: every Nth script */
     const json = path.join(root, name, `${name}.json`);
     if (!fs.existsSync(json)) continue;
     for (const m of specModules(path.join(root, name), `${name}.json`)) {
