@@ -68,10 +68,10 @@ if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); re
 
 step "C fixtures: differential execution"
 bash tests/diff/build-fixtures.sh "$BUILD/fixtures" 2>&1 | tail -n 3
+# (the metering modes run on these same programs in tests/meter/fixtures.sh, from
+# tests/cli/meter.sh, which also compares their output with the expected one)
 bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
     "-O0" "--strip-debug" "-O2" "-Oz" \
-    "--fuel --fuel-init=4611686018427387904" \
-    "--fuel --fuel-mode=exact --stack-limit=100000 --fuel-init=4611686018427387904" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 
