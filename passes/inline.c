@@ -102,17 +102,26 @@ static void trial_one(void *arg, uint32_t k, uint32_t worker) {
     }
 }
 
-/* Contract: measures every INL_MEASURE site; false with ctx->err set on malformed code. */
-static bool run_trials(Inliner *in) {
+/* Contract: the defined functions (in index order, malloc'd, count in *n) with at
+ * least one call site in the given state. */
+static uint32_t *callers_with(const Inliner *in, int state, uint32_t *n) {
     const Module *m = in->m;
-    uint32_t n = 0, jobs = in->ctx->jobs ? in->ctx->jobs : 1;
     uint32_t *callers = ws_malloc((m->nfuncs + 1) * sizeof(uint32_t));
+    *n = 0;
     for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
         const InlFunc *fn = &in->funcs[f];
         bool any = false;
-        for (uint32_t i = 0; i < fn->nsites && !any; i++) any = in->sites[fn->first_site + i].state == INL_MEASURE;
-        if (any) callers[n++] = f;
+        for (uint32_t i = 0; i < fn->nsites && !any; i++) any = in->sites[fn->first_site + i].state == state;
+        if (any) callers[(*n)++] = f;
     }
+    return callers;
+}
+
+/* Contract: measures every INL_MEASURE site; false with ctx->err set on malformed code. */
+static bool run_trials(Inliner *in) {
+    const Module *m = in->m;
+    uint32_t n, jobs = in->ctx->jobs ? in->ctx->jobs : 1;
+    uint32_t *callers = callers_with(in, INL_MEASURE, &n);
     Trial t = {in, callers, ws_calloc(jobs, sizeof(TrialWorker)), ws_calloc(n + 1, sizeof(WsError *))};
     for (uint32_t i = 0; i < jobs; i++) inline_splicer_init(&t.w[i].s, m, &t.w[i].f, in->sites, in->funcs);
     pool_for(jobs, n, trial_one, &t);
@@ -212,14 +221,8 @@ static void install(Module *m, const uint32_t *callers, const Buf *out, uint32_t
  * function order); false with ctx->err set from the first failing one. */
 static bool apply(Inliner *in) {
     Module *m = in->m;
-    uint32_t n = 0, jobs = in->ctx->jobs ? in->ctx->jobs : 1;
-    uint32_t *callers = ws_malloc((m->nfuncs + 1) * sizeof(uint32_t));
-    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
-        const InlFunc *fn = &in->funcs[f];
-        bool any = false;
-        for (uint32_t i = 0; i < fn->nsites && !any; i++) any = in->sites[fn->first_site + i].state == INL_YES;
-        if (any) callers[n++] = f;
-    }
+    uint32_t n, jobs = in->ctx->jobs ? in->ctx->jobs : 1;
+    uint32_t *callers = callers_with(in, INL_YES, &n);
     Apply a = {in, callers, ws_calloc(jobs, sizeof(IrFunc)), ws_calloc(n + 1, sizeof(Buf)),
                ws_calloc(n + 1, sizeof(WsError *))};
     pool_for(jobs, n, apply_job, &a);
