@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static bool read_stream(FILE *f, uint8_t **data, size_t *len) {
@@ -57,15 +58,37 @@ void io_release(InputFile *in) {
     memset(in, 0, sizeof *in);
 }
 
-static bool write_all(int fd, const uint8_t *data, size_t len) {
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
+enum { IOV_BATCH = 512 }; /* within every system's IOV_MAX (POSIX: at least 16; Linux 1024) */
+
+/* Contract: writes iov[0..n) whole, resuming after short writes; false with errno set. */
+static bool writev_all(int fd, struct iovec *iov, int n) {
+    while (n > 0) {
+        ssize_t done = writev(fd, iov, n);
+        if (done < 0) {
             if (errno == EINTR) continue;
             return false;
         }
-        data += n;
-        len -= (size_t)n;
+        while (n > 0 && (size_t)done >= iov->iov_len) {
+            done -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + done;
+            iov->iov_len -= (size_t)done;
+        }
+    }
+    return true;
+}
+
+static bool write_pieces(int fd, const WritePiece *v, uint32_t n) {
+    struct iovec iov[IOV_BATCH];
+    while (n) {
+        int k = n < IOV_BATCH ? (int)n : IOV_BATCH;
+        for (int i = 0; i < k; i++) iov[i] = (struct iovec){(void *)v[i].p, v[i].n};
+        if (!writev_all(fd, iov, k)) return false;
+        v += k;
+        n -= (uint32_t)k;
     }
     return true;
 }
@@ -89,10 +112,10 @@ bool io_out_open(OutputFile *o, const char *path) {
     return false;
 }
 
-bool io_out_write(void *ctx, const uint8_t *p, size_t n) {
+bool io_out_write(void *ctx, const WritePiece *v, uint32_t n) {
     OutputFile *o = ctx;
     if (o->failed) return false;
-    if (write_all(o->fd, p, n)) return true;
+    if (write_pieces(o->fd, v, n)) return true;
     o->failed = true;
     o->saved_errno = errno;
     return false;

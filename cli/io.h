@@ -2,7 +2,7 @@
 #ifndef WS_IO_H
 #define WS_IO_H
 
-#include "../ir/common.h"
+#include "../ir/module.h"
 
 /* An input file's bytes: mapped read-only when it is a regular file, else read whole
  * into a malloc'd buffer (stdin, pipes). */
@@ -29,8 +29,8 @@ typedef struct OutputFile {
 
 /* Opens the temp file; prints an error and returns false on failure. */
 bool io_out_open(OutputFile *o, const char *path);
-/* A WriteSink emit function: ctx is the OutputFile. */
-bool io_out_write(void *ctx, const uint8_t *p, size_t n);
+/* A WriteSink emit function: ctx is the OutputFile; the pieces go out with writev. */
+bool io_out_write(void *ctx, const WritePiece *v, uint32_t n);
 /* Renames the temp file over the target; prints the error and removes it on failure. */
 bool io_out_commit(OutputFile *o);
 /* Removes the temp file (prints an I/O error that caused the abort, if any). */

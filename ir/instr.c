@@ -32,6 +32,12 @@ static inline uint32_t rd_u32(Cursor *c, bool *canon) {
         if (p[1] == 0) *canon = false;
         return (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
     }
+    if (c->end - p >= 5 && (p[1] & p[2] & p[3] & 0x80) && p[4] < 0x10) { /* five: wasm-ld's padding */
+        c->p += 5;
+        if (p[4] == 0) *canon = false;
+        return (uint32_t)(p[0] & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)(p[2] & 0x7f) << 14 |
+               (uint32_t)(p[3] & 0x7f) << 21 | (uint32_t)p[4] << 28;
+    }
     const uint8_t *s = c->p;
     uint32_t v = cur_u32(c);
     check_uleb(s, c->p, canon);
@@ -58,6 +64,20 @@ static inline int64_t rd_s(Cursor *c, bool *canon, int64_t (*read)(Cursor *)) {
 }
 
 static int64_t cur_s32_wide(Cursor *c) { return cur_s32(c); }
+
+/* Contract: rd_s for an i32; five-byte encodings (wasm-ld pads addresses so) decoded
+ * in line: bits 4-6 of the last byte must repeat the sign (bit 3). */
+static inline int64_t rd_s32(Cursor *c, bool *canon) {
+    const uint8_t *p = c->p;
+    if (c->end - p >= 5 && (p[0] & p[1] & p[2] & p[3] & 0x80) && (p[4] < 0x08 || (p[4] >= 0x78 && p[4] < 0x80))) {
+        c->p += 5;
+        uint32_t v = (uint32_t)(p[0] & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)(p[2] & 0x7f) << 14 |
+                     (uint32_t)(p[3] & 0x7f) << 21 | (uint32_t)p[4] << 28;
+        check_sleb(p, p + 5, canon);
+        return (int64_t)(int32_t)v;
+    }
+    return rd_s(c, canon, cur_s32_wide);
+}
 
 static uint32_t rd_count(Cursor *c, size_t min_elem, const char *what, bool *canon) {
     const uint8_t *s = c->p;
@@ -238,7 +258,7 @@ static void decode_imm(Cursor *c, Instr *in, bool *canon) {
     case IMM_BR_TABLE: br_table(c, in, canon); break;
     case IMM_MEMARG: memarg(c, in, canon); break;
     case IMM_MEMARG_LANE: memarg(c, in, canon); in->lane = cur_u8(c); break;
-    case IMM_I32: in->i = rd_s(c, canon, cur_s32_wide); break;
+    case IMM_I32: in->i = rd_s32(c, canon); break;
     case IMM_I64: in->i = rd_s(c, canon, cur_s64); break;
     case IMM_F32: in->bytes = cur_bytes(c, 4); break;
     case IMM_F64: in->bytes = cur_bytes(c, 8); break;
@@ -570,6 +590,13 @@ typedef struct FastImm {
     bool has_mem;            /* memarg with an explicit memory index (v[1]) */
 } FastImm;
 
+/* The new index of a local under remap. */
+static inline uint32_t remap_apply(const LocalRemap *r, uint32_t local) {
+    if (local - r->base < r->ndirect) return r->direct[local - r->base];
+    if (local < r->base) return local;
+    return r->fn(r->ctx, local);
+}
+
 /* Contract: reads the immediates of a fast-kind instruction whose opcode byte was just
  * consumed into *imm; false when they are not canonical (or a local index is remapped,
  * imm then holds the new index). */
@@ -580,7 +607,7 @@ static bool fast_immediates(Cursor *c, uint8_t kind, const LocalRemap *remap, Fa
     case FK_U32: imm->v[0] = rd_u32(c, &canon); break;
     case FK_LOCAL: {
         uint32_t local = rd_u32(c, &canon);
-        imm->v[0] = remap ? remap->fn(remap->ctx, local) : local;
+        imm->v[0] = remap ? remap_apply(remap, local) : local;
         if (imm->v[0] != local) canon = false;
         break;
     }
@@ -599,7 +626,7 @@ static bool fast_immediates(Cursor *c, uint8_t kind, const LocalRemap *remap, Fa
             imm->v[2] = scratch.b;
         }
         break;
-    case FK_I32: imm->v[0] = (uint64_t)rd_s(c, &canon, cur_s32_wide); break;
+    case FK_I32: imm->v[0] = (uint64_t)rd_s32(c, &canon); break;
     case FK_I64: imm->v[0] = (uint64_t)rd_s(c, &canon, cur_s64); break;
     case FK_F32: cur_bytes(c, 4); break;
     case FK_F64: cur_bytes(c, 8); break;
@@ -634,7 +661,7 @@ static OpId canon_one(Cursor *c, Buf *out, const uint8_t **run, const LocalRemap
     Instr in;
     decode(c, &in, &canon);
     if (remap && op_imm[in.op] == IMM_LOCAL) {
-        uint32_t to = remap->fn(remap->ctx, (uint32_t)in.a);
+        uint32_t to = remap_apply(remap, (uint32_t)in.a);
         if (to != in.a) canon = false;
         in.a = to;
     }

@@ -100,6 +100,8 @@ void body_canonicalize(Cursor *c, Buf *out);
 typedef struct LocalRemap {
     uint32_t (*fn)(void *ctx, uint32_t local);
     void *ctx;
+    const uint32_t *direct; /* new index of local base+i, for i < ndirect (may be NULL) */
+    uint32_t base, ndirect; /* locals below base are kept as they are */
 } LocalRemap;
 void code_canonicalize_remap(Cursor *c, Buf *out, const LocalRemap *remap);
 

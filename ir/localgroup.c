@@ -58,20 +58,35 @@ static int by_rank_then_group(const void *a, const void *b) {
     return x->group < y->group ? -1 : x->group > y->group;
 }
 
+/* Contract: sorts k[0..n) by cmp (a total order); insertion sort for the usual few
+ * groups, qsort beyond. */
+static void sort_keys(Key *k, uint32_t n, int (*cmp)(const void *, const void *)) {
+    if (n > 32) {
+        qsort(k, n, sizeof(Key), cmp);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        Key x = k[i];
+        uint32_t j = i;
+        for (; j > 0 && cmp(&k[j - 1], &x) > 0; j--) k[j] = k[j - 1];
+        k[j] = x;
+    }
+}
+
 /* Contract: orders the groups (types by first appearance, groups of one type together
  * in input order) into plan->order and gives each its new start; O(n log n).  Returns
  * the number of distinct types. */
 static uint32_t assign_new_starts(Plan *plan) {
     Key *k = ws_calloc(plan->n + 1, sizeof(Key));
     for (uint32_t i = 0; i < plan->n; i++) k[i] = (Key){i, 0, plan->g[i].type};
-    qsort(k, plan->n, sizeof(Key), by_type_then_group);
+    sort_keys(k, plan->n, by_type_then_group);
     uint32_t ntypes = 0;
     for (uint32_t i = 0; i < plan->n; i++) {
         bool first = i == 0 || !same_type(k[i].type, k[i - 1].type);
         if (first) ntypes++;
         k[i].rank = first ? k[i].group : k[i - 1].rank;
     }
-    qsort(k, plan->n, sizeof(Key), by_rank_then_group);
+    sort_keys(k, plan->n, by_rank_then_group);
     uint64_t next = plan->nparams;
     for (uint32_t i = 0; i < plan->n; i++) {
         plan->order[i] = k[i].group;
@@ -150,7 +165,7 @@ void body_canonicalize_grouped(Cursor *c, Buf *out, uint32_t nparams) {
     } else {
         write_groups(plan, ntypes, out);
         build_direct(plan);
-        LocalRemap remap = {remap_local, plan};
+        LocalRemap remap = {remap_local, plan, plan->direct, nparams, plan->direct ? (uint32_t)plan->ndeclared : 0};
         code_canonicalize_remap(c, out, &remap);
     }
     plan_free(plan);

@@ -22,6 +22,17 @@ typedef struct CodeJob {
     uint32_t *failed_at;     /* per worker: body index + 1 of its first malformed body */
 } CodeJob;
 
+/* Pending output is gathered into up to MAX_PIECES pieces and handed over once it
+ * reaches FLUSH_BYTES; runs shorter than COPY_BELOW are copied into the stage. */
+enum { MAX_PIECES = 256, FLUSH_BYTES = 1 << 20, COPY_BELOW = 512 };
+
+/* A pending run: p, or (p NULL) the stage's bytes from offset off (the stage may move
+ * while it grows). */
+typedef struct Piece {
+    const uint8_t *p;
+    size_t off, n;
+} Piece;
+
 typedef struct Writer {
     const Module *m;
     const WriteOptions *opt;
@@ -29,7 +40,11 @@ typedef struct Writer {
     CodeJob job;        /* parallel re-encoding of bodies */
     Buf *batch;         /* one batch of re-encoded bodies */
     Buf section;        /* scratch for one small section's payload */
-    Buf stage;          /* bytes not yet handed to the sink */
+    Buf stage;          /* small bytes not yet handed to the sink */
+    size_t staged_upto; /* stage bytes [0, staged_upto) are already in pieces[] */
+    Piece pieces[MAX_PIECES]; /* the pending output, in order */
+    uint32_t npieces;
+    size_t pending_ext; /* bytes of pending pieces outside the stage */
     WriteSink *sink;
     WriteLayout *layout;
     uint32_t *body_len; /* code sizing pass: canonical length of each defined body */
@@ -40,7 +55,6 @@ typedef struct Writer {
     bool group_locals;  /* nothing names local indices: locals may be grouped by type */
 } Writer;
 
-enum { STAGE_FLUSH = 1 << 18, DIRECT_BYTES = 1 << 12 };
 
 static void write_expr(Writer *w, Buf *b, Expr e) {
     Cursor c = w->cur;
@@ -228,37 +242,64 @@ static bool keep_raw_payload(const Writer *w, uint8_t id) {
     return m->section_payload[section_rank(id)].p != NULL;
 }
 
-/* ---- output: a staging buffer in front of the sink ---- */
+/* ---- output: pieces gathered in front of the sink ---- */
 
-/* Contract: hands the staged bytes to the sink; a sink failure aborts the write
+/* Contract: the stage bytes written since the last piece become a piece (the caller
+ * makes room). */
+static void close_stage_piece(Writer *w) {
+    if (w->stage.len == w->staged_upto) return;
+    w->pieces[w->npieces++] = (Piece){NULL, w->staged_upto, w->stage.len - w->staged_upto};
+    w->staged_upto = w->stage.len;
+}
+
+/* Contract: hands all pending output to the sink; a sink failure aborts the write
  * (sink->failed tells the caller it was the sink, not the module). */
 static void flush(Writer *w) {
-    if (w->stage.len && !w->sink->emit(w->sink->ctx, w->stage.data, w->stage.len)) {
+    WritePiece v[MAX_PIECES + 1];
+    uint32_t n = 0;
+    size_t total = 0;
+    for (uint32_t i = 0; i < w->npieces; i++) {
+        const Piece *pc = &w->pieces[i];
+        v[n++] = (WritePiece){pc->p ? pc->p : w->stage.data + pc->off, pc->n};
+        total += pc->n;
+    }
+    if (w->stage.len > w->staged_upto) {
+        v[n++] = (WritePiece){w->stage.data + w->staged_upto, w->stage.len - w->staged_upto};
+        total += w->stage.len - w->staged_upto;
+    }
+    if (n && !w->sink->emit(w->sink->ctx, v, n)) {
         w->sink->failed = true;
         ws_fail(w->cur.err, 0, "cannot write the output");
     }
-    w->layout->total += w->stage.len;
-    w->stage.len = 0;
+    w->layout->total += total;
+    w->stage.len = w->staged_upto = 0;
+    w->npieces = 0;
+    w->pending_ext = 0;
 }
 
 static void maybe_flush(Writer *w) {
-    if (w->stage.len >= STAGE_FLUSH) flush(w);
+    if (w->pending_ext + w->stage.len >= FLUSH_BYTES) flush(w);
 }
 
-/* Appends n bytes; long runs (custom payloads, data, bodies) go to the sink without a
- * copy, so the output never has to be held whole in memory. */
+/* Appends n bytes that stay where they are until the write ends (the input, the
+ * module's own blocks, kept bodies; a batch's bodies until write_code flushes): long
+ * runs are referenced, not copied, so the output is never held whole in memory. */
 static void emit_bytes(Writer *w, const uint8_t *p, size_t n) {
-    if (n < DIRECT_BYTES) {
+    if (n < COPY_BELOW) {
         buf_bytes(&w->stage, p, n);
-        maybe_flush(w);
-        return;
+    } else {
+        if (w->npieces + 2 > MAX_PIECES) flush(w);
+        close_stage_piece(w);
+        w->pieces[w->npieces++] = (Piece){p, 0, n};
+        w->pending_ext += n;
     }
-    flush(w);
-    if (!w->sink->emit(w->sink->ctx, p, n)) {
-        w->sink->failed = true;
-        ws_fail(w->cur.err, 0, "cannot write the output");
-    }
-    w->layout->total += n;
+    maybe_flush(w);
+}
+
+/* Appends n bytes from a buffer the writer will reuse: copied. */
+static void emit_copy(Writer *w, const uint8_t *p, size_t n) {
+    buf_bytes(&w->stage, p, n);
+    maybe_flush(w);
 }
 
 /* Contract: stages a section's id and size, and records it in the layout. */
@@ -424,6 +465,7 @@ static void write_code(Writer *w) {
                 emit_bytes(w, batch[i].data, batch[i].len);
             }
         }
+        flush(w); /* the batch's buffers are reused next */
         first += count;
     }
     code_job_free(w);
@@ -488,7 +530,7 @@ static void write_section(Writer *w, uint8_t id) {
         w->section.len = 0;
         write_small_payload(w, id, &w->section);
         section_header(w, id, w->section.len, (Bytes){NULL, 0});
-        emit_bytes(w, w->section.data, w->section.len);
+        emit_copy(w, w->section.data, w->section.len);
     }
     maybe_flush(w);
 }
@@ -551,8 +593,8 @@ void write_layout_free(WriteLayout *layout) {
     memset(layout, 0, sizeof *layout);
 }
 
-static bool append_to_buf(void *ctx, const uint8_t *p, size_t n) {
-    buf_bytes(ctx, p, n);
+static bool append_to_buf(void *ctx, const WritePiece *v, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) buf_bytes(ctx, v[i].p, v[i].n);
     return true;
 }
 
