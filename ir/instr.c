@@ -574,9 +574,42 @@ static uint8_t fast_kind_of(ImmKind k) {
     }
 }
 
+/* How many bytes a one-byte opcode takes in its commonest canonical forms, checked
+ * before anything else (QL_SLOW: go through fast_kind).  Local indices only when no
+ * remap applies ([1]: with a remap, they take the fast_kind path). */
+enum { QL_SLOW, QL_ONE, QL_LEB1, QL_MEMARG2, QL_BLOCK1 };
+static uint8_t quick_len[2][256];
+
+static uint8_t quick_of(uint8_t kind, bool remapping) {
+    switch (kind) {
+    case FK_NONE: return QL_ONE;
+    case FK_U32: case FK_I32: case FK_I64: return QL_LEB1;
+    case FK_LOCAL: return remapping ? QL_SLOW : QL_LEB1;
+    case FK_MEMARG: return QL_MEMARG2;
+    case FK_BLOCK: return QL_BLOCK1;
+    default: return QL_SLOW;
+    }
+}
+
 static void fast_init(void) {
     for (int op = 0; op < OP_COUNT; op++)
         if (op_info[op].prefix == 0) fast_kind[op_info[op].code] = fast_kind_of((ImmKind)op_imm[op]);
+    for (int b = 0; b < 256; b++)
+        for (int r = 0; r < 2; r++) quick_len[r][b] = quick_of(fast_kind[b], r);
+}
+
+/* Contract: the length of the canonical instruction at p (p < end) when it has one of
+ * the commonest forms (no immediate; one one-byte LEB; a memarg of two one-byte
+ * fields; a one-byte block type), else 0. */
+static inline size_t quick_step(const uint8_t *ql, const uint8_t *p, const uint8_t *end) {
+    size_t left = (size_t)(end - p);
+    switch (ql[*p]) {
+    case QL_ONE: return 1;
+    case QL_LEB1: return left > 1 && p[1] < 0x80 ? 2 : 0;
+    case QL_MEMARG2: return left > 2 && p[1] < 0x40 && p[2] < 0x80 ? 3 : 0;
+    case QL_BLOCK1: return left > 1 && (p[1] == 0x40 || is_numvec_byte(p[1])) ? 2 : 0;
+    default: return 0;
+    }
 }
 
 /* A block type that is one canonical byte: empty (0x40) or a number/vector type. */
@@ -690,7 +723,13 @@ static void canon_expr(Cursor *c, Buf *out) {
 static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
     pthread_once(&fast_once, fast_init);
     const uint8_t *run = c->p;
+    const uint8_t *ql = quick_len[remap != NULL];
     while (c->p < c->end) {
+        size_t step = quick_step(ql, c->p, c->end);
+        if (step) {
+            c->p += step;
+            continue;
+        }
         const uint8_t *at = c->p;
         uint8_t kind = fast_kind[*at];
         if (kind == FK_NONE) {

@@ -423,7 +423,7 @@ static size_t size_code(Writer *w, CodeJob *job) {
     w->body_len = ws_malloc((size_t)n * sizeof *w->body_len + 1);
     w->body_same = ws_malloc((size_t)n + 1);
     w->body_kept = ws_calloc((size_t)n + 1, sizeof *w->body_kept);
-    w->keep_area = ws_malloc(KEEP_BYTES);
+    w->keep_area = ws_big_alloc(KEEP_BYTES);
     atomic_store(&w->keep_used, 0);
     job->out = NULL;
     run_code_job(w, job, 0, n);
@@ -581,7 +581,7 @@ done:
     buf_free(&w->section);
     buf_free(&w->stage);
     free(w->body_kept);
-    free(w->keep_area);
+    ws_big_free(w->keep_area, KEEP_BYTES);
     free(w->body_len);
     free(w->body_same);
     free(w);
