@@ -19,7 +19,29 @@
 #include "../ir/instr.h"
 #include "../ir/leb.h"
 #include "../ir/names.h"
+#include "../ir/pool.h"
 #include <stdlib.h>
+
+/* Contract: in a scan worker's view, appends the reference to the body's list unless
+ * the body named the item before (the first reference wins, as in marking); a ref.func
+ * is listed apart from calls of the same function (it also asks for a declaration).
+ * Keeps the body's highest index per space.  Indices out of range are listed as they
+ * are: marking reports them if the body turns out to be reachable. */
+static void scan_record(Unused *u, int k, uint64_t i, uint8_t how, size_t at) {
+    ScanWorker *w = u->rec;
+    bool in_range = i < u->base[k + 1] - u->base[k];
+    if (in_range) {
+        uint32_t id = u->base[k] + (uint32_t)i;
+        if (u->cur_max && (uint32_t)i >= u->cur_max[k]) u->cur_max[k] = (uint32_t)i + 1;
+        uint32_t *seen = how == HOW_REFFUNC ? w->seen_reffunc : w->seen;
+        if (how == HOW_REFFUNC) id = (uint32_t)i;
+        if (seen[id] == w->stamp) return;
+        seen[id] = w->stamp;
+        if (how == HOW_REFFUNC) w->seen[u->base[k] + (uint32_t)i] = w->stamp;
+    }
+    BodyRef r = {(uint8_t)k, how, (uint32_t)(i > UINT32_MAX ? UINT32_MAX : i), (uint32_t)at};
+    WS_VEC_PUSH(w->refs, w->nrefs, w->cap_refs, r);
+}
 
 static const char *const space_words[IX_COUNT] = {
     "function", "table", "memory", "global", "tag", "element segment", "data segment", "type",
@@ -28,6 +50,10 @@ static const char *const space_words[IX_COUNT] = {
 /* Contract: marks item i of space k kept, reached through `how` from u->parent (first
  * reason wins) and queues it; fails on an index out of range. */
 static void mark(Unused *u, int k, uint64_t i, uint8_t how, size_t at) {
+    if (u->rec) {
+        scan_record(u, k, i, how, at);
+        return;
+    }
     if (i >= u->base[k + 1] - u->base[k])
         ws_fail(u->err, at, "remove-unused: %s index %llu out of range", space_words[k],
                 (unsigned long long)i);
@@ -79,7 +105,7 @@ static void mark_func_ref(Unused *u, const Instr *in, bool in_code) {
         return;
     }
     mark(u, IX_FUNC, in->a, HOW_REFFUNC, in->off);
-    if (in_code) u->reffunc[in->a] = 1;
+    if (in_code && !u->rec) u->reffunc[in->a] = 1; /* scanned bodies: set by visit_func */
 }
 
 /* Contract: marks every item one instruction names. */
@@ -101,10 +127,54 @@ static void mark_instr(Unused *u, const Instr *in, bool in_code) {
     if (kb >= 0) mark(u, kb, in->b, HOW_USE, at);
 }
 
+static inline uint32_t scan_u32(Cursor *c) {
+    if (c->p < c->end && *c->p < 0x80) return *c->p++;
+    return cur_u32(c);
+}
+
+/* Contract: for the commonest one-byte instructions, steps over the one at c and marks
+ * what it names (as mark_instr would); false, with c unmoved, for any other. */
+static bool mark_quick(Unused *u, Cursor *c) {
+    const uint8_t *at = c->p;
+    OpId op = op_lookup(0, *at);
+    if (op == OP_COUNT || op == OP_REF_FUNC) return false;
+    size_t off = cur_offset(c);
+    int ka, kb;
+    switch ((ImmKind)op_imm[op]) {
+    case IMM_NONE: c->p++; return true;
+    case IMM_LABEL: case IMM_LOCAL: c->p++; scan_u32(c); return true;
+    case IMM_I32:
+        c->p++;
+        if (c->p < c->end && *c->p < 0x80) c->p++;
+        else cur_s32(c);
+        return true;
+    case IMM_FUNC: case IMM_GLOBAL: case IMM_TABLE: case IMM_TAG: case IMM_CALL_INDIRECT:
+        c->p++;
+        reindex_imm_spaces(op_imm[op], &ka, &kb);
+        uint32_t a = scan_u32(c);
+        uint32_t b = kb >= 0 ? scan_u32(c) : 0;
+        mark(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, off);
+        if (kb >= 0) mark(u, kb, b, HOW_USE, off);
+        return true;
+    case IMM_BLOCK: /* empty or one value type of no index: nothing named */
+        if (c->end - at < 2 || !(at[1] == 0x40 || (at[1] >= VT_V128 && at[1] <= VT_I32))) return false;
+        c->p += 2;
+        return true;
+    case IMM_MEMARG:
+        if (c->end - at < 2 || at[1] >= 0x40) return false; /* an explicit memory index */
+        c->p += 2;
+        mark(u, IX_MEM, 0, HOW_USE, off);
+        cur_u64(c);
+        return true;
+    default: return false;
+    }
+}
+
 /* Contract: marks what the instructions from c to its end name. */
 static void mark_code(Unused *u, Cursor *c, bool in_code) {
     Instr in;
     while (!cur_eof(c)) {
+        if (mark_quick(u, c)) continue;
         instr_decode(c, &in);
         mark_instr(u, &in, in_code);
     }
@@ -115,10 +185,9 @@ static void mark_expr(Unused *u, const Expr *e) {
     mark_code(u, &c, false);
 }
 
-static void visit_func(Unused *u, uint32_t f) {
+/* Contract: lists what body f names (scan_record), its locals' types first. */
+static void scan_body(Unused *u, uint32_t f) {
     const Func *fn = &u->m->funcs[f];
-    mark(u, IX_TYPE, fn->type, HOW_TYPE, fn->body_offset);
-    if (fn->import >= 0) return;
     Cursor c = {u->m->input, fn->body.p, fn->body.p + fn->body.len, u->err};
     u->cur_max = &u->maxref[(size_t)f * IX_COUNT];
     uint32_t n = cur_count(&c, 2, "local declaration");
@@ -127,7 +196,78 @@ static void visit_func(Unused *u, uint32_t f) {
         mark_valtype(u, read_valtype(&c), cur_offset(&c));
     }
     mark_code(u, &c, true);
-    u->cur_max = NULL;
+}
+
+/* Contract: pool_for body: scans defined function nfunc_imports + i in the worker's
+ * view of the marking state; a malformed body keeps its error for marking to report
+ * if the body is reachable. */
+static void scan_one(void *arg, uint32_t i, uint32_t worker) {
+    BodyScan *bs = arg;
+    ScanWorker *w = &bs->workers[worker];
+    uint32_t f = bs->u->m->nfunc_imports + i;
+    Unused view = *bs->u;
+    view.rec = w;
+    view.err = &w->err;
+    w->stamp = f + 1;
+    size_t first = w->nrefs;
+    bs->list[f] = (BodyRefs){worker, (uint32_t)first, 0, false};
+    if (setjmp(w->err.jb)) {
+        w->nrefs = first;
+        bs->list[f] = (BodyRefs){worker, w->nfails, 0, true};
+        WS_VEC_PUSH(w->fails, w->nfails, w->cap_fails, w->err);
+        return;
+    }
+    scan_body(&view, f);
+    bs->list[f].count = (uint32_t)(w->nrefs - first);
+}
+
+/* Contract: lists the references of every defined body, on ctx->jobs threads. */
+static void scan_bodies(Unused *u, BodyScan *bs) {
+    const Module *m = u->m;
+    uint32_t items = u->base[IX_COUNT];
+    bs->u = u;
+    bs->nworkers = u->ctx->jobs ? u->ctx->jobs : 1;
+    bs->workers = ws_calloc(bs->nworkers, sizeof(ScanWorker));
+    for (uint32_t t = 0; t < bs->nworkers; t++) {
+        bs->workers[t].seen = ws_calloc(items + 1, sizeof(uint32_t));
+        bs->workers[t].seen_reffunc = ws_calloc(m->nfuncs + 1, sizeof(uint32_t));
+        bs->workers[t].err.file = m->file;
+    }
+    bs->list = ws_calloc(m->nfuncs + 1, sizeof(BodyRefs));
+    pool_for(bs->nworkers, module_ndefined_funcs(m), scan_one, bs);
+}
+
+static void body_scan_free(BodyScan *bs) {
+    for (uint32_t t = 0; bs->workers && t < bs->nworkers; t++) {
+        free(bs->workers[t].seen);
+        free(bs->workers[t].seen_reffunc);
+        free(bs->workers[t].refs);
+        free(bs->workers[t].fails);
+    }
+    free(bs->workers);
+    free(bs->list);
+    memset(bs, 0, sizeof *bs);
+}
+
+/* Contract: marks what function f names, from the scan (in the order the body names
+ * them, so the marking order and --why-kept chains are those of a sequential walk). */
+static void visit_func(Unused *u, uint32_t f) {
+    const Func *fn = &u->m->funcs[f];
+    mark(u, IX_TYPE, fn->type, HOW_TYPE, fn->body_offset);
+    if (fn->import >= 0) return;
+    const BodyScan *bs = u->scan;
+    const BodyRefs *l = &bs->list[f];
+    if (l->failed) {
+        const WsError *e = &bs->workers[l->worker].fails[l->first];
+        u->err->offset = e->offset;
+        memcpy(u->err->msg, e->msg, sizeof u->err->msg);
+        longjmp(u->err->jb, 1);
+    }
+    const BodyRef *r = bs->workers[l->worker].refs + l->first;
+    for (uint32_t j = 0; j < l->count; j++) {
+        mark(u, r[j].space, r[j].index, r[j].how, r[j].at);
+        if (r[j].how == HOW_REFFUNC) u->reffunc[r[j].index] = 1;
+    }
 }
 
 static uint32_t elem_table(const Elem *e) { return e->flags & 2 ? e->table : 0; }
@@ -286,6 +426,7 @@ static Unused *unused_new(PassCtx *ctx, Module *m) {
         return NULL;
     }
     Unused *u = ws_calloc(1, sizeof *u);
+    u->scan = ws_calloc(1, sizeof *u->scan);
     u->ctx = ctx;
     u->m = m;
     u->err = &ctx->err;
@@ -304,6 +445,8 @@ static Unused *unused_new(PassCtx *ctx, Module *m) {
 
 static void unused_free(Unused *u) {
     if (!u) return;
+    body_scan_free(u->scan);
+    free(u->scan);
     free(u->live);
     free(u->how);
     free(u->from);
@@ -333,6 +476,7 @@ static bool unused_mark(Unused *u) {
         return false;
     }
     unused_resolve_exports(u);
+    scan_bodies(u, u->scan);
     mark_roots(u);
     drain(u);
     unused_why_kept(u);

@@ -14,6 +14,39 @@ enum {
 };
 #define HOW_IS_ROOT(h) ((h) <= HOW_IMPORTED)
 
+/* One reference a body makes: item `index` of space `space`, found at file offset at. */
+typedef struct BodyRef {
+    uint8_t space, how;
+    uint32_t index, at;
+} BodyRef;
+
+/* A scan worker: the references it listed, and per item the last body that named it
+ * (stamp: function index + 1), for listing each item once per body. */
+typedef struct ScanWorker {
+    BodyRef *refs;
+    uint32_t nrefs, cap_refs;
+    uint32_t *seen, *seen_reffunc, stamp;
+    WsError err;         /* the body being scanned fails through this */
+    WsError *fails;      /* errors of the malformed bodies it met */
+    uint32_t nfails, cap_fails;
+} ScanWorker;
+
+/* Per function: where its references are (worker, first, count), or failed (then
+ * first indexes the worker's fails). */
+typedef struct BodyRefs {
+    uint32_t worker, first, count;
+    bool failed;
+} BodyRefs;
+
+/* The references of every body, listed in parallel before marking (marking itself is
+ * a sequential worklist). */
+typedef struct BodyScan {
+    struct Unused *u;
+    ScanWorker *workers;
+    uint32_t nworkers;
+    BodyRefs *list;      /* per function */
+} BodyScan;
+
 /* Items of all index spaces share one numbering: item (k, i) is base[k] + i. */
 typedef struct Unused {
     PassCtx *ctx;
@@ -31,6 +64,8 @@ typedef struct Unused {
     uint8_t *drop_export;         /* per export: dropped by --export-only */
     uint8_t *listed;              /* per export: named by --export-only / --keep-export */
     Bytes *names;                 /* function names (lazily, unused_names) */
+    BodyScan *scan;               /* the bodies' references */
+    ScanWorker *rec;              /* set in a scan worker's view: mark() lists, not marks */
 } Unused;
 
 int unused_space_of(const Unused *u, uint32_t id);

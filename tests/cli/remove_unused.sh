@@ -91,6 +91,11 @@ for v in O0 O2 Oz; do
     grep -q '^\$handler_40 (func [0-9]*) <- element of elem segment 0 .* <- export "_start"$' "$T/why" && ok ||
         fail "deadcode.$v: handler_40 chain: $(grep handler_40 "$T/why")"
     grep -q '^\$handler_00 .* <- export "_start"$' "$T/why" && ok || fail "deadcode.$v: handler_00 chain"
+    # bodies are scanned in parallel: the chains are those of a sequential walk
+    for j in 1 4; do
+        "$WS" "$m" -j$j --why-kept=handler_40 --why-kept=handler_00 --why-kept=crc_like >"$T/why.j$j" 2>&1
+    done
+    cmp -s "$T/why.j1" "$T/why.j4" && ok || fail "deadcode.$v: --why-kept differs between -j1 and -j4"
 done
 
 # ---- --why-kept with and without -o, error cases
