@@ -263,6 +263,7 @@ static void visit_func(Unused *u, uint32_t f) {
         memcpy(u->err->msg, e->msg, sizeof u->err->msg);
         longjmp(u->err->jb, 1);
     }
+    if (l->count == 0) return; /* the worker may have listed nothing at all (refs NULL) */
     const BodyRef *r = bs->workers[l->worker].refs + l->first;
     for (uint32_t j = 0; j < l->count; j++) {
         mark(u, r[j].space, r[j].index, r[j].how, r[j].at);
