@@ -23,6 +23,12 @@ static inline void check_sleb(const uint8_t *s, const uint8_t *e, bool *canon) {
     if ((last == 0 && !sign) || (last == 0x7f && sign)) *canon = false;
 }
 
+/* The low 32 bits of the five-byte LEB128 at p (p[0..3] continue, p[4] ends it). */
+static inline uint32_t leb5_bits(const uint8_t *p) {
+    return (uint32_t)(p[0] & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)(p[2] & 0x7f) << 14 |
+           (uint32_t)(p[3] & 0x7f) << 21 | (uint32_t)p[4] << 28;
+}
+
 /* The rd_* readers take one-byte values, the common case, without a call. */
 static inline uint32_t rd_u32(Cursor *c, bool *canon) {
     const uint8_t *p = c->p;
@@ -35,8 +41,7 @@ static inline uint32_t rd_u32(Cursor *c, bool *canon) {
     if (c->end - p >= 5 && (p[1] & p[2] & p[3] & 0x80) && p[4] < 0x10) { /* five: wasm-ld's padding */
         c->p += 5;
         if (p[4] == 0) *canon = false;
-        return (uint32_t)(p[0] & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)(p[2] & 0x7f) << 14 |
-               (uint32_t)(p[3] & 0x7f) << 21 | (uint32_t)p[4] << 28;
+        return leb5_bits(p);
     }
     const uint8_t *s = c->p;
     uint32_t v = cur_u32(c);
@@ -71,10 +76,8 @@ static inline int64_t rd_s32(Cursor *c, bool *canon) {
     const uint8_t *p = c->p;
     if (c->end - p >= 5 && (p[0] & p[1] & p[2] & p[3] & 0x80) && (p[4] < 0x08 || (p[4] >= 0x78 && p[4] < 0x80))) {
         c->p += 5;
-        uint32_t v = (uint32_t)(p[0] & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)(p[2] & 0x7f) << 14 |
-                     (uint32_t)(p[3] & 0x7f) << 21 | (uint32_t)p[4] << 28;
         check_sleb(p, p + 5, canon);
-        return (int64_t)(int32_t)v;
+        return (int64_t)(int32_t)leb5_bits(p);
     }
     return rd_s(c, canon, cur_s32_wide);
 }
@@ -607,13 +610,12 @@ static inline size_t quick_step(const uint8_t *ql, const uint8_t *p, const uint8
     case QL_ONE: return 1;
     case QL_LEB1: return left > 1 && p[1] < 0x80 ? 2 : 0;
     case QL_MEMARG2: return left > 2 && p[1] < 0x40 && p[2] < 0x80 ? 3 : 0;
-    case QL_BLOCK1: return left > 1 && (p[1] == 0x40 || is_numvec_byte(p[1])) ? 2 : 0;
+    case QL_BLOCK1: return blocktype_is_one_byte(p + 1, end) ? 2 : 0;
     default: return 0;
     }
 }
 
-/* A block type that is one canonical byte: empty (0x40) or a number/vector type. */
-static bool simple_blocktype(const uint8_t *p, const uint8_t *end) {
+bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end) {
     return p < end && (*p == 0x40 || is_numvec_byte(*p));
 }
 
@@ -663,7 +665,7 @@ static bool fast_immediates(Cursor *c, uint8_t kind, const LocalRemap *remap, Fa
     case FK_I64: imm->v[0] = (uint64_t)rd_s(c, &canon, cur_s64); break;
     case FK_F32: cur_bytes(c, 4); break;
     case FK_F64: cur_bytes(c, 8); break;
-    case FK_BLOCK: c->p++; break; /* simple_blocktype checked it */
+    case FK_BLOCK: c->p++; break; /* blocktype_is_one_byte checked it */
     }
     return canon;
 }
@@ -730,13 +732,9 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
             c->p += step;
             continue;
         }
-        const uint8_t *at = c->p;
+        const uint8_t *at = c->p; /* FK_NONE was stepped over by quick_step */
         uint8_t kind = fast_kind[*at];
-        if (kind == FK_NONE) {
-            c->p++;
-            continue;
-        }
-        bool slow = kind == FK_SLOW || (kind == FK_BLOCK && !simple_blocktype(at + 1, c->end));
+        bool slow = kind == FK_SLOW || (kind == FK_BLOCK && !blocktype_is_one_byte(at + 1, c->end));
         if (slow) {
             canon_one(c, out, &run, remap);
             continue;

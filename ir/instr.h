@@ -67,6 +67,9 @@ BlockType read_blocktype(Cursor *c);
 void write_valtype(Buf *b, ValType t);
 void write_heaptype(Buf *b, int32_t heap);
 void write_blocktype(Buf *b, BlockType bt);
+/* True when the block type at p is one canonical byte naming no index: empty (0x40)
+ * or a number/vector type. */
+bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end);
 
 /* Reads one instruction at c->p; fails on malformed encoding. */
 void instr_decode(Cursor *c, Instr *in);

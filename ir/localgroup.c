@@ -108,10 +108,11 @@ static void build_direct(Plan *plan) {
     }
 }
 
+/* Contract: the new index of a declared local the direct table does not cover (the
+ * LocalRemap keeps parameters and looks the table up first); plan->n > 0, since a
+ * plan without groups is never applied. */
 static uint32_t remap_local(void *ctx, uint32_t local) {
     const Plan *plan = ctx;
-    if (local < plan->nparams || plan->n == 0) return local;
-    if (plan->direct && local - plan->nparams < plan->ndeclared) return plan->direct[local - plan->nparams];
     uint32_t lo = 0, hi = plan->n - 1; /* last group with old_start <= local */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo + 1) / 2;

@@ -29,15 +29,16 @@
  * are: marking reports them if the body turns out to be reachable. */
 static void scan_record(Unused *u, int k, uint64_t i, uint8_t how, size_t at) {
     ScanWorker *w = u->rec;
-    bool in_range = i < u->base[k + 1] - u->base[k];
-    if (in_range) {
+    if (i < u->base[k + 1] - u->base[k]) {
         uint32_t id = u->base[k] + (uint32_t)i;
         if (u->cur_max && (uint32_t)i >= u->cur_max[k]) u->cur_max[k] = (uint32_t)i + 1;
-        uint32_t *seen = how == HOW_REFFUNC ? w->seen_reffunc : w->seen;
-        if (how == HOW_REFFUNC) id = (uint32_t)i;
-        if (seen[id] == w->stamp) return;
-        seen[id] = w->stamp;
-        if (how == HOW_REFFUNC) w->seen[u->base[k] + (uint32_t)i] = w->stamp;
+        if (how == HOW_REFFUNC) { /* k is IX_FUNC: a later call of i is then listed already */
+            if (w->seen_reffunc[i] == w->stamp) return;
+            w->seen_reffunc[i] = w->stamp;
+        } else if (w->seen[id] == w->stamp) {
+            return;
+        }
+        w->seen[id] = w->stamp;
     }
     BodyRef r = {(uint8_t)k, how, (uint32_t)(i > UINT32_MAX ? UINT32_MAX : i), (uint32_t)at};
     WS_VEC_PUSH(w->refs, w->nrefs, w->cap_refs, r);
@@ -58,7 +59,6 @@ static void mark(Unused *u, int k, uint64_t i, uint8_t how, size_t at) {
         ws_fail(u->err, at, "remove-unused: %s index %llu out of range", space_words[k],
                 (unsigned long long)i);
     uint32_t id = u->base[k] + (uint32_t)i;
-    if (u->cur_max && (uint32_t)i >= u->cur_max[k]) u->cur_max[k] = (uint32_t)i + 1;
     if (u->live[id]) return;
     u->live[id] = 1;
     u->how[id] = how;
@@ -97,24 +97,19 @@ static void mark_vec(Unused *u, const Instr *in) {
     }
 }
 
-/* Contract: marks the function an instruction names: calls, ref.func (remembered when
- * in code: it needs a declaration). */
-static void mark_func_ref(Unused *u, const Instr *in, bool in_code) {
-    if (in->op != OP_REF_FUNC) {
-        mark(u, IX_FUNC, in->a, HOW_CALL, in->off);
-        return;
-    }
-    mark(u, IX_FUNC, in->a, HOW_REFFUNC, in->off);
-    if (in_code && !u->rec) u->reffunc[in->a] = 1; /* scanned bodies: set by visit_func */
+/* Contract: marks the function an instruction names: calls, ref.func (a body's
+ * ref.func also asks for a declaration: visit_func remembers it). */
+static void mark_func_ref(Unused *u, const Instr *in) {
+    mark(u, IX_FUNC, in->a, in->op == OP_REF_FUNC ? HOW_REFFUNC : HOW_CALL, in->off);
 }
 
 /* Contract: marks every item one instruction names. */
-static void mark_instr(Unused *u, const Instr *in, bool in_code) {
+static void mark_instr(Unused *u, const Instr *in) {
     size_t at = in->off;
     int ka, kb;
     switch ((ImmKind)op_info[in->op].imm) {
     case IMM_BLOCK: mark_blocktype(u, in->bt, at); return;
-    case IMM_FUNC: mark_func_ref(u, in, in_code); return;
+    case IMM_FUNC: mark_func_ref(u, in); return;
     case IMM_MEMARG: case IMM_MEMARG_LANE: mark(u, IX_MEM, in->mem, HOW_USE, at); return;
     case IMM_HEAP: mark_heap(u, in->heap, at); return;
     case IMM_BR_ON_CAST: mark_heap(u, in->heap, at); mark_heap(u, in->heap2, at); return;
@@ -157,7 +152,7 @@ static bool mark_quick(Unused *u, Cursor *c) {
         if (kb >= 0) mark(u, kb, b, HOW_USE, off);
         return true;
     case IMM_BLOCK: /* empty or one value type of no index: nothing named */
-        if (c->end - at < 2 || !(at[1] == 0x40 || (at[1] >= VT_V128 && at[1] <= VT_I32))) return false;
+        if (!blocktype_is_one_byte(at + 1, c->end)) return false;
         c->p += 2;
         return true;
     case IMM_MEMARG:
@@ -171,18 +166,18 @@ static bool mark_quick(Unused *u, Cursor *c) {
 }
 
 /* Contract: marks what the instructions from c to its end name. */
-static void mark_code(Unused *u, Cursor *c, bool in_code) {
+static void mark_code(Unused *u, Cursor *c) {
     Instr in;
     while (!cur_eof(c)) {
         if (mark_quick(u, c)) continue;
         instr_decode(c, &in);
-        mark_instr(u, &in, in_code);
+        mark_instr(u, &in);
     }
 }
 
 static void mark_expr(Unused *u, const Expr *e) {
     Cursor c = {u->m->input, e->code, e->code + e->len, u->err};
-    mark_code(u, &c, false);
+    mark_code(u, &c);
 }
 
 /* Contract: lists what body f names (scan_record), its locals' types first. */
@@ -195,7 +190,7 @@ static void scan_body(Unused *u, uint32_t f) {
         cur_u32(&c);
         mark_valtype(u, read_valtype(&c), cur_offset(&c));
     }
-    mark_code(u, &c, true);
+    mark_code(u, &c);
 }
 
 /* Contract: pool_for body: scans defined function nfunc_imports + i in the worker's
