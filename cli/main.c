@@ -24,6 +24,8 @@ typedef struct Run {
     SizeReport before, after;
     bool have_after;
     PassStats stats;         /* what the passes did */
+    bool input_checked;      /* the input was validated (or its bodies are being) */
+    Validator *checker;      /* -O0: validates the bodies during the IR round trip */
 } Run;
 
 static const char *display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
@@ -86,7 +88,11 @@ static bool run_roundtrip(Run *r) {
         return false;
     }
     uint32_t jobs = r->opt.jobs ? r->opt.jobs : pool_default_threads();
-    if (module_rewrite_functions(&r->m, jobs, NULL, NULL, &err)) return true;
+    bool ok = r->checker ? module_rewrite_functions_checked(&r->m, jobs, r->checker, NULL, NULL, &err)
+                         : module_rewrite_functions(&r->m, jobs, NULL, NULL, &err);
+    validator_end(r->checker);
+    r->checker = NULL;
+    if (ok) return true;
     ws_error_print(&err, stderr);
     return false;
 }
@@ -145,10 +151,20 @@ static bool run_touches_code(const Run *r) {
  * module; again after them if any ran); prints the error on failure.  Runs that only
  * copy code (stripping, --stats) check everything but the bodies.  Bodies are marked
  * once checked: after an -O0 round trip with no pass, only bodies whose bytes moved are
- * checked again (the rest of the module is untouched). */
+ * checked again (the rest of the module is untouched).  For -O0 the input's bodies are
+ * checked as the round trip decodes them (validator_begin here, the checked rewrite in
+ * run_roundtrip), so each is decoded once. */
 static bool run_validate(Run *r) {
     WsError err;
     if (r->opt.no_validate) return true;
+    bool first = !r->input_checked;
+    r->input_checked = true;
+    if (first && r->opt.opt_level == 0 && !r->m.is_object) { /* bodies: while they are built */
+        r->checker = validator_begin(&r->m, &err);
+        if (r->checker) return true;
+        ws_error_print(&err, stderr);
+        return false;
+    }
     bool skip_bodies = !run_touches_code(r);
     if (module_validate_except_code(&r->m, skip_bodies, &err)) {
         if (!skip_bodies) module_mark_bodies_valid(&r->m, true);
@@ -190,6 +206,7 @@ static void run_report(Run *r) {
 }
 
 static void run_free(Run *r) {
+    validator_end(r->checker);
     if (r->have_module) module_free(&r->m);
     report_free(&r->before);
     report_free(&r->after);

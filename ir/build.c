@@ -9,6 +9,7 @@
  * per arm; their parameters are values (node, IR_PARAM | arm << 16 | i). */
 #include "func.h"
 #include "leb.h"
+#include "validate.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -27,7 +28,13 @@ typedef struct Frame {
     const ValType *label;
     uint32_t nresults;
     const ValType *results;
+    ValType one;                 /* the result of a block typed by one value type: label
+                                    and results are &one when they are NULL (frames move
+                                    as the array grows, so resolved at each use) */
 } Frame;
+
+static const ValType *frame_label(const Frame *fr) { return fr->label ? fr->label : &fr->one; }
+static const ValType *frame_results(const Frame *fr) { return fr->results ? fr->results : &fr->one; }
 
 /* The builder's stacks, kept in the IrFunc between functions. */
 typedef struct IrScratch {
@@ -49,18 +56,22 @@ typedef struct Builder {
     uint32_t nframes, cap_frames;
     NodeId *local_tails;
     ValType pushed[4];           /* scratch for single-result pushes */
+    struct Validator *check;     /* validates each instruction before it is added */
+    uint16_t src_flag;           /* IRN_SRC for the instruction being added, or 0 */
+    bool in_input;               /* the body lies in the module input */
 } Builder;
 
 /* ---- storage ---- */
 
-/* Contract: appends a node holding instruction in (or an empty one), all else zero. */
+/* Contract: appends a node holding instruction in (or an empty one), all else zero.
+ * `in` may already be the new node's own (build_code decodes into the free slot). */
 static NodeId new_node_for(IrFunc *f, const Instr *in) {
-    static const IrNode blank;
     if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
     NodeId id = f->nnodes++;
     IrNode *n = &f->nodes[id];
-    *n = blank;
-    if (in) n->in = *in;
+    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+    if (!in) memset(&n->in, 0, sizeof n->in);
+    else if (in != &n->in) n->in = *in;
     return id;
 }
 
@@ -78,7 +89,8 @@ static uint32_t new_uses(IrFunc *f, uint32_t n) {
     if (n == 0) return f->nuses;
     if (f->nuses + n > f->cap_uses) ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + n, sizeof(IrUse));
     uint32_t at = f->nuses;
-    memset(&f->uses[at], 0, n * sizeof(IrUse));
+    if (n == 1) f->uses[at] = (IrUse){0, 0};
+    else memset(&f->uses[at], 0, n * sizeof(IrUse));
     f->nuses += n;
     return at;
 }
@@ -139,7 +151,7 @@ static void block_sig(Builder *b, const Instr *in, uint32_t *np, const ValType *
     *p = NULL;
     *nr = 0;
     *r = NULL;
-    if (in->bt.kind == BT_VAL) { *nr = 1; *r = &in->bt.val; }
+    if (in->bt.kind == BT_VAL) *nr = 1; /* *r stays NULL: the frame's `one` */
     if (in->bt.kind == BT_TYPE) {
         const TypeDef *t = func_type(b, in->bt.type, in->off);
         *np = t->nparams; *p = t->params; *nr = t->nresults; *r = t->results;
@@ -182,6 +194,15 @@ static void pop_args(Builder *b, NodeId id, uint32_t n) {
     IrNode *node = &f->nodes[id];
     node->args = at;
     node->nargs = n;
+    if (b->sp >= top_frame(b)->height + n) { /* all above the frame: no underflow possible */
+        b->sp -= n;
+        for (uint32_t i = 0; i < n; i++) {
+            ValueRef v = b->stack[b->sp + i].ref;
+            f->refs[at + i] = v;
+            set_user(f, v, id, i);
+        }
+        return;
+    }
     for (uint32_t i = n; i-- > 0;) {
         Slot s = pop(b, node->in.off);
         f->refs[at + i] = s.ref;
@@ -191,10 +212,14 @@ static void pop_args(Builder *b, NodeId id, uint32_t n) {
 
 static void push_results(Builder *b, NodeId id, uint32_t n, const ValType *types) {
     IrFunc *f = b->f;
-    f->nodes[id].uses = new_uses(f, n);
-    f->nodes[id].nres = n;
-    if (n) f->nodes[id].type = types[0];
-    for (uint32_t i = 0; i < n; i++) push(b, (ValueRef){id, i}, types[i]);
+    IrNode *node = &f->nodes[id];
+    node->uses = new_uses(f, n);
+    node->nres = n;
+    if (n == 0) return;
+    node->type = types[0];
+    if (b->sp + n > b->cap_stack) ws_grow((void **)&b->stack, &b->cap_stack, b->sp + n, sizeof(Slot));
+    for (uint32_t i = 0; i < n; i++) b->stack[b->sp + i] = (Slot){{id, i}, types[i]};
+    b->sp += n;
 }
 
 static void mark_unreachable(Builder *b) {
@@ -241,6 +266,7 @@ static void push_frame(Builder *b, NodeId id, uint32_t arm_index, uint32_t nlabe
     fr->label = label;
     fr->nresults = nres;
     fr->results = res;
+    fr->one = vt_num(0);
 }
 
 static void push_params(Builder *b, NodeId id, uint32_t arm, uint32_t n, const ValType *types) {
@@ -255,6 +281,7 @@ static void open_block(Builder *b, const Instr *in) {
     const ValType *p, *r;
     block_sig(b, in, &np, &p, &nr, &r);
     NodeId id = new_node_for(f, in);
+    f->nodes[id].flags = b->src_flag;
     pop_args(b, id, np + (in->op == OP_IF));
     append(b, id);
     uint32_t arm = new_arms(f, 1);
@@ -266,6 +293,7 @@ static void open_block(Builder *b, const Instr *in) {
     f->arms[arm].param_types = (ValType *)p;
     bool loop = in->op == OP_LOOP;
     push_frame(b, id, arm, loop ? np : nr, loop ? p : r, nr, r);
+    if (in->bt.kind == BT_VAL) top_frame(b)->one = in->bt.val;
     push_params(b, id, 0, np, p);
 }
 
@@ -325,7 +353,7 @@ static void close_block(Builder *b, const Instr *in) {
     }
     close_arm(b);
     b->nframes--;
-    if (fr.node) push_results(b, fr.node, fr.nresults, fr.results);
+    if (fr.node) push_results(b, fr.node, fr.nresults, frame_results(&fr));
 }
 
 /* ---- plain instructions ---- */
@@ -361,16 +389,27 @@ static Arity one(Builder *b, uint32_t npop, ValType t) {
 
 /* Operand counts of the fixed signatures, computed once. */
 static uint8_t sig_pops[OP_COUNT];
+/* Results of fixed signatures that name no memory or table: their count (else 0xff)
+ * and types, so most instructions are typed by a table lookup. */
+static uint8_t sig_npush[OP_COUNT];
+static ValType sig_push[OP_COUNT][4];
 static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
 
 static void sig_init(void) {
     for (int op = 0; op < OP_COUNT; op++) {
         const char *colon = strchr(op_info[op].sig, ':');
         sig_pops[op] = colon ? (uint8_t)(colon - op_info[op].sig) : 0;
+        sig_npush[op] = 0xff;
+        if (!colon || strpbrk(colon, "at") || strlen(colon + 1) > 4) continue;
+        Instr none = {0};
+        uint8_t k = 0;
+        for (const char *p = colon + 1; *p; p++) sig_push[op][k++] = ir_sig_type(NULL, *p, &none);
+        sig_npush[op] = k;
     }
 }
 
 static Arity from_signature(Builder *b, const Instr *in) {
+    if (sig_npush[in->op] != 0xff) return arity(sig_pops[in->op], sig_npush[in->op], sig_push[in->op]);
     const char *sig = op_info[in->op].sig;
     uint32_t npop = sig_pops[in->op], npush = 0;
     for (const char *p = sig + npop + 1; *p && npush < 4; p++) b->pushed[npush++] = ir_sig_type(b->m, *p, in);
@@ -400,7 +439,7 @@ static Arity branch_arity(Builder *b, const Instr *in) {
     uint32_t n = fr->nlabel;
     switch (in->op) {
     case OP_BR: return ending(n);
-    case OP_BR_IF: return arity(n + 1, n, fr->label);
+    case OP_BR_IF: return arity(n + 1, n, frame_label(fr));
     case OP_BR_TABLE: return ending(n + 1);
     case OP_BR_ON_NULL: {
         ValType t = peek_type(b, 0);
@@ -408,9 +447,9 @@ static Arity branch_arity(Builder *b, const Instr *in) {
         if (n == 0) return arity(1, 1, b->pushed);
         return arity(n + 1, n + 1, NULL); /* types filled by the caller */
     }
-    case OP_BR_ON_NON_NULL: return arity(n, n ? n - 1 : 0, fr->label);
+    case OP_BR_ON_NON_NULL: return arity(n, n ? n - 1 : 0, frame_label(fr));
     default: /* br_on_cast, br_on_cast_fail: label types, last one replaced */
-        return arity(n, n, fr->label);
+        return arity(n, n, frame_label(fr));
     }
 }
 
@@ -520,7 +559,7 @@ static Arity plain_arity(Builder *b, const Instr *in) {
  * the operand's refined type (br_on_null with a non-empty label, br_on_cast*). */
 static void refine_branch_types(Builder *b, const Instr *in, Arity *a, ValType operand, ValType *buf) {
     const Frame *fr = label_frame(b, in->a, in->off);
-    for (uint32_t i = 0; i < a->npush && i < fr->nlabel; i++) buf[i] = fr->label[i];
+    for (uint32_t i = 0; i < a->npush && i < fr->nlabel; i++) buf[i] = frame_label(fr)[i];
     if (in->op == OP_BR_ON_NULL && a->npush) buf[a->npush - 1] = ref_type(false, operand.heap);
     if (in->op == OP_BR_ON_CAST && a->npush) buf[a->npush - 1] = operand;
     if (in->op == OP_BR_ON_CAST_FAIL && a->npush) buf[a->npush - 1] = ref_type(in->flags & 2, in->heap2);
@@ -545,15 +584,15 @@ static void chain_local(Builder *b, NodeId id, const Instr *in) {
 static void plain(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
     Arity a = plain_arity(b, in);
-    ValType operand = peek_type(b, 0);
     ValType buf[64], *types = buf;
     bool refine = (in->op == OP_BR_ON_NULL && a.types == NULL) || in->op == OP_BR_ON_CAST ||
                   in->op == OP_BR_ON_CAST_FAIL;
     if (refine) {
         if (a.npush > 64) types = arena_array(&f->arena, a.npush, sizeof(ValType));
-        refine_branch_types(b, in, &a, operand, types);
+        refine_branch_types(b, in, &a, peek_type(b, 0), types);
     }
     NodeId id = new_node_for(f, in);
+    f->nodes[id].flags = b->src_flag;
     pop_args(b, id, a.npop);
     append(b, id);
     push_results(b, id, a.npush, a.types);
@@ -579,13 +618,17 @@ static void step(Builder *b, const Instr *in) {
 /* Contract: decodes the code after the locals until the body's final end, which must be
  * the last byte. */
 static void build_code(Builder *b) {
-    IrFunc *f = b->f;
-    push_frame(b, 0, 0, f->nbody_results, f->type->results, f->nbody_results, f->type->results);
+    push_frame(b, 0, 0, b->f->nbody_results, b->f->type->results, b->f->nbody_results, b->f->type->results);
     while (b->nframes > 0) {
         if (cur_eof(&b->c)) cur_fail(&b->c, "unexpected end of section or function (END opcode expected)");
-        Instr in;
-        instr_decode(&b->c, &in);
-        step(b, &in);
+        IrFunc *f = b->f;
+        if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
+        Instr *in = &f->nodes[f->nnodes].in; /* the next node's, if it becomes one */
+        bool canon = true;
+        instr_decode_canon(&b->c, in, &canon);
+        b->src_flag = canon && b->in_input ? IRN_SRC : 0;
+        if (b->check) validate_body_step(b->check, in);
+        step(b, in);
     }
     if (!cur_eof(&b->c)) cur_fail(&b->c, "section size mismatch: code after the function's final end");
 }
@@ -649,6 +692,10 @@ static void init_func(IrFunc *f, const Module *m, uint32_t index) {
 }
 
 bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
+    return ir_build_checked(f, m, index, NULL, err);
+}
+
+bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, struct Validator *v, WsError *err) {
     pthread_once(&sig_once, sig_init);
     const Func *fn = &m->funcs[index];
     init_func(f, m, index);
@@ -660,6 +707,9 @@ bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
     b->frames = f->scratch->frames;
     b->cap_frames = f->scratch->cap_frames;
     b->c = (Cursor){m->input, fn->body.p, fn->body.p + fn->body.len, err};
+    b->in_input = m->input && fn->body.p >= m->input && fn->body.p + fn->body.len <= m->input + m->input_len;
+    f->src = m->input;
+    f->src_len = m->input_len;
     err->file = m->file;
     if (m->funcs[index].type >= m->ntypes || f->type->kind != COMP_FUNC) {
         err->offset = fn->body_offset;
@@ -674,6 +724,8 @@ bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
     }
     new_node(f); /* id 0: none */
     new_arms(f, 1); /* arm 0: none */
+    b->check = v;
+    if (v) validate_body_begin(v, fn, err);
     read_locals(b);
     build_code(b);
     builder_done(b);

@@ -51,6 +51,9 @@ typedef struct IrArm {
 enum {
     IRN_DELEGATE = 1,           /* legacy try closed by delegate (label in delegate) */
     IRN_UNREACHABLE_AFTER = 2,  /* node leaves the stack polymorphic (br, return, ...) */
+    IRN_SRC = 4,                /* `in` is exactly the canonical input bytes at in.off,
+                                   in.len (of f->src): lowering copies them.  Whoever
+                                   changes `in` clears it (ir_touch) */
 };
 
 typedef struct IrNode {
@@ -97,6 +100,8 @@ typedef struct IrFunc {
     uint32_t nbody_results;
     uint32_t body_end_refs;     /* refs of values left at the body's end */
     bool locals_changed;        /* declarations must be rebuilt from `locals` */
+    const uint8_t *src;         /* origin of in.off of IRN_SRC nodes (the module input) */
+    size_t src_len;
     Arena arena;                /* small per-function allocations (types, names) */
     struct IrScratch *scratch;  /* the builder's reusable stacks */
 } IrFunc;
@@ -110,6 +115,9 @@ static inline IrArm *ir_arm(const IrFunc *f, const IrNode *n, uint32_t k) {
     while (k--) a = f->arms[a].next;
     return &f->arms[a];
 }
+/* Marks node id's instruction as changed: lowering encodes it instead of copying the
+ * input bytes it was decoded from.  Call after writing to its `in`. */
+static inline void ir_touch(IrFunc *f, NodeId id) { f->nodes[id].flags &= (uint16_t)~IRN_SRC; }
 static inline bool ir_is_structured(OpId op) {
     return op == OP_BLOCK || op == OP_LOOP || op == OP_IF || op == OP_TRY || op == OP_TRY_TABLE;
 }
@@ -119,6 +127,10 @@ static inline bool ir_is_structured(OpId op) {
  * allocates almost nothing).  Returns false with *err set on malformed code or on stack
  * misuse the builder cannot model (invalid code).  ir_free releases the arrays. */
 bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err);
+/* ir_build that also validates the body as it decodes it, with a validator_worker of
+ * validate.h (v may be NULL: ir_build). */
+struct Validator;
+bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, struct Validator *v, WsError *err);
 void ir_free(IrFunc *f);
 
 /* Writes the function body (local declarations and code, without the size prefix). */

@@ -3,6 +3,7 @@
 #include "funcmap.h"
 #include "leb.h"
 #include "pool.h"
+#include "validate.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,6 +11,7 @@ typedef struct MapJob {
     Module *m;
     bool analyze_only;
     IrFunc *workers;   /* one reusable IrFunc per worker thread */
+    Validator **checkers; /* per worker, or NULL: bodies validated as they are built */
     FuncTransform fn;
     void *ctx;
     Buf *out;          /* new body per defined function */
@@ -42,7 +44,10 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     IrFunc *f = &job->workers[worker];
     WsError err;
     memset(&err, 0, sizeof err);
-    bool ok = ir_build(f, job->m, index, &err) && verify(f, &err);
+    Validator *check = job->checkers ? job->checkers[worker] : NULL;
+    bool ok = ir_build_checked(f, job->m, index, check, &err) && verify(f, &err);
+    if (ok && check) job->m->funcs[index].valid = true; /* the input body; install_bodies
+                                                           clears it if the bytes move */
     if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);
     if (ok && !job->analyze_only) ir_lower(f, &job->out[k]);
     if (!ok) job->errors[k] = copy_error(&err);
@@ -66,14 +71,20 @@ static void install_bodies(Module *m, Buf *out, uint32_t n) {
     }
 }
 
-static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, FuncTransform fn, void *ctx,
-                          WsError *err) {
+static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const Validator *v,
+                          FuncTransform fn, void *ctx, WsError *err) {
     uint32_t n = module_ndefined_funcs(m);
     if (nthreads < 1) nthreads = 1;
-    MapJob job = {m, analyze_only, ws_calloc(nthreads, sizeof(IrFunc)), fn, ctx, ws_calloc(n + 1, sizeof(Buf)),
+    MapJob job = {m, analyze_only, ws_calloc(nthreads, sizeof(IrFunc)), NULL, fn, ctx, ws_calloc(n + 1, sizeof(Buf)),
                   ws_calloc(n + 1, sizeof(WsError *))};
+    if (v) {
+        job.checkers = ws_calloc(nthreads, sizeof *job.checkers);
+        for (uint32_t t = 0; t < nthreads; t++) job.checkers[t] = validator_worker(v);
+    }
     pool_for(nthreads, n, map_one, &job);
     for (uint32_t t = 0; t < nthreads; t++) ir_free(&job.workers[t]);
+    for (uint32_t t = 0; v && t < nthreads; t++) validator_worker_free(job.checkers[t]);
+    free(job.checkers);
     free(job.workers);
     bool ok = true;
     for (uint32_t k = 0; k < n; k++) {
@@ -91,9 +102,14 @@ static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, FuncT
 }
 
 bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
-    return map_functions(m, false, nthreads, fn, ctx, err);
+    return map_functions(m, false, nthreads, NULL, fn, ctx, err);
+}
+
+bool module_rewrite_functions_checked(Module *m, uint32_t nthreads, const Validator *v, FuncTransform fn,
+                                      void *ctx, WsError *err) {
+    return map_functions(m, false, nthreads, v, fn, ctx, err);
 }
 
 bool module_analyze_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
-    return map_functions(m, true, nthreads, fn, ctx, err);
+    return map_functions(m, true, nthreads, NULL, fn, ctx, err);
 }

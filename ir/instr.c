@@ -310,6 +310,8 @@ void instr_decode(Cursor *c, Instr *in) {
     decode(c, in, &canon);
 }
 
+void instr_decode_canon(Cursor *c, Instr *in, bool *canon) { decode(c, in, canon); }
+
 /* ---- iterators over variable-length immediates (input already checked) ---- */
 
 uint32_t br_table_label_next(const uint8_t **p) { return (uint32_t)leb_u64_raw(p); }

@@ -73,6 +73,8 @@ bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end);
 
 /* Reads one instruction at c->p; fails on malformed encoding. */
 void instr_decode(Cursor *c, Instr *in);
+/* Like instr_decode, and clears *canon when its bytes are not its canonical encoding. */
+void instr_decode_canon(Cursor *c, Instr *in, bool *canon);
 /* Writes in canonically: minimal LEB128s, memory index omitted when 0. */
 void instr_encode(Buf *b, const Instr *in);
 

@@ -3,6 +3,7 @@
  * An untouched IR of a canonical body gives back the same bytes. */
 #include "func.h"
 #include "leb.h"
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Contract: writes the local declarations as runs of equal types (empty groups dropped,
@@ -30,25 +31,96 @@ typedef struct LowerFrame {
     NodeId resume;     /* node after the structured node */
 } LowerFrame;
 
-static void close_node(const IrFunc *f, NodeId id, Buf *out) {
-    const IrNode *n = ir_node(f, id);
-    if (n->flags & IRN_DELEGATE) {
-        buf_u8(out, 0x18);
-        buf_u32(out, n->delegate);
-    } else {
-        buf_u8(out, 0x0b);
+/* The output of one lowering: bytes go to out, except that input bytes copied as they
+ * are gather into one pending run [run, run_end) of f->src first. */
+typedef struct Lowerer {
+    const IrFunc *f;
+    Buf *out;
+    const uint8_t *run, *run_end;
+} Lowerer;
+
+static void flush_run(Lowerer *L) {
+    if (L->run_end > L->run) buf_bytes(L->out, L->run, (size_t)(L->run_end - L->run));
+    L->run = L->run_end = NULL;
+}
+
+#ifdef WS_DEBUG
+/* Debug builds: an IRN_SRC node's input bytes must be what encoding it gives (a pass
+ * that changed `in` without ir_touch would otherwise be lowered to its old bytes). */
+static void check_src(const IrNode *n, const uint8_t *src) {
+    Buf b = {0};
+    instr_encode(&b, &n->in);
+    bool same = b.len == n->in.len && !memcmp(b.data, src, b.len);
+    buf_free(&b);
+    if (same) return;
+    fprintf(stderr, "wasmslim: internal error: node %s at 0x%x changed without ir_touch\n",
+            op_info[n->in.op].name, n->in.off);
+    abort();
+}
+#else
+static void check_src(const IrNode *n, const uint8_t *src) { (void)n; (void)src; }
+#endif
+
+/* Contract: emits node n's instruction (not its arms): its input bytes when it has
+ * IRN_SRC (extending the pending run when they follow it), else its encoding. */
+static void emit_node(Lowerer *L, const IrNode *n) {
+    if (!(n->flags & IRN_SRC)) {
+        flush_run(L);
+        instr_encode(L->out, &n->in);
+        return;
     }
+    const uint8_t *src = L->f->src + n->in.off;
+    check_src(n, src);
+    if (src != L->run_end) {
+        flush_run(L);
+        L->run = src;
+    }
+    L->run_end = src + n->in.len;
+}
+
+/* Contract: emits the one byte b (end, else): as part of the pending run when the
+ * input holds b right after it (the same bytes either way), else directly. */
+static void emit_byte(Lowerer *L, uint8_t b) {
+    const IrFunc *f = L->f;
+    if (L->run_end && L->run_end < f->src + f->src_len && *L->run_end == b) {
+        L->run_end++;
+        return;
+    }
+    flush_run(L);
+    buf_u8(L->out, b);
+}
+
+static void close_node(Lowerer *L, NodeId id) {
+    const IrNode *n = ir_node(L->f, id);
+    if (n->flags & IRN_DELEGATE) {
+        flush_run(L);
+        buf_u8(L->out, 0x18);
+        buf_u32(L->out, n->delegate);
+    } else {
+        emit_byte(L, 0x0b);
+    }
+}
+
+/* Contract: an arm's head (else, catch, catch_all). */
+static void emit_head(Lowerer *L, const Instr *head) {
+    if (head->op == OP_ELSE) {
+        emit_byte(L, 0x05);
+        return;
+    }
+    flush_run(L);
+    instr_encode(L->out, head);
 }
 
 void ir_lower(const IrFunc *f, Buf *out) {
     lower_locals(f, out);
+    Lowerer L = {f, out, NULL, NULL};
     LowerFrame *stack = NULL;
     uint32_t sp = 0, cap = 0;
     NodeId cur = f->body.first;
     for (;;) {
         while (cur) {
             const IrNode *n = ir_node(f, cur);
-            instr_encode(out, &n->in);
+            emit_node(&L, n);
             if (ir_is_structured(n->in.op)) {
                 LowerFrame fr = {cur, n->arms, n->next};
                 WS_VEC_PUSH(stack, sp, cap, fr);
@@ -62,14 +134,15 @@ void ir_lower(const IrFunc *f, Buf *out) {
         uint32_t next = f->arms[fr->arm].next;
         if (next) {
             fr->arm = next;
-            instr_encode(out, &f->arms[next].head);
+            emit_head(&L, &f->arms[next].head);
             cur = f->arms[next].first;
             continue;
         }
-        close_node(f, fr->node, out);
+        close_node(&L, fr->node);
         cur = fr->resume;
         sp--;
     }
-    buf_u8(out, 0x0b);
+    emit_byte(&L, 0x0b);
+    flush_run(&L);
     free(stack);
 }

@@ -357,6 +357,28 @@ static void validator_free(Validator *v) {
 
 bool module_validate(const Module *m, WsError *err) { return module_validate_except_code(m, false, err); }
 
+Validator *validator_begin(const Module *m, WsError *err) {
+    Validator *v = ws_calloc(1, sizeof *v);
+    v->m = m;
+    v->skip_bodies = true;
+    v->err = err;
+    err->file = m->file;
+    typespace_init(&v->ts, m);
+    v->declared = ws_calloc(m->nfuncs ? m->nfuncs : 1, 1);
+    validate_tables_init(v);
+    void (*volatile run)(Validator *) = validate_module; /* not inlined next to setjmp */
+    if (setjmp(err->jb)) {
+        validator_free(v);
+        return NULL;
+    }
+    run(v);
+    return v;
+}
+
+Validator *validator_worker(const Validator *v) { return worker_new(v); }
+void validator_worker_free(Validator *w) { worker_free(w); }
+void validator_end(Validator *v) { if (v) validator_free(v); }
+
 bool module_validate_except_code(const Module *m, bool skip_bodies, WsError *err) {
     Validator *v = ws_calloc(1, sizeof *v);
     v->m = m;

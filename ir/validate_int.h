@@ -7,6 +7,7 @@
 #include "instr.h"
 #include "module.h"
 #include "subtype.h"
+#include "validate.h"
 
 /* Kinds of control frames. */
 enum {

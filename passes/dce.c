@@ -168,6 +168,7 @@ static void fold_if(Dce *d, NodeId id, int64_t c) {
         else make_single_arm(f, id, then_arm, 0);
     }
     ir_node(f, id)->in.op = OP_BLOCK;
+    ir_touch(f, id);
     d->changed = true;
 }
 
@@ -187,8 +188,10 @@ static void fold_branch(Dce *d, NodeId id, int64_t c) {
         }
         n->in = ir_instr(OP_BR);
         n->in.a = label;
+        ir_touch(f, id);
     } else if (c) {
         n->in.op = OP_BR;
+        ir_touch(f, id);
     } else {
         ValueRef *vals = ws_malloc((nvals + 1) * sizeof(ValueRef));
         if (nvals) memcpy(vals, ir_args(f, n), nvals * sizeof(ValueRef));
@@ -220,6 +223,7 @@ static void fold_select(Dce *d, NodeId id, int64_t c) {
     if (c) { /* b is on top: drop it */
         n = ir_node(f, id);
         n->in = ir_instr(OP_DROP);
+        ir_touch(f, id);
         n->nres = 0;
         ir_set_args(f, id, &b, 1);
     } else {
@@ -454,7 +458,10 @@ static void compact_locals(Dce *d) {
     uint32_t count = ir_preorder(f, d->order);
     for (uint32_t i = 0; i < count; i++) {
         IrNode *n = ir_node(f, d->order[i]);
-        if (n->in.op == OP_LOCAL_GET || n->in.op == OP_LOCAL_SET || n->in.op == OP_LOCAL_TEE) n->in.a = map[n->in.a];
+        if (n->in.op == OP_LOCAL_GET || n->in.op == OP_LOCAL_SET || n->in.op == OP_LOCAL_TEE) {
+            n->in.a = map[n->in.a];
+            ir_touch(f, d->order[i]);
+        }
     }
     f->nlocals = nparams + nkeep;
     f->locals_changed = true;

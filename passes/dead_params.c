@@ -102,8 +102,10 @@ static void rewrite_call(IrFunc *f, NodeId id, uint32_t mask) {
             kept[nkept++] = args[k];
             continue;
         }
-        const IrNode *p = ir_node(f, args[k].node);
-        ir_insert_after(f, p->parent, p->parent_arm, args[k].node, ir_new_drop(f, args[k]));
+        NodeId parent = ir_node(f, args[k].node)->parent; /* read first: new nodes move the array */
+        uint32_t arm = ir_node(f, args[k].node)->parent_arm;
+        NodeId drop = ir_new_drop(f, args[k]);
+        ir_insert_after(f, parent, arm, args[k].node, drop);
     }
     ir_set_args(f, id, kept, nkept);
     free(args);
@@ -123,7 +125,10 @@ static void remove_params(IrFunc *f, uint32_t mask, NodeId *order) {
     for (uint32_t i = 0; i < n; i++) {
         IrNode *node = ir_node(f, order[i]);
         OpId op = node->in.op;
-        if (op == OP_LOCAL_GET || op == OP_LOCAL_SET || op == OP_LOCAL_TEE) node->in.a = map[node->in.a];
+        if (op == OP_LOCAL_GET || op == OP_LOCAL_SET || op == OP_LOCAL_TEE) {
+            node->in.a = map[node->in.a];
+            ir_touch(f, order[i]);
+        }
     }
     f->nlocals -= removed;
     f->nparams -= removed;

@@ -282,7 +282,7 @@ static void clone_node(InlSplicer *s, Region *r, NodeId c) {
     } else {
         id = ir_new_node(f, &in, cn->nres, &cn->type);
     }
-    ir_node(f, id)->flags = cn->flags;
+    ir_node(f, id)->flags = cn->flags & (uint16_t)~IRN_SRC; /* its `in` may have changed */
     ir_node(f, id)->delegate = cn->delegate;
     s->map[c] = id;
     set_mapped_args(s, id, cn);

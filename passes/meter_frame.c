@@ -151,6 +151,7 @@ static void returns_to_body(MeterFn *mf, const NodeId *order, uint32_t count) {
         if (n->in.op != OP_RETURN || order[i] >= mf->orig_nnodes) continue;
         n->in.op = OP_BR;
         n->in.a = meter_depth(mf->f, n->parent, mf->body);
+        ir_touch(mf->f, order[i]);
     }
 }
 
@@ -338,8 +339,10 @@ static void renumber_calls(MeterFn *mf, const NodeId *order, uint32_t count) {
         IrNode *n = ir_node(mf->f, order[i]);
         OpId op = n->in.op;
         if (order[i] >= mf->orig_nnodes) continue;
-        if ((op == OP_CALL || op == OP_RETURN_CALL || op == OP_REF_FUNC) && n->in.a >= mf->mc->nfunc_imports)
+        if ((op == OP_CALL || op == OP_RETURN_CALL || op == OP_REF_FUNC) && n->in.a >= mf->mc->nfunc_imports) {
             n->in.a += mf->mc->shift;
+            ir_touch(mf->f, order[i]);
+        }
     }
 }
 

@@ -57,8 +57,8 @@ step "unit tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1 "$BUILD/test_unit-san" -j"$JOBS" 2>&1 | tee "$log" | tail -n 3 || true
 read -r p f < <(criterion_counts "$log"); record unit-san "$p" "$f"
 
-step "spec testsuite (-O0 round trip, malformed modules)"
-node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim" --jobs "$JOBS" 2>&1 | tee "$log" | tail -n 15 || true
+step "spec testsuite (-O0 round trip, malformed and invalid modules)"
+CHECK_INVALID=1 node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim" --jobs "$JOBS" 2>&1 | tee "$log" | tail -n 15 || true
 if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)"; else
     read -r p f < <(plain_counts "$log" spec); record spec "$p" "$f"; fi
 

@@ -85,6 +85,29 @@ Test(ir, lowers_to_the_same_bytes) {
     cr_assert(ir_verify(&f, msg, sizeof msg), "%s", msg);
 }
 
+Test(ir, lowering_copies_only_untouched_input) {
+    NodeId c1 = body_node(2);
+    cr_assert(ir_node(&f, c1)->flags & IRN_SRC, "a canonical input instruction is copied");
+    ir_node(&f, c1)->in.i = 100; /* i32.const 100: two bytes (e4 00) instead of one */
+    ir_touch(&f, c1);
+    cr_assert_not(ir_node(&f, c1)->flags & IRN_SRC);
+    Buf out = {0};
+    ir_lower(&f, &out);
+    const Func *fn = &m.funcs[0];
+    cr_assert_eq(out.len, fn->body.len + 1);
+    /* locals (3 bytes), local.get 0, then the new constant, then the rest unchanged */
+    const uint8_t want[] = {0x41, 0xe4, 0x00, 0x6a, 0x22, 0x01};
+    cr_assert_arr_eq(out.data + 5, want, sizeof want);
+    cr_assert_arr_eq(out.data + 11, fn->body.p + 10, fn->body.len - 10);
+    buf_free(&out);
+}
+
+Test(ir, block_result_types_survive_later_instructions) {
+    NodeId iff = body_node(5);
+    cr_assert_eq(ir_node(&f, iff)->nres, 1);
+    cr_assert_eq(ir_node(&f, iff)->type.code, VT_I32); /* from the block type, not a stale copy */
+}
+
 Test(ir, verifier_catches_corruption) {
     char msg[256];
     NodeId add = body_node(3);
