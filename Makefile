@@ -2,7 +2,8 @@
 #   make          build/wasmslim (release, -O2)
 #   make demo     build and run a demo on a bundled fixture
 #   make check    install test dependencies if missing, run every test (also under ASan+UBSan)
-#   make bench    speed/memory/size against wasm-opt on the public corpus (downloads via npm)
+#   make bench    speed/memory/size against wasm-opt on the public corpus (downloads via npm),
+#                 then what metering costs on the C fixtures (tests/bench/meter.sh)
 CC      ?= cc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -89,6 +90,7 @@ check:
 
 bench: $(BUILD)/wasmslim
 	bash tests/bench/bench.sh
+	bash tests/bench/meter.sh
 
 clean:
 	rm -rf $(BUILD)

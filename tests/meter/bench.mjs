@@ -54,7 +54,9 @@ let instances = 0;
 function runOnce(module) {
   if (++instances % 8 === 0) gc();
   const wasi = new WASI({ version: 'preview1', args: ['bench'], env: {}, preopens: {}, returnOnExit: true, stdout: devnull, stderr: devnull });
-  const instance = new WebAssembly.Instance(module, wasi.getImportObject());
+  const imports = wasi.getImportObject();
+  if (needsGas(module)) imports.metering = { usegas: () => {} }; /* npm wasm-metering's host counter */
+  const instance = new WebAssembly.Instance(module, imports);
   if (instance.exports.wasmslim_fuel) instance.exports.wasmslim_fuel.value = 1n << 62n;
   const t = process.cpuUsage();
   try { wasi.start(instance); } catch (e) { throw new Error(`trapped: ${e.message}`); }
@@ -63,6 +65,11 @@ function runOnce(module) {
   const mem = instance.exports.memory;
   if (mem && mem.buffer.byteLength > (4 << 20)) gc(); /* big memories: free them now */
   return ms;
+}
+
+// True when module imports metering.usegas (modules instrumented by npm's wasm-metering).
+function needsGas(module) {
+  return WebAssembly.Module.imports(module).some((i) => i.module === 'metering' && i.name === 'usegas');
 }
 
 function say(line) { fs.writeSync(1, `${line}\n`); } /* a worker's console.log may be lost at exit */
