@@ -6,6 +6,7 @@
  * entry points without that parameter pass a scratch flag. */
 #include "instr.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 /* ---- LEB128 with canonical-form tracking ---- */
@@ -278,6 +279,74 @@ static void decode_imm(Cursor *c, Instr *in, bool *canon) {
     }
 }
 
+/* The commonest encodings of one-byte opcodes, decoded without the general path:
+ * no immediate; one index or constant in one LEB128 byte; a memarg of one-byte align
+ * (no memory index) and offset; a one-byte block type.  DQ_SLOW: everything else. */
+enum { DQ_SLOW, DQ_NONE, DQ_IDX, DQ_CONST, DQ_MEMARG, DQ_BLOCK };
+static uint8_t dq_kind[256];
+static uint16_t dq_op[256];
+static pthread_once_t dq_once = PTHREAD_ONCE_INIT;
+static atomic_bool dq_ready;      /* the tables are filled (read on every decode: cheap) */
+
+static void dq_init(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        if (op_info[op].prefix) continue;
+        uint8_t b = (uint8_t)op_info[op].code, k = DQ_SLOW;
+        switch ((ImmKind)op_imm[op]) {
+        case IMM_NONE: k = DQ_NONE; break;
+        case IMM_LABEL: case IMM_FUNC: case IMM_TYPE: case IMM_LOCAL: case IMM_GLOBAL:
+        case IMM_TABLE: case IMM_ELEM: case IMM_MEM: case IMM_DATA: case IMM_TAG:
+            k = DQ_IDX;
+            break;
+        case IMM_I32: case IMM_I64: k = DQ_CONST; break;
+        case IMM_MEMARG: k = DQ_MEMARG; break;
+        case IMM_BLOCK: k = DQ_BLOCK; break;
+        default: break;
+        }
+        dq_kind[b] = k;
+        dq_op[b] = (uint16_t)op;
+    }
+    atomic_store_explicit(&dq_ready, true, memory_order_release);
+}
+
+static inline void dq_ensure(void) {
+    if (!atomic_load_explicit(&dq_ready, memory_order_acquire)) pthread_once(&dq_once, dq_init);
+}
+
+/* Contract: decodes the instruction at p (p < end) into *in (already blank, off set)
+ * when it has one of the quick encodings, returning its length; 0 otherwise. */
+static inline size_t decode_quick(const uint8_t *p, const uint8_t *end, Instr *in) {
+    size_t left = (size_t)(end - p);
+    switch (dq_kind[p[0]]) {
+    case DQ_NONE: in->op = dq_op[p[0]]; return 1;
+    case DQ_IDX:
+        if (left < 2 || p[1] >= 0x80) return 0;
+        in->op = dq_op[p[0]];
+        in->a = p[1];
+        return 2;
+    case DQ_CONST:
+        if (left < 2 || p[1] >= 0x80) return 0;
+        in->op = dq_op[p[0]];
+        in->i = p[1] & 0x40 ? (int64_t)p[1] - 0x80 : (int64_t)p[1];
+        return 2;
+    case DQ_MEMARG:
+        if (left < 3 || p[1] >= 0x40 || p[2] >= 0x80) return 0;
+        in->op = dq_op[p[0]];
+        in->a = p[1];
+        in->b = p[2];
+        return 3;
+    case DQ_BLOCK:
+        if (left < 2 || !(p[1] == 0x40 || is_numvec_byte(p[1]))) return 0;
+        in->op = dq_op[p[0]];
+        if (p[1] != 0x40) {
+            in->bt.kind = BT_VAL;
+            in->bt.val.code = p[1];
+        }
+        return 2;
+    default: return 0;
+    }
+}
+
 /* Contract: decodes one instruction at c->p into *in (all fields not used by its
  * immediate kind are zero) and clears *canon if its encoding is not canonical. */
 static void decode(Cursor *c, Instr *in, bool *canon) {
@@ -286,6 +355,12 @@ static void decode(Cursor *c, Instr *in, bool *canon) {
     *in = blank;
     in->off = cur_offset(c);
     if (c->p >= c->end) cur_fail(c, "unexpected end");
+    size_t quick = decode_quick(c->p, c->end, in);
+    if (quick) {
+        c->p += quick;
+        in->len = (uint32_t)quick;
+        return;
+    }
     uint8_t b = *c->p++;
     if (b >= 0xFB && b <= 0xFE) {
         uint32_t code = rd_u32(c, canon);
@@ -306,11 +381,15 @@ static void decode(Cursor *c, Instr *in, bool *canon) {
 }
 
 void instr_decode(Cursor *c, Instr *in) {
+    dq_ensure();
     bool canon = true;
     decode(c, in, &canon);
 }
 
-void instr_decode_canon(Cursor *c, Instr *in, bool *canon) { decode(c, in, canon); }
+void instr_decode_canon(Cursor *c, Instr *in, bool *canon) {
+    dq_ensure();
+    decode(c, in, canon);
+}
 
 /* ---- iterators over variable-length immediates (input already checked) ---- */
 
@@ -528,6 +607,7 @@ static uint64_t read_locals(Cursor *c, bool *canon) {
 }
 
 void body_scan(Cursor *c, CodeInfo *info) {
+    pthread_once(&dq_once, dq_init);
     bool canon = true;
     memset(info, 0, sizeof *info);
     info->nlocals = read_locals(c, &canon);
@@ -537,6 +617,7 @@ void body_scan(Cursor *c, CodeInfo *info) {
 }
 
 void expr_scan(Cursor *c, CodeInfo *info) {
+    pthread_once(&dq_once, dq_init);
     bool canon = true;
     memset(info, 0, sizeof *info);
     scan_code(c, info, &canon);
@@ -597,6 +678,7 @@ static uint8_t quick_of(uint8_t kind, bool remapping) {
 }
 
 static void fast_init(void) {
+    pthread_once(&dq_once, dq_init);
     for (int op = 0; op < OP_COUNT; op++)
         if (op_info[op].prefix == 0) fast_kind[op_info[op].code] = fast_kind_of((ImmKind)op_imm[op]);
     for (int b = 0; b < 256; b++)
@@ -752,6 +834,7 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
 }
 
 static void canon_instrs(Cursor *c, Buf *out, bool expr) {
+    pthread_once(&dq_once, dq_init);
     if (expr) canon_expr(c, out);
     else canon_code(c, out, NULL);
 }
