@@ -58,7 +58,6 @@ typedef struct Builder {
     ValType pushed[4];           /* scratch for single-result pushes */
     struct Validator *check;     /* validates each instruction before it is added */
     uint16_t src_flag;           /* IRN_SRC for the instruction being added, or 0 */
-    bool in_input;               /* the body lies in the module input */
 } Builder;
 
 /* ---- storage ---- */
@@ -626,7 +625,7 @@ static void build_code(Builder *b) {
         Instr *in = &f->nodes[f->nnodes].in; /* the next node's, if it becomes one */
         bool canon = true;
         instr_decode_canon(&b->c, in, &canon);
-        b->src_flag = canon && b->in_input ? IRN_SRC : 0;
+        b->src_flag = canon ? IRN_SRC : 0;
         if (b->check) validate_body_step(b->check, in);
         step(b, in);
     }
@@ -706,10 +705,11 @@ bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, struct Validat
     b->cap_stack = f->scratch->cap_stack;
     b->frames = f->scratch->frames;
     b->cap_frames = f->scratch->cap_frames;
-    b->c = (Cursor){m->input, fn->body.p, fn->body.p + fn->body.len, err};
-    b->in_input = m->input && fn->body.p >= m->input && fn->body.p + fn->body.len <= m->input + m->input_len;
-    f->src = m->input;
-    f->src_len = m->input_len;
+    /* offsets count from the input, or (a body a pass rewrote) from the body's start */
+    bool in_input = m->input && fn->body.p >= m->input && fn->body.p + fn->body.len <= m->input + m->input_len;
+    f->src = in_input ? m->input : fn->body.p;
+    f->src_len = in_input ? m->input_len : fn->body.len;
+    b->c = (Cursor){f->src, fn->body.p, fn->body.p + fn->body.len, err};
     err->file = m->file;
     if (m->funcs[index].type >= m->ntypes || f->type->kind != COMP_FUNC) {
         err->offset = fn->body_offset;
@@ -718,6 +718,7 @@ bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, struct Validat
         return false;
     }
     if (setjmp(err->jb)) {
+        if (!in_input) err->offset += fn->body_offset; /* as the validator reports it */
         builder_done(b);
         free(b);
         return false;

@@ -100,7 +100,8 @@ typedef struct IrFunc {
     uint32_t nbody_results;
     uint32_t body_end_refs;     /* refs of values left at the body's end */
     bool locals_changed;        /* declarations must be rebuilt from `locals` */
-    const uint8_t *src;         /* origin of in.off of IRN_SRC nodes (the module input) */
+    const uint8_t *src;         /* origin of in.off: the module input, or the body's own
+                                   bytes when a pass rewrote it */
     size_t src_len;
     Arena arena;                /* small per-function allocations (types, names) */
     struct IrScratch *scratch;  /* the builder's reusable stacks */

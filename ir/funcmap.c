@@ -12,6 +12,7 @@ typedef struct MapJob {
     bool analyze_only;
     IrFunc *workers;   /* one reusable IrFunc per worker thread */
     Validator **checkers; /* per worker, or NULL: bodies validated as they are built */
+    const uint8_t *want;  /* per defined function: 0 = leave it alone (NULL: all) */
     FuncTransform fn;
     void *ctx;
     Buf *out;          /* new body per defined function */
@@ -41,6 +42,7 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     (void)worker;
     MapJob *job = arg;
     uint32_t index = job->m->nfunc_imports + k;
+    if (job->want && !job->want[k]) return;
     IrFunc *f = &job->workers[worker];
     WsError err;
     memset(&err, 0, sizeof err);
@@ -56,8 +58,9 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
 /* Contract: hands each new body's buffer (trimmed) to the module and points the
  * function at it, marking m->code_changed when any bytes moved; a body whose bytes did
  * not move keeps them, and its validation mark. */
-static void install_bodies(Module *m, Buf *out, uint32_t n) {
+static void install_bodies(Module *m, Buf *out, uint32_t n, const uint8_t *want) {
     for (uint32_t k = 0; k < n; k++) {
+        if (want && !want[k]) continue;
         Func *f = &m->funcs[m->nfunc_imports + k];
         bool same = f->body.len == out[k].len && !memcmp(f->body.p, out[k].data, out[k].len);
         f->changed = true; /* canonical now, whether or not the bytes moved */
@@ -72,11 +75,11 @@ static void install_bodies(Module *m, Buf *out, uint32_t n) {
 }
 
 static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const Validator *v,
-                          FuncTransform fn, void *ctx, WsError *err) {
+                          const uint8_t *want, FuncTransform fn, void *ctx, WsError *err) {
     uint32_t n = module_ndefined_funcs(m);
     if (nthreads < 1) nthreads = 1;
-    MapJob job = {m, analyze_only, ws_calloc(nthreads, sizeof(IrFunc)), NULL, fn, ctx, ws_calloc(n + 1, sizeof(Buf)),
-                  ws_calloc(n + 1, sizeof(WsError *))};
+    MapJob job = {m, analyze_only, ws_calloc(nthreads, sizeof(IrFunc)), NULL, want, fn, ctx,
+                  ws_calloc(n + 1, sizeof(Buf)), ws_calloc(n + 1, sizeof(WsError *))};
     if (v) {
         job.checkers = ws_calloc(nthreads, sizeof *job.checkers);
         for (uint32_t t = 0; t < nthreads; t++) job.checkers[t] = validator_worker(v);
@@ -94,7 +97,7 @@ static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const
         }
         free(job.errors[k]);
     }
-    if (ok && !analyze_only) install_bodies(m, job.out, n);
+    if (ok && !analyze_only) install_bodies(m, job.out, n, want);
     for (uint32_t k = 0; k < n; k++) buf_free(&job.out[k]);
     free(job.out);
     free(job.errors);
@@ -102,14 +105,24 @@ static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const
 }
 
 bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
-    return map_functions(m, false, nthreads, NULL, fn, ctx, err);
+    return map_functions(m, false, nthreads, NULL, NULL, fn, ctx, err);
+}
+
+bool module_rewrite_some(Module *m, uint32_t nthreads, const uint8_t *want, FuncTransform fn, void *ctx,
+                         WsError *err) {
+    return map_functions(m, false, nthreads, NULL, want, fn, ctx, err);
+}
+
+bool module_analyze_some(Module *m, uint32_t nthreads, const uint8_t *want, FuncTransform fn, void *ctx,
+                         WsError *err) {
+    return map_functions(m, true, nthreads, NULL, want, fn, ctx, err);
 }
 
 bool module_rewrite_functions_checked(Module *m, uint32_t nthreads, const Validator *v, FuncTransform fn,
                                       void *ctx, WsError *err) {
-    return map_functions(m, false, nthreads, v, fn, ctx, err);
+    return map_functions(m, false, nthreads, v, NULL, fn, ctx, err);
 }
 
 bool module_analyze_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
-    return map_functions(m, true, nthreads, NULL, fn, ctx, err);
+    return map_functions(m, true, nthreads, NULL, NULL, fn, ctx, err);
 }

@@ -26,4 +26,11 @@ bool module_rewrite_functions_checked(Module *m, uint32_t nthreads, const struct
  * context.  Returns false with the lowest-index failure. */
 bool module_analyze_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err);
 
+/* The same two for the defined functions k (index nfunc_imports + k) with want[k] set;
+ * the others are not built and keep their bodies. */
+bool module_rewrite_some(Module *m, uint32_t nthreads, const uint8_t *want, FuncTransform fn, void *ctx,
+                         WsError *err);
+bool module_analyze_some(Module *m, uint32_t nthreads, const uint8_t *want, FuncTransform fn, void *ctx,
+                         WsError *err);
+
 #endif

@@ -15,6 +15,7 @@
 #include "../ir/edit.h"
 #include "../ir/funcmap.h"
 #include "../ir/names.h"
+#include "../ir/pool.h"
 #include <stdlib.h>
 
 typedef struct DeadParams {
@@ -22,6 +23,7 @@ typedef struct DeadParams {
     uint32_t *unused;     /* per function: bit mask of removable params (<= 32 params) */
     uint8_t *visible;     /* per function: every caller is a direct call in the module */
     uint8_t *blocked;     /* a call site passes an argument we cannot drop */
+    uint8_t *want;        /* per defined function: has dead params or calls one that has */
 } DeadParams;
 
 /* Contract: marks every function referenced other than by a direct call as not visible. */
@@ -59,15 +61,65 @@ static void scan_refs(DeadParams *dp) {
         if (m->tables[t].has_init) mark_ref_funcs(dp, m->tables[t].init.code, m->tables[t].init.len);
 }
 
-/* Phase 1 (per function): which params of this function are never read or written. */
-static bool find_unused(IrFunc *f, void *arg, WsError *err) {
-    (void)err;
-    DeadParams *dp = arg;
-    uint32_t mask = 0;
-    for (uint32_t p = 0; p < f->nparams && p < 32; p++)
-        if (f->locals[p].ngets == 0 && f->locals[p].nsets == 0) mask |= 1u << p;
-    dp->unused[f->index] = dp->visible[f->index] ? mask : 0;
+/* Contract: calls seen(ctx, in) for each instruction of defined function f's body
+ * (after its local declarations); false if the body cannot be decoded (then nothing
+ * may be assumed of it). */
+static bool scan_body(const Module *m, uint32_t f, void (*seen)(void *ctx, const Instr *in), void *ctx) {
+    const Func *fn = &m->funcs[f];
+    WsError err;
+    Cursor c = {m->input, fn->body.p, fn->body.p + fn->body.len, &err};
+    if (setjmp(err.jb)) return false;
+    uint32_t groups = cur_count(&c, 2, "local declaration");
+    for (uint32_t g = 0; g < groups; g++) {
+        cur_u32(&c);
+        read_valtype(&c);
+    }
+    Instr in;
+    while (!cur_eof(&c)) {
+        instr_decode(&c, &in);
+        seen(ctx, &in);
+    }
     return true;
+}
+
+static void clear_used_param(void *ctx, const Instr *in) {
+    uint32_t *mask = ctx;
+    bool local = in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE;
+    if (local && in->a < 32) *mask &= ~(1u << in->a);
+}
+
+/* Phase 1 (per defined function, from its bytes): which params are never read or
+ * written; only for functions whose every caller is visible. */
+static void find_unused(void *arg, uint32_t k, uint32_t worker) {
+    (void)worker;
+    DeadParams *dp = arg;
+    uint32_t f = dp->m->nfunc_imports + k;
+    const Module *m = dp->m;
+    uint32_t np = m->funcs[f].type < m->ntypes ? m->types[m->funcs[f].type].nparams : 0;
+    if (!dp->visible[f] || np == 0) return;
+    uint32_t mask = np >= 32 ? ~0u : (1u << np) - 1;
+    if (!scan_body(m, f, clear_used_param, &mask)) mask = 0;
+    dp->unused[f] = mask;
+}
+
+typedef struct CallScan { const DeadParams *dp; bool hit; } CallScan;
+
+static void note_call(void *ctx, const Instr *in) {
+    CallScan *s = ctx;
+    bool direct = in->op == OP_CALL || in->op == OP_RETURN_CALL;
+    if (direct && in->a < s->dp->m->nfuncs && s->dp->unused[in->a]) s->hit = true;
+}
+
+/* Contract: want[k] for the functions phases 2 and 3 touch: those with dead params and
+ * those with a direct call to one (an undecodable body is wanted: the IR build then
+ * reports it). */
+static void find_wanted(void *arg, uint32_t k, uint32_t worker) {
+    (void)worker;
+    DeadParams *dp = arg;
+    uint32_t f = dp->m->nfunc_imports + k;
+    CallScan s = {dp, dp->unused[f] != 0};
+    if (!s.hit && !scan_body(dp->m, f, note_call, &s)) s.hit = true;
+    dp->want[k] = s.hit;
 }
 
 /* Phase 2 (per function): a callee whose argument comes from a block parameter or the
@@ -202,19 +254,23 @@ static uint32_t popcount(uint32_t x) {
 
 void pass_dead_params(PassCtx *ctx, Module *m) {
     if (names_has_subsection(m, NAME_LOCAL)) return; /* local names would shift */
+    uint32_t ndefined = module_ndefined_funcs(m);
     DeadParams dp = {m, ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), ws_calloc(m->nfuncs + 1, 1),
-                     ws_calloc(m->nfuncs + 1, 1)};
+                     ws_calloc(m->nfuncs + 1, 1), ws_calloc(ndefined + 1, 1)};
     mark_escaping(&dp);
     scan_refs(&dp);
     uint32_t jobs = ctx->jobs ? ctx->jobs : 1;
-    bool ok = module_analyze_functions(m, jobs, find_unused, &dp, &ctx->err) &&
-              module_analyze_functions(m, jobs, find_blocked, &dp, &ctx->err);
+    pool_for(jobs, ndefined, find_unused, &dp);
+    bool any = false;
+    for (uint32_t f = 0; f < m->nfuncs && !any; f++) any = dp.unused[f] != 0;
+    if (any) pool_for(jobs, ndefined, find_wanted, &dp);
+    bool ok = !any || module_analyze_some(m, jobs, dp.want, find_blocked, &dp, &ctx->err);
     uint32_t total = 0;
     for (uint32_t f = 0; ok && f < m->nfuncs; f++) {
         if (dp.blocked[f]) dp.unused[f] = 0;
         total += popcount(dp.unused[f]);
     }
-    if (ok && total) ok = module_rewrite_functions(m, jobs, rewrite, &dp, &ctx->err);
+    if (ok && total) ok = module_rewrite_some(m, jobs, dp.want, rewrite, &dp, &ctx->err);
     for (uint32_t f = 0; ok && total && f < m->nfuncs; f++)
         if (dp.unused[f]) retype(m, f, dp.unused[f]);
     if (!ok) ctx->failed = true;
@@ -224,4 +280,5 @@ void pass_dead_params(PassCtx *ctx, Module *m) {
     free(dp.unused);
     free(dp.visible);
     free(dp.blocked);
+    free(dp.want);
 }
