@@ -578,10 +578,63 @@ static void chain_local(Builder *b, NodeId id, const Instr *in) {
     else f->locals[l].nsets++;
 }
 
+/* Contract: plain() for an instruction that pops npop values, all above the frame's
+ * height, and pushes npush of the given types without ending the block (fixed
+ * signatures, locals), in one pass: the node (whose `in` the decoder filled in place),
+ * its operands and uses, its place in the arm, its results on the stack.  Same result
+ * as the general path. */
+static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t npush, const ValType *types) {
+    IrFunc *f = b->f;
+    if (f->nrefs + npop > f->cap_refs) ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + npop, sizeof(ValueRef));
+    if (f->nuses + npush > f->cap_uses) ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + npush, sizeof(IrUse));
+    if (b->sp + npush > b->cap_stack) ws_grow((void **)&b->stack, &b->cap_stack, b->sp + npush, sizeof(Slot));
+    NodeId id = f->nnodes++;
+    IrNode *n = &f->nodes[id];
+    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+    n->flags = b->src_flag;
+    n->args = f->nrefs;
+    n->nargs = npop;
+    b->sp -= npop;
+    for (uint32_t i = 0; i < npop; i++) {
+        ValueRef v = b->stack[b->sp + i].ref;
+        f->refs[f->nrefs++] = v;
+        set_user(f, v, id, i);
+    }
+    IrArm *arm = fr->node ? &f->arms[fr->arm_index] : &f->body;
+    n->parent = fr->node;
+    n->parent_arm = (uint16_t)fr->arm;
+    n->prev = arm->last;
+    if (arm->last) f->nodes[arm->last].next = id;
+    else arm->first = id;
+    arm->last = id;
+    n->uses = f->nuses;
+    n->nres = npush;
+    if (npush == 0) return;
+    n->type = types[0];
+    for (uint32_t i = 0; i < npush; i++) {
+        f->uses[f->nuses++] = (IrUse){0, 0};
+        b->stack[b->sp++] = (Slot){{id, i}, types[i]};
+    }
+}
+
 /* Contract: one plain instruction: pops its operands, appends its node, pushes its
  * results; instructions that end the block leave the stack polymorphic. */
 static void plain(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
+    Frame *top = top_frame(b);
+    bool in_place = in == &f->nodes[f->nnodes].in;
+    bool fixed = op_info[in->op].sig[0] != '*' && sig_npush[in->op] != 0xff;
+    if (fixed && in_place && b->sp >= top->height + sig_pops[in->op]) {
+        plain_fixed(b, top, sig_pops[in->op], sig_npush[in->op], sig_push[in->op]);
+        return;
+    }
+    bool local = in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE;
+    if (local && in_place && in->a < f->nlocals && b->sp >= top->height + (in->op != OP_LOCAL_GET)) {
+        NodeId id = f->nnodes;
+        plain_fixed(b, top, in->op != OP_LOCAL_GET, in->op != OP_LOCAL_SET, &f->locals[in->a].type);
+        chain_local(b, id, in);
+        return;
+    }
     Arity a = plain_arity(b, in);
     ValType buf[64], *types = buf;
     bool refine = (in->op == OP_BR_ON_NULL && a.types == NULL) || in->op == OP_BR_ON_CAST ||
@@ -624,7 +677,7 @@ static void build_code(Builder *b) {
         if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
         Instr *in = &f->nodes[f->nnodes].in; /* the next node's, if it becomes one */
         bool canon = true;
-        instr_decode_canon(&b->c, in, &canon);
+        instr_decode_canon_fast(&b->c, in, &canon);
         b->src_flag = canon ? IRN_SRC : 0;
         if (b->check) validate_body_step(b->check, in);
         step(b, in);

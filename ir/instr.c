@@ -279,72 +279,34 @@ static void decode_imm(Cursor *c, Instr *in, bool *canon) {
     }
 }
 
-/* The commonest encodings of one-byte opcodes, decoded without the general path:
- * no immediate; one index or constant in one LEB128 byte; a memarg of one-byte align
- * (no memory index) and offset; a one-byte block type.  DQ_SLOW: everything else. */
-enum { DQ_SLOW, DQ_NONE, DQ_IDX, DQ_CONST, DQ_MEMARG, DQ_BLOCK };
-static uint8_t dq_kind[256];
-static uint16_t dq_op[256];
-static pthread_once_t dq_once = PTHREAD_ONCE_INIT;
-static atomic_bool dq_ready;      /* the tables are filled (read on every decode: cheap) */
+/* The quick decoding tables (instr.h: instr_decode_quick), built by the compiler from
+ * ir/opcodes.def.  A prefixed opcode gets a slot of its own past the 256 one-byte
+ * codes, so no slot is initialized twice; bytes that start no one-byte opcode stay
+ * DQ_SLOW (0) and go through the general path, which reports them. */
+#define DQ_OF(imm)                                                                             \
+    ((imm) == IMM_NONE ? DQ_NONE                                                               \
+     : (imm) == IMM_LABEL || (imm) == IMM_FUNC || (imm) == IMM_TYPE || (imm) == IMM_LOCAL ||   \
+               (imm) == IMM_GLOBAL || (imm) == IMM_TABLE || (imm) == IMM_ELEM ||               \
+               (imm) == IMM_MEM || (imm) == IMM_DATA || (imm) == IMM_TAG                       \
+         ? DQ_IDX                                                                              \
+     : (imm) == IMM_I32 || (imm) == IMM_I64 ? DQ_CONST                                          \
+     : (imm) == IMM_MEMARG                  ? DQ_MEMARG                                         \
+     : (imm) == IMM_BLOCK                   ? DQ_BLOCK                                          \
+                                            : DQ_SLOW)
+#define DQ_SLOT(id, prefix, code) ((prefix) ? 256 + OP_##id : (code))
+const uint8_t instr_dq_kind[256 + OP_COUNT] = {
+#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = DQ_OF(imm),
+#include "opcodes.def"
+#undef OP
+};
+const uint16_t instr_dq_op[256 + OP_COUNT] = {
+#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = OP_##id,
+#include "opcodes.def"
+#undef OP
+};
 
-static void dq_init(void) {
-    for (int op = 0; op < OP_COUNT; op++) {
-        if (op_info[op].prefix) continue;
-        uint8_t b = (uint8_t)op_info[op].code, k = DQ_SLOW;
-        switch ((ImmKind)op_imm[op]) {
-        case IMM_NONE: k = DQ_NONE; break;
-        case IMM_LABEL: case IMM_FUNC: case IMM_TYPE: case IMM_LOCAL: case IMM_GLOBAL:
-        case IMM_TABLE: case IMM_ELEM: case IMM_MEM: case IMM_DATA: case IMM_TAG:
-            k = DQ_IDX;
-            break;
-        case IMM_I32: case IMM_I64: k = DQ_CONST; break;
-        case IMM_MEMARG: k = DQ_MEMARG; break;
-        case IMM_BLOCK: k = DQ_BLOCK; break;
-        default: break;
-        }
-        dq_kind[b] = k;
-        dq_op[b] = (uint16_t)op;
-    }
-    atomic_store_explicit(&dq_ready, true, memory_order_release);
-}
-
-static inline void dq_ensure(void) {
-    if (!atomic_load_explicit(&dq_ready, memory_order_acquire)) pthread_once(&dq_once, dq_init);
-}
-
-/* Contract: decodes the instruction at p (p < end) into *in (already blank, off set)
- * when it has one of the quick encodings, returning its length; 0 otherwise. */
 static inline size_t decode_quick(const uint8_t *p, const uint8_t *end, Instr *in) {
-    size_t left = (size_t)(end - p);
-    switch (dq_kind[p[0]]) {
-    case DQ_NONE: in->op = dq_op[p[0]]; return 1;
-    case DQ_IDX:
-        if (left < 2 || p[1] >= 0x80) return 0;
-        in->op = dq_op[p[0]];
-        in->a = p[1];
-        return 2;
-    case DQ_CONST:
-        if (left < 2 || p[1] >= 0x80) return 0;
-        in->op = dq_op[p[0]];
-        in->i = p[1] & 0x40 ? (int64_t)p[1] - 0x80 : (int64_t)p[1];
-        return 2;
-    case DQ_MEMARG:
-        if (left < 3 || p[1] >= 0x40 || p[2] >= 0x80) return 0;
-        in->op = dq_op[p[0]];
-        in->a = p[1];
-        in->b = p[2];
-        return 3;
-    case DQ_BLOCK:
-        if (left < 2 || !(p[1] == 0x40 || is_numvec_byte(p[1]))) return 0;
-        in->op = dq_op[p[0]];
-        if (p[1] != 0x40) {
-            in->bt.kind = BT_VAL;
-            in->bt.val.code = p[1];
-        }
-        return 2;
-    default: return 0;
-    }
+    return instr_decode_quick(p, end, in);
 }
 
 /* Contract: decodes one instruction at c->p into *in (all fields not used by its
@@ -381,15 +343,11 @@ static void decode(Cursor *c, Instr *in, bool *canon) {
 }
 
 void instr_decode(Cursor *c, Instr *in) {
-    dq_ensure();
     bool canon = true;
     decode(c, in, &canon);
 }
 
-void instr_decode_canon(Cursor *c, Instr *in, bool *canon) {
-    dq_ensure();
-    decode(c, in, canon);
-}
+void instr_decode_canon(Cursor *c, Instr *in, bool *canon) { decode(c, in, canon); }
 
 /* ---- iterators over variable-length immediates (input already checked) ---- */
 
@@ -607,7 +565,6 @@ static uint64_t read_locals(Cursor *c, bool *canon) {
 }
 
 void body_scan(Cursor *c, CodeInfo *info) {
-    pthread_once(&dq_once, dq_init);
     bool canon = true;
     memset(info, 0, sizeof *info);
     info->nlocals = read_locals(c, &canon);
@@ -617,7 +574,6 @@ void body_scan(Cursor *c, CodeInfo *info) {
 }
 
 void expr_scan(Cursor *c, CodeInfo *info) {
-    pthread_once(&dq_once, dq_init);
     bool canon = true;
     memset(info, 0, sizeof *info);
     scan_code(c, info, &canon);
@@ -663,41 +619,55 @@ static uint8_t fast_kind_of(ImmKind k) {
 /* How many bytes a one-byte opcode takes in its commonest canonical forms, checked
  * before anything else (QL_SLOW: go through fast_kind).  Local indices only when no
  * remap applies ([1]: with a remap, they take the fast_kind path). */
-enum { QL_SLOW, QL_ONE, QL_LEB1, QL_MEMARG2, QL_BLOCK1 };
 static uint8_t quick_len[2][256];
 
 static uint8_t quick_of(uint8_t kind, bool remapping) {
     switch (kind) {
     case FK_NONE: return QL_ONE;
-    case FK_U32: case FK_I32: case FK_I64: return QL_LEB1;
-    case FK_LOCAL: return remapping ? QL_SLOW : QL_LEB1;
-    case FK_MEMARG: return QL_MEMARG2;
+    case FK_U32: return QL_U32;
+    case FK_U32X2: return QL_U32X2;
+    case FK_I32: return QL_S32;
+    case FK_I64: return QL_S64;
+    case FK_LOCAL: return remapping ? QL_SLOW : QL_U32;
+    case FK_MEMARG: return QL_MEMARG;
     case FK_BLOCK: return QL_BLOCK1;
     default: return QL_SLOW;
     }
 }
 
 static void fast_init(void) {
-    pthread_once(&dq_once, dq_init);
     for (int op = 0; op < OP_COUNT; op++)
         if (op_info[op].prefix == 0) fast_kind[op_info[op].code] = fast_kind_of((ImmKind)op_imm[op]);
     for (int b = 0; b < 256; b++)
         for (int r = 0; r < 2; r++) quick_len[r][b] = quick_of(fast_kind[b], r);
 }
 
-/* Contract: the length of the canonical instruction at p (p < end) when it has one of
- * the commonest forms (no immediate; one one-byte LEB; a memarg of two one-byte
- * fields; a one-byte block type), else 0. */
-static inline size_t quick_step(const uint8_t *ql, const uint8_t *p, const uint8_t *end) {
-    size_t left = (size_t)(end - p);
-    switch (ql[*p]) {
-    case QL_ONE: return 1;
-    case QL_LEB1: return left > 1 && p[1] < 0x80 ? 2 : 0;
-    case QL_MEMARG2: return left > 2 && p[1] < 0x40 && p[2] < 0x80 ? 3 : 0;
-    case QL_BLOCK1: return blocktype_is_one_byte(p + 1, end) ? 2 : 0;
-    default: return 0;
-    }
-}
+/* What instr_stable_len accepts, by first byte (from opcodes.def; prefixed opcodes get
+ * slots of their own past 256, as in the quick decoding tables): instructions that name
+ * no index of a module-level space, so renumbering never changes them.  A memarg without
+ * a memory index names memory 0, which keeps index 0 whenever code uses it. */
+#define STABLE_OF(imm)                                                                         \
+    ((imm) == IMM_NONE                          ? QL_ONE                                       \
+     : (imm) == IMM_LABEL || (imm) == IMM_LOCAL ? QL_U32                                       \
+     : (imm) == IMM_I32                         ? QL_S32                                       \
+     : (imm) == IMM_I64                         ? QL_S64                                       \
+     : (imm) == IMM_MEMARG                      ? QL_MEMARG                                    \
+     : (imm) == IMM_BLOCK                       ? QL_BLOCK1                                    \
+                                                : QL_SLOW)
+const uint8_t instr_stable_kind[2][256 + OP_COUNT] = {
+    { /* memargs left to the caller */
+#define OP(id, prefix, code, name, imm, sig, fx) \
+    [DQ_SLOT(id, prefix, code)] = (imm) == IMM_MEMARG ? QL_SLOW : STABLE_OF(imm),
+#include "opcodes.def"
+#undef OP
+    },
+    {
+#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = STABLE_OF(imm),
+#include "opcodes.def"
+#undef OP
+    },
+};
+
 
 bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end) {
     return p < end && (*p == 0x40 || is_numvec_byte(*p));
@@ -811,13 +781,23 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
     const uint8_t *run = c->p;
     const uint8_t *ql = quick_len[remap != NULL];
     while (c->p < c->end) {
-        size_t step = quick_step(ql, c->p, c->end);
+        size_t step = instr_quick_step(ql, c->p, c->end);
         if (step) {
             c->p += step;
             continue;
         }
-        const uint8_t *at = c->p; /* FK_NONE was stepped over by quick_step */
+        const uint8_t *at = c->p; /* FK_NONE was stepped over by instr_quick_step */
         uint8_t kind = fast_kind[*at];
+        if (kind == FK_LOCAL && remap && at + 1 < c->end && at[1] < 0x80) { /* the commonest */
+            uint32_t to = remap_apply(remap, at[1]);
+            c->p += 2;
+            if (to == at[1]) continue;
+            buf_bytes(out, run, (size_t)(at - run));
+            buf_u8(out, *at);
+            buf_u32(out, to);
+            run = c->p;
+            continue;
+        }
         bool slow = kind == FK_SLOW || (kind == FK_BLOCK && !blocktype_is_one_byte(at + 1, c->end));
         if (slow) {
             canon_one(c, out, &run, remap);
@@ -834,7 +814,6 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
 }
 
 static void canon_instrs(Cursor *c, Buf *out, bool expr) {
-    pthread_once(&dq_once, dq_init);
     if (expr) canon_expr(c, out);
     else canon_code(c, out, NULL);
 }

@@ -75,6 +75,146 @@ bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end);
 void instr_decode(Cursor *c, Instr *in);
 /* Like instr_decode, and clears *canon when its bytes are not its canonical encoding. */
 void instr_decode_canon(Cursor *c, Instr *in, bool *canon);
+
+/* The commonest encodings of one-byte opcodes, decoded in line by instr_decode_fast:
+ * no immediate; one index or constant in one LEB128 byte; a memarg of one-byte align
+ * (no memory index) and offset; a one-byte block type.  DQ_SLOW: everything else. */
+enum { DQ_SLOW, DQ_NONE, DQ_IDX, DQ_CONST, DQ_MEMARG, DQ_BLOCK };
+extern const uint8_t instr_dq_kind[];   /* by first byte (instr.c, from opcodes.def) */
+extern const uint16_t instr_dq_op[];
+
+/* Contract: decodes the instruction at p (p < end) into *in (already blank, off set)
+ * when it has one of the quick encodings, returning its length; 0 otherwise. */
+static inline size_t instr_decode_quick(const uint8_t *p, const uint8_t *end, Instr *in) {
+    size_t left = (size_t)(end - p);
+    switch (instr_dq_kind[p[0]]) {
+    case DQ_NONE: in->op = instr_dq_op[p[0]]; return 1;
+    case DQ_IDX:
+        if (left < 2 || p[1] >= 0x80) return 0;
+        in->op = instr_dq_op[p[0]];
+        in->a = p[1];
+        return 2;
+    case DQ_CONST:
+        if (left < 2 || p[1] >= 0x80) return 0;
+        in->op = instr_dq_op[p[0]];
+        in->i = p[1] & 0x40 ? (int64_t)p[1] - 0x80 : (int64_t)p[1];
+        return 2;
+    case DQ_MEMARG:
+        if (left < 3 || p[1] >= 0x40 || p[2] >= 0x80) return 0;
+        in->op = instr_dq_op[p[0]];
+        in->a = p[1];
+        in->b = p[2];
+        return 3;
+    case DQ_BLOCK:
+        if (left < 2 || !(p[1] == 0x40 || (p[1] >= VT_V128 && p[1] <= VT_I32))) return 0;
+        in->op = instr_dq_op[p[0]];
+        if (p[1] != 0x40) {
+            in->bt.kind = BT_VAL;
+            in->bt.val.code = p[1];
+        }
+        return 2;
+    default: return 0;
+    }
+}
+
+/* instr_decode with the quick encodings decoded in line (same contract). */
+static inline void instr_decode_fast(Cursor *c, Instr *in) {
+    static const Instr blank;
+    if (c->p < c->end) {
+        *in = blank;
+        in->off = (uint32_t)cur_offset(c);
+        size_t n = instr_decode_quick(c->p, c->end, in);
+        if (n) {
+            c->p += n;
+            in->len = (uint32_t)n;
+            return;
+        }
+    }
+    instr_decode(c, in);
+}
+
+/* instr_decode_canon with the quick encodings (all canonical) decoded in line. */
+static inline void instr_decode_canon_fast(Cursor *c, Instr *in, bool *canon) {
+    static const Instr blank;
+    if (c->p < c->end) {
+        *in = blank;
+        in->off = (uint32_t)cur_offset(c);
+        size_t n = instr_decode_quick(c->p, c->end, in);
+        if (n) {
+            c->p += n;
+            in->len = (uint32_t)n;
+            return;
+        }
+    }
+    instr_decode_canon(c, in, canon);
+}
+
+/* Verifying steps over canonical instructions, by a table of what each first byte
+ * takes (QL_SLOW: decode it instead). */
+enum { QL_SLOW, QL_ONE, QL_U32, QL_U32X2, QL_S32, QL_S64, QL_MEMARG, QL_BLOCK1 };
+
+/* Contract: the length of the canonical unsigned LEB128 at p of at most max bytes (a
+ * max-byte one ending in a byte <= top), or 0 when it is padded, malformed or runs past
+ * end (the careful path then decides). */
+static inline size_t instr_uleb_canon_len(const uint8_t *p, const uint8_t *end, size_t max, uint8_t top) {
+    if (p < end && p[0] < 0x80) return 1;
+    for (size_t n = 1; n < max && p + n < end; n++) {
+        uint8_t b = p[n];
+        if (b >= 0x80) continue;
+        return b == 0 || (n + 1 == max && b > top) ? 0 : n + 1;
+    }
+    return 0;
+}
+
+/* Contract: as instr_uleb_canon_len for a signed LEB128 of at most max bytes (5: i32,
+ * 10: i64); canonical when its last byte is not a sign extension of the byte before it. */
+static inline size_t instr_sleb_canon_len(const uint8_t *p, const uint8_t *end, size_t max) {
+    if (p < end && p[0] < 0x80) return 1;
+    for (size_t n = 1; n < max && p + n < end; n++) {
+        uint8_t b = p[n];
+        if (b >= 0x80) continue;
+        bool negative = p[n - 1] & 0x40;
+        if ((b == 0 && !negative) || (b == 0x7f && negative)) return 0; /* padded */
+        if (n + 1 < max) return n + 1;
+        if (max == 5) return b < 0x08 || b >= 0x78 ? 5 : 0; /* bits 4-6 repeat the sign */
+        return b == 0 || b == 0x7f ? 10 : 0;
+    }
+    return 0;
+}
+
+/* Contract: the length of the canonical instruction at p (p < end) when it is a
+ * one-byte opcode whose immediates are canonical LEB128s (or none, or a one-byte block
+ * type), else 0.  The immediates' values are not needed: a verifying scan. */
+static inline size_t instr_quick_step(const uint8_t *ql, const uint8_t *p, const uint8_t *end) {
+    size_t k, k2;
+    switch (ql[*p]) {
+    case QL_ONE: return 1;
+    case QL_U32: return (k = instr_uleb_canon_len(p + 1, end, 5, 0x0f)) ? 1 + k : 0;
+    case QL_S32: return (k = instr_sleb_canon_len(p + 1, end, 5)) ? 1 + k : 0;
+    case QL_S64: return (k = instr_sleb_canon_len(p + 1, end, 10)) ? 1 + k : 0;
+    case QL_U32X2:
+        if (!(k = instr_uleb_canon_len(p + 1, end, 5, 0x0f))) return 0;
+        return (k2 = instr_uleb_canon_len(p + 1 + k, end, 5, 0x0f)) ? 1 + k + k2 : 0;
+    case QL_MEMARG: /* align without a memory index, then the offset */
+        if (p + 1 >= end || p[1] >= 0x40) return 0;
+        return (k = instr_uleb_canon_len(p + 2, end, 10, 0x01)) ? 2 + k : 0;
+    case QL_BLOCK1: return p + 1 < end && (p[1] == 0x40 || (p[1] >= VT_V128 && p[1] <= VT_I32)) ? 2 : 0;
+    default: return 0;
+    }
+}
+
+/* Tables for instr_stable_len (instr.c, from opcodes.def): [0] leaves memargs to the
+ * caller, [1] takes those of memory 0. */
+extern const uint8_t instr_stable_kind[2][256 + OP_COUNT];
+
+/* Contract: the length of the instruction at p (p < end) when it is canonically encoded
+ * and names no index of a module-level space (no immediate; a local or a label; a
+ * constant; a one-byte block type; with `memargs`, a memarg of memory 0, which keeps
+ * index 0 whenever code uses it), else 0.  Code renumbering copies such an instruction
+ * as it is, without decoding it. */
+static inline size_t instr_stable_len(const uint8_t *p, const uint8_t *end, bool memargs) {
+    return instr_quick_step(instr_stable_kind[memargs], p, end);
+}
 /* Writes in canonically: minimal LEB128s, memory index omitted when 0. */
 void instr_encode(Buf *b, const Instr *in);
 

@@ -383,6 +383,13 @@ static bool is_const_op(OpId op) {
     }
 }
 
+/* Contract: types an instruction whose signature names number/vector types only. */
+static inline void numeric_instr(Validator *v, const Instr *in) {
+    const OpSig *s = &v->sigs[in->op];
+    for (int i = s->np; i-- > 0;) val_pop_expect(v, in, vt_num(s->p[i]));
+    if (s->r) val_push(v, vt_num(s->r));
+}
+
 /* Contract: types one instruction. */
 static void step(Validator *v, const Instr *in) {
     switch (in->op) {
@@ -403,7 +410,8 @@ static void step(Validator *v, const Instr *in) {
         return;
     default:
         if (v->const_expr && !is_const_op(in->op)) break;
-        validate_instr(v, in);
+        if (v->numeric[in->op]) numeric_instr(v, in);
+        else validate_instr(v, in);
         return;
     }
     vfail(v, in->off, "constant expression required");
@@ -414,7 +422,7 @@ static void run_code(Validator *v, Cursor *c) {
     Instr in;
     while (v->nctrls > 0) {
         if (cur_eof(c)) cur_fail(c, "unexpected end of section or function (END opcode expected)");
-        instr_decode(c, &in);
+        instr_decode_fast(c, &in);
         step(v, &in);
     }
 }

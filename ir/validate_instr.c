@@ -53,6 +53,17 @@ static void parse_sig(OpSig *s, const char *sig) {
     s->r = p[0] == ':' ? sig_code(p[1]) : 0;
 }
 
+/* True when s types an instruction by number/vector types alone and immediate kind k
+ * has nothing check_imm would look at. */
+static bool is_numeric_sig(const OpSig *s, ImmKind k) {
+    if (s->np == SIG_BY_HAND) return false;
+    if (k != IMM_NONE && k != IMM_I32 && k != IMM_I64 && k != IMM_F32 && k != IMM_F64 && k != IMM_V128)
+        return false;
+    for (int i = 0; i < s->np; i++)
+        if (s->p[i] <= SIG_TABLE_ADDR) return false;
+    return s->r == 0 || s->r > SIG_TABLE_ADDR;
+}
+
 void validate_tables_init(Validator *v) {
     for (int op = 0; op < OP_COUNT; op++) {
         const OpInfo *oi = &op_info[op];
@@ -64,6 +75,7 @@ void validate_tables_init(Validator *v) {
             v->lanes[op] = (uint8_t)(128 / bits);
         }
         if (oi->imm == IMM_LANE) v->lanes[op] = shape_lanes(oi->name);
+        v->numeric[op] = is_numeric_sig(&v->sigs[op], (ImmKind)oi->imm);
     }
 }
 

@@ -47,6 +47,8 @@ typedef struct Validator {
     uint8_t align[OP_COUNT];    /* memory instructions: log2 of the natural alignment */
     uint8_t lanes[OP_COUNT];    /* lane-indexed instructions: number of lanes */
     OpSig sigs[OP_COUNT];
+    bool numeric[OP_COUNT];     /* typed by a signature of number/vector types alone, with
+                                   no immediate to check (i32.add, f64.const, ...) */
 
     /* Everything from here on is the state of one thread checking code (bodies are
      * checked in parallel, each worker with a copy of the fields above). */

@@ -376,10 +376,19 @@ static void code_item(void *arg, uint32_t i, uint32_t worker) {
     if (!w->body_same[k] && (w->body_kept[k] = keep_alloc(w, b->len))) memcpy(w->body_kept[k], b->data, b->len);
 }
 
+/* True when some body of [first, first + n) is neither the input's bytes nor kept from
+ * the sizing step, so the write step has to re-encode it. */
+static bool batch_needs_encoding(const Writer *w, uint32_t first, uint32_t n) {
+    for (uint32_t k = first; k < first + n; k++)
+        if (!w->body_same[k] && !w->body_kept[k]) return true;
+    return false;
+}
+
 /* Contract: runs code_item over n items from body `first`; on a malformed body fails
  * with the error of the lowest-numbered one (whatever the thread count). */
 static void run_code_job(Writer *w, CodeJob *job, uint32_t first, uint32_t n) {
     uint32_t jobs = w->opt->jobs > 1 ? w->opt->jobs : 1;
+    if (job->out && !batch_needs_encoding(w, first, n)) return; /* no thread started for nothing */
     job->first = first;
     memset(job->failed_at, 0, jobs * sizeof *job->failed_at);
     pool_for(jobs, n, code_item, job);

@@ -146,7 +146,12 @@ static bool locals_move(const Reindex *r, Cursor *c) {
 static bool code_moves(const Reindex *r, Cursor *c, Buf *vec) {
     Instr in;
     while (!cur_eof(c)) {
-        instr_decode(c, &in);
+        size_t stable = instr_stable_len(c->p, c->end, true);
+        if (stable) {
+            c->p += stable;
+            continue;
+        }
+        instr_decode_fast(c, &in);
         if (remap_instr(r, &in, vec)) return true;
     }
     return false;
@@ -169,8 +174,13 @@ static void copy_remapped(const Reindex *r, Cursor *c, Buf *out, ReindexScratch 
     const uint8_t *run = c->p;
     Instr in;
     while (!cur_eof(c)) {
+        size_t stable = instr_stable_len(c->p, c->end, true);
+        if (stable) {
+            c->p += stable;
+            continue;
+        }
         const uint8_t *at = c->p;
-        instr_decode(c, &in);
+        instr_decode_fast(c, &in);
         if (!remap_instr(r, &in, &s->vec) && is_canonical(&in, &s->canon)) continue;
         buf_bytes(out, run, (size_t)(at - run));
         instr_encode(out, &in);

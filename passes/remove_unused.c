@@ -169,8 +169,13 @@ static bool mark_quick(Unused *u, Cursor *c) {
 static void mark_code(Unused *u, Cursor *c) {
     Instr in;
     while (!cur_eof(c)) {
+        size_t stable = instr_stable_len(c->p, c->end, false); /* names nothing */
+        if (stable) {
+            c->p += stable;
+            continue;
+        }
         if (mark_quick(u, c)) continue;
-        instr_decode(c, &in);
+        instr_decode_fast(c, &in);
         mark_instr(u, &in);
     }
 }
@@ -358,7 +363,7 @@ static bool const_offset(const Module *m, const Expr *e, uint64_t *v) {
     Cursor c = {m->input, e->code, e->code + e->len, &err};
     if (setjmp(err.jb)) return false;
     Instr in;
-    instr_decode(&c, &in);
+    instr_decode_fast(&c, &in);
     if (in.op != OP_I32_CONST && in.op != OP_I64_CONST) return false;
     if (cur_left(&c) != 1 || *c.p != 0x0b) return false;
     *v = in.op == OP_I32_CONST ? (uint64_t)(uint32_t)in.i : (uint64_t)in.i;
@@ -519,7 +524,7 @@ static void undeclare_expr(const Module *m, const Expr *e, uint8_t *need, WsErro
     Cursor c = {m->input, e->code, e->code + e->len, err};
     Instr in;
     while (!cur_eof(&c)) {
-        instr_decode(&c, &in);
+        instr_decode_fast(&c, &in);
         if (in.op == OP_REF_FUNC && in.a < m->nfuncs) need[in.a] = 0;
     }
 }
