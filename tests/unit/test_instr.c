@@ -600,3 +600,61 @@ Test(expr, missing_end) {
     expr_scan(&c, &info);
     cr_assert_fail("accepted");
 }
+
+/* ---- the verifying steps agree with the full decoder ---- */
+
+/* True when instruction in names an index of a module-level space. */
+static bool names_module_index(const Instr *in) {
+    switch ((ImmKind)op_imm[in->op]) {
+    case IMM_NONE: case IMM_LABEL: case IMM_LOCAL: case IMM_I32: case IMM_I64: return false;
+    case IMM_MEMARG: return in->mem != 0;
+    case IMM_BLOCK: return in->bt.kind == BT_TYPE || (in->bt.kind == BT_VAL && vt_is_ref(in->bt.val));
+    default: return true;
+    }
+}
+
+/* Checks one byte string against the decoders; true when instr_stable_len took it. */
+static bool stable_agrees(const uint8_t *bytes, size_t n, bool memargs) {
+    volatile size_t stable = instr_stable_len(bytes, bytes + n, memargs); /* read after longjmp */
+    Cursor c = over(bytes, n);
+    Instr in, fast;
+    bool canon = true;
+    if (setjmp(err.jb)) {
+        cr_assert_eq(stable, 0, "stable step took %zu bytes the decoder rejects (%02x)", (size_t)stable, bytes[0]);
+        return false;
+    }
+    instr_decode_canon(&c, &in, &canon);
+    Cursor c2 = over(bytes, n);
+    instr_decode_fast(&c2, &fast);
+    cr_assert(in.op == fast.op && in.len == fast.len && in.a == fast.a && in.b == fast.b &&
+                  in.mem == fast.mem && in.bt.kind == fast.bt.kind && in.bt.val.code == fast.bt.val.code,
+              "fast decode differs for %02x", bytes[0]);
+    if (!stable) return false;
+    cr_assert(canon && in.len == stable, "%s: stable step %zu bytes, decoder %u (canonical %d)",
+              op_info[in.op].name, (size_t)stable, in.len, canon);
+    cr_assert_not(names_module_index(&in), "%s names a module index", op_info[in.op].name);
+    cr_assert(memargs || op_imm[in.op] != IMM_MEMARG, "memarg taken without memargs");
+    return true;
+}
+
+/* Random instructions: a one-byte opcode and immediate bytes drawn mostly from LEB128
+ * shapes (continuation bytes, terminal 0x00/0x7f, sign bits).  Wherever
+ * instr_stable_len accepts one, the decoder must read it canonically with the same
+ * length and find no module index in it; the fast decoder must read what the general
+ * one reads. */
+Test(instr, verifying_steps_agree_with_decode) {
+    static const uint8_t shapes[] = {0x00, 0x01, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xc0, 0xff, 0x0f, 0x10, 0x78, 0x08};
+    uint32_t seed = 12345, accepted = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        uint8_t bytes[16];
+        seed = seed * 1103515245u + 12345u;
+        bytes[0] = (uint8_t)(seed >> 16);
+        for (int i = 1; i < 16; i++) {
+            seed = seed * 1103515245u + 12345u;
+            bytes[i] = (seed >> 20) & 1 ? shapes[(seed >> 8) % sizeof shapes] : (uint8_t)(seed >> 12);
+        }
+        size_t n = 2 + (seed >> 4) % 13;
+        accepted += stable_agrees(bytes, n, false) + stable_agrees(bytes, n, true);
+    }
+    cr_assert_gt(accepted, 10000, "only %u accepted", accepted);
+}
