@@ -623,7 +623,7 @@ static void plain(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
     Frame *top = top_frame(b);
     bool in_place = in == &f->nodes[f->nnodes].in;
-    bool fixed = op_info[in->op].sig[0] != '*' && sig_npush[in->op] != 0xff;
+    bool fixed = sig_npush[in->op] != 0xff; /* never for "*": those have no ':' */
     if (fixed && in_place && b->sp >= top->height + sig_pops[in->op]) {
         plain_fixed(b, top, sig_pops[in->op], sig_npush[in->op], sig_push[in->op]);
         return;
@@ -677,7 +677,7 @@ static void build_code(Builder *b) {
         if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
         Instr *in = &f->nodes[f->nnodes].in; /* the next node's, if it becomes one */
         bool canon = true;
-        instr_decode_canon_fast(&b->c, in, &canon);
+        instr_decode_canon(&b->c, in, &canon);
         b->src_flag = canon ? IRN_SRC : 0;
         if (b->check) validate_body_step(b->check, in);
         step(b, in);

@@ -17,7 +17,7 @@ static void edge_push(EdgeList *l, uint32_t v) { WS_VEC_PUSH(l->items, l->len, l
 static void scan_refs(Cursor *c, const Module *m, EdgeList *out) {
     Instr in;
     while (!cur_eof(c)) {
-        instr_decode_fast(c, &in);
+        instr_decode(c, &in);
         if (op_info[in.op].imm == IMM_FUNC && in.a < m->nfuncs) edge_push(out, (uint32_t)in.a);
     }
 }

@@ -305,24 +305,16 @@ const uint16_t instr_dq_op[256 + OP_COUNT] = {
 #undef OP
 };
 
-static inline size_t decode_quick(const uint8_t *p, const uint8_t *end, Instr *in) {
-    return instr_decode_quick(p, end, in);
-}
-
 /* Contract: decodes one instruction at c->p into *in (all fields not used by its
- * immediate kind are zero) and clears *canon if its encoding is not canonical. */
-static void decode(Cursor *c, Instr *in, bool *canon) {
+ * immediate kind are zero) and clears *canon if its encoding is not canonical; the
+ * general path, which instr_decode_canon (instr.h) takes for what its quick path does
+ * not. */
+void instr_decode_slow(Cursor *c, Instr *in, bool *canon) {
     static const Instr blank;
     const uint8_t *s = c->p;
     *in = blank;
     in->off = cur_offset(c);
     if (c->p >= c->end) cur_fail(c, "unexpected end");
-    size_t quick = decode_quick(c->p, c->end, in);
-    if (quick) {
-        c->p += quick;
-        in->len = (uint32_t)quick;
-        return;
-    }
     uint8_t b = *c->p++;
     if (b >= 0xFB && b <= 0xFE) {
         uint32_t code = rd_u32(c, canon);
@@ -341,13 +333,6 @@ static void decode(Cursor *c, Instr *in, bool *canon) {
     decode_imm(c, in, canon);
     in->len = (uint32_t)(c->p - s);
 }
-
-void instr_decode(Cursor *c, Instr *in) {
-    bool canon = true;
-    decode(c, in, &canon);
-}
-
-void instr_decode_canon(Cursor *c, Instr *in, bool *canon) { decode(c, in, canon); }
 
 /* ---- iterators over variable-length immediates (input already checked) ---- */
 
@@ -497,7 +482,7 @@ static bool scan_instrs(Cursor *c, CodeInfo *info, bool *canon, Nest *n) {
         if (cur_eof(c))
             cur_fail(c, "unexpected end of section or function (END opcode expected)");
         Instr in;
-        decode(c, &in, canon);
+        instr_decode_canon(c, &in, canon);
         info->ninstrs++;
         if (uses_data(in.op)) info->uses_data_index = true;
         if (!nest_step(c, n, &in)) return false;
@@ -593,7 +578,7 @@ static int depth_change(OpId op) {
 /* ---- the fast path for function bodies ---- */
 
 /* How canon_code treats a one-byte opcode: its immediates checked in place, without an
- * Instr; FK_SLOW (prefixes, rare immediates, unknown bytes) goes through decode(). */
+ * Instr; FK_SLOW (prefixes, rare immediates, unknown bytes) goes through instr_decode_canon. */
 enum { FK_SLOW, FK_NONE, FK_U32, FK_LOCAL, FK_U32X2, FK_MEMARG, FK_I32, FK_I64, FK_F32, FK_F64, FK_BLOCK };
 static uint8_t fast_kind[256];
 static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
@@ -667,11 +652,6 @@ const uint8_t instr_stable_kind[2][256 + OP_COUNT] = {
 #undef OP
     },
 };
-
-
-bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end) {
-    return p < end && (*p == 0x40 || is_numvec_byte(*p));
-}
 
 /* The immediates of a fast-kind instruction, as read. */
 typedef struct FastImm {
@@ -748,7 +728,7 @@ static OpId canon_one(Cursor *c, Buf *out, const uint8_t **run, const LocalRemap
     const uint8_t *at = c->p;
     bool canon = true;
     Instr in;
-    decode(c, &in, &canon);
+    instr_decode_canon(c, &in, &canon);
     if (remap && op_imm[in.op] == IMM_LOCAL) {
         uint32_t to = remap_apply(remap, (uint32_t)in.a);
         if (to != in.a) canon = false;

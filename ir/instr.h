@@ -69,14 +69,14 @@ void write_heaptype(Buf *b, int32_t heap);
 void write_blocktype(Buf *b, BlockType bt);
 /* True when the block type at p is one canonical byte naming no index: empty (0x40)
  * or a number/vector type. */
-bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end);
+static inline bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end) {
+    return p < end && (*p == 0x40 || (*p >= VT_V128 && *p <= VT_I32));
+}
 
-/* Reads one instruction at c->p; fails on malformed encoding. */
-void instr_decode(Cursor *c, Instr *in);
-/* Like instr_decode, and clears *canon when its bytes are not its canonical encoding. */
-void instr_decode_canon(Cursor *c, Instr *in, bool *canon);
+/* The general decoder (instr.c): what instr_decode_canon does, without its quick path. */
+void instr_decode_slow(Cursor *c, Instr *in, bool *canon);
 
-/* The commonest encodings of one-byte opcodes, decoded in line by instr_decode_fast:
+/* The commonest encodings of one-byte opcodes, decoded in line by instr_decode_canon:
  * no immediate; one index or constant in one LEB128 byte; a memarg of one-byte align
  * (no memory index) and offset; a one-byte block type.  DQ_SLOW: everything else. */
 enum { DQ_SLOW, DQ_NONE, DQ_IDX, DQ_CONST, DQ_MEMARG, DQ_BLOCK };
@@ -106,7 +106,7 @@ static inline size_t instr_decode_quick(const uint8_t *p, const uint8_t *end, In
         in->b = p[2];
         return 3;
     case DQ_BLOCK:
-        if (left < 2 || !(p[1] == 0x40 || (p[1] >= VT_V128 && p[1] <= VT_I32))) return 0;
+        if (left < 2 || !blocktype_is_one_byte(p + 1, end)) return 0;
         in->op = instr_dq_op[p[0]];
         if (p[1] != 0x40) {
             in->bt.kind = BT_VAL;
@@ -117,8 +117,10 @@ static inline size_t instr_decode_quick(const uint8_t *p, const uint8_t *end, In
     }
 }
 
-/* instr_decode with the quick encodings decoded in line (same contract). */
-static inline void instr_decode_fast(Cursor *c, Instr *in) {
+/* Contract: reads one instruction at c->p into *in (fields its immediate kind does not
+ * use are zero) and clears *canon when its bytes are not its canonical encoding; fails
+ * on malformed encoding.  The quick encodings (all canonical) are decoded in line. */
+static inline void instr_decode_canon(Cursor *c, Instr *in, bool *canon) {
     static const Instr blank;
     if (c->p < c->end) {
         *in = blank;
@@ -130,23 +132,13 @@ static inline void instr_decode_fast(Cursor *c, Instr *in) {
             return;
         }
     }
-    instr_decode(c, in);
+    instr_decode_slow(c, in, canon);
 }
 
-/* instr_decode_canon with the quick encodings (all canonical) decoded in line. */
-static inline void instr_decode_canon_fast(Cursor *c, Instr *in, bool *canon) {
-    static const Instr blank;
-    if (c->p < c->end) {
-        *in = blank;
-        in->off = (uint32_t)cur_offset(c);
-        size_t n = instr_decode_quick(c->p, c->end, in);
-        if (n) {
-            c->p += n;
-            in->len = (uint32_t)n;
-            return;
-        }
-    }
-    instr_decode_canon(c, in, canon);
+/* Reads one instruction at c->p; fails on malformed encoding. */
+static inline void instr_decode(Cursor *c, Instr *in) {
+    bool canon = true;
+    instr_decode_canon(c, in, &canon);
 }
 
 /* Verifying steps over canonical instructions, by a table of what each first byte
@@ -198,7 +190,7 @@ static inline size_t instr_quick_step(const uint8_t *ql, const uint8_t *p, const
     case QL_MEMARG: /* align without a memory index, then the offset */
         if (p + 1 >= end || p[1] >= 0x40) return 0;
         return (k = instr_uleb_canon_len(p + 2, end, 10, 0x01)) ? 2 + k : 0;
-    case QL_BLOCK1: return p + 1 < end && (p[1] == 0x40 || (p[1] >= VT_V128 && p[1] <= VT_I32)) ? 2 : 0;
+    case QL_BLOCK1: return blocktype_is_one_byte(p + 1, end) ? 2 : 0;
     default: return 0;
     }
 }

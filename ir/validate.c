@@ -357,10 +357,12 @@ static void validator_free(Validator *v) {
 
 bool module_validate(const Module *m, WsError *err) { return module_validate_except_code(m, false, err); }
 
-Validator *validator_begin(const Module *m, WsError *err) {
+/* Contract: a validator for m that has checked everything but the bodies (and, unless
+ * skip_bodies, the bodies too); NULL with err set when m is invalid. */
+static Validator *validator_run(const Module *m, bool skip_bodies, WsError *err) {
     Validator *v = ws_calloc(1, sizeof *v);
     v->m = m;
-    v->skip_bodies = true;
+    v->skip_bodies = skip_bodies;
     v->err = err;
     err->file = m->file;
     typespace_init(&v->ts, m);
@@ -375,25 +377,15 @@ Validator *validator_begin(const Module *m, WsError *err) {
     return v;
 }
 
+Validator *validator_begin(const Module *m, WsError *err) { return validator_run(m, true, err); }
+
 Validator *validator_worker(const Validator *v) { return worker_new(v); }
 void validator_worker_free(Validator *w) { worker_free(w); }
 void validator_end(Validator *v) { if (v) validator_free(v); }
 
 bool module_validate_except_code(const Module *m, bool skip_bodies, WsError *err) {
-    Validator *v = ws_calloc(1, sizeof *v);
-    v->m = m;
-    v->skip_bodies = skip_bodies;
-    v->err = err;
-    err->file = m->file;
-    typespace_init(&v->ts, m);
-    v->declared = ws_calloc(m->nfuncs ? m->nfuncs : 1, 1);
-    validate_tables_init(v);
-    void (*volatile run)(Validator *) = validate_module; /* not inlined next to setjmp */
-    if (setjmp(err->jb)) {
-        validator_free(v);
-        return false;
-    }
-    run(v);
+    Validator *v = validator_run(m, skip_bodies, err);
+    if (!v) return false;
     validator_free(v);
     return true;
 }

@@ -422,7 +422,7 @@ static void run_code(Validator *v, Cursor *c) {
     Instr in;
     while (v->nctrls > 0) {
         if (cur_eof(c)) cur_fail(c, "unexpected end of section or function (END opcode expected)");
-        instr_decode_fast(c, &in);
+        instr_decode(c, &in);
         step(v, &in);
     }
 }

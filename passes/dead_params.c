@@ -45,7 +45,7 @@ static void mark_ref_funcs(DeadParams *dp, const uint8_t *p, uint32_t len) {
     if (setjmp(err.jb)) return;
     Instr in;
     while (!cur_eof(&c)) {
-        instr_decode_fast(&c, &in);
+        instr_decode(&c, &in);
         if (in.op == OP_REF_FUNC && in.a < dp->m->nfuncs) dp->visible[in.a] = 0;
     }
 }
@@ -76,7 +76,7 @@ static bool scan_body(const Module *m, uint32_t f, void (*seen)(void *ctx, const
     }
     Instr in;
     while (!cur_eof(&c)) {
-        instr_decode_fast(&c, &in);
+        instr_decode(&c, &in);
         seen(ctx, &in);
     }
     return true;

@@ -66,7 +66,7 @@ static uint32_t scan_code(Cursor *c, const Module *m, uint32_t caller, FuncScan 
     loops[0] = 0;
     while (nopen > 0 && !cur_eof(c)) {
         Instr in;
-        instr_decode_fast(c, &in);
+        instr_decode(c, &in);
         enc.len = 0;
         instr_encode(&enc, &in);
         bytes += (uint32_t)enc.len;
@@ -121,7 +121,7 @@ static void mark_expr(Inliner *in, Expr e) {
     if (setjmp(err.jb)) return; /* validated: cannot happen */
     while (!cur_eof(&c)) {
         Instr ins;
-        instr_decode_fast(&c, &ins);
+        instr_decode(&c, &ins);
         if (ins.op == OP_REF_FUNC && ins.a < in->m->nfuncs) in->funcs[ins.a].referenced = true;
     }
 }

@@ -124,7 +124,7 @@ static void renumber_expr(Module *m, const Reindex *r, Expr *e, Buf *out, WsErro
     out->len = 0;
     while (!cur_eof(&c)) {
         Instr in;
-        instr_decode_fast(&c, &in);
+        instr_decode(&c, &in);
         if (in.op == OP_REF_FUNC && reindex_map(r, IX_FUNC, in.a) != in.a) {
             in.a = reindex_map(r, IX_FUNC, in.a);
             moved = true;

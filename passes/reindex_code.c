@@ -151,7 +151,7 @@ static bool code_moves(const Reindex *r, Cursor *c, Buf *vec) {
             c->p += stable;
             continue;
         }
-        instr_decode_fast(c, &in);
+        instr_decode(c, &in);
         if (remap_instr(r, &in, vec)) return true;
     }
     return false;
@@ -180,7 +180,7 @@ static void copy_remapped(const Reindex *r, Cursor *c, Buf *out, ReindexScratch 
             continue;
         }
         const uint8_t *at = c->p;
-        instr_decode_fast(c, &in);
+        instr_decode(c, &in);
         if (!remap_instr(r, &in, &s->vec) && is_canonical(&in, &s->canon)) continue;
         buf_bytes(out, run, (size_t)(at - run));
         instr_encode(out, &in);

@@ -127,8 +127,9 @@ static inline uint32_t scan_u32(Cursor *c) {
     return cur_u32(c);
 }
 
-/* Contract: for the commonest one-byte instructions, steps over the one at c and marks
- * what it names (as mark_instr would); false, with c unmoved, for any other. */
+/* Contract: for the commonest one-byte instructions that name an item (instr_stable_len
+ * took the others), steps over the one at c and marks what it names (as mark_instr
+ * would); false, with c unmoved, for any other. */
 static bool mark_quick(Unused *u, Cursor *c) {
     const uint8_t *at = c->p;
     OpId op = op_lookup(0, *at);
@@ -136,13 +137,6 @@ static bool mark_quick(Unused *u, Cursor *c) {
     size_t off = cur_offset(c);
     int ka, kb;
     switch ((ImmKind)op_imm[op]) {
-    case IMM_NONE: c->p++; return true;
-    case IMM_LABEL: case IMM_LOCAL: c->p++; scan_u32(c); return true;
-    case IMM_I32:
-        c->p++;
-        if (c->p < c->end && *c->p < 0x80) c->p++;
-        else cur_s32(c);
-        return true;
     case IMM_FUNC: case IMM_GLOBAL: case IMM_TABLE: case IMM_TAG: case IMM_CALL_INDIRECT:
         c->p++;
         reindex_imm_spaces(op_imm[op], &ka, &kb);
@@ -150,10 +144,6 @@ static bool mark_quick(Unused *u, Cursor *c) {
         uint32_t b = kb >= 0 ? scan_u32(c) : 0;
         mark(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, off);
         if (kb >= 0) mark(u, kb, b, HOW_USE, off);
-        return true;
-    case IMM_BLOCK: /* empty or one value type of no index: nothing named */
-        if (!blocktype_is_one_byte(at + 1, c->end)) return false;
-        c->p += 2;
         return true;
     case IMM_MEMARG:
         if (c->end - at < 2 || at[1] >= 0x40) return false; /* an explicit memory index */
@@ -175,7 +165,7 @@ static void mark_code(Unused *u, Cursor *c) {
             continue;
         }
         if (mark_quick(u, c)) continue;
-        instr_decode_fast(c, &in);
+        instr_decode(c, &in);
         mark_instr(u, &in);
     }
 }
@@ -363,7 +353,7 @@ static bool const_offset(const Module *m, const Expr *e, uint64_t *v) {
     Cursor c = {m->input, e->code, e->code + e->len, &err};
     if (setjmp(err.jb)) return false;
     Instr in;
-    instr_decode_fast(&c, &in);
+    instr_decode(&c, &in);
     if (in.op != OP_I32_CONST && in.op != OP_I64_CONST) return false;
     if (cur_left(&c) != 1 || *c.p != 0x0b) return false;
     *v = in.op == OP_I32_CONST ? (uint64_t)(uint32_t)in.i : (uint64_t)in.i;
@@ -524,7 +514,7 @@ static void undeclare_expr(const Module *m, const Expr *e, uint8_t *need, WsErro
     Cursor c = {m->input, e->code, e->code + e->len, err};
     Instr in;
     while (!cur_eof(&c)) {
-        instr_decode_fast(&c, &in);
+        instr_decode(&c, &in);
         if (in.op == OP_REF_FUNC && in.a < m->nfuncs) need[in.a] = 0;
     }
 }
