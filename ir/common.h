@@ -29,7 +29,7 @@ void ws_big_free(void *p, size_t n);
 void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
 #define WS_VEC_PUSH(arr, len, cap, value)                                       \
     do {                                                                        \
-        ws_grow((void **)&(arr), &(cap), (len) + 1, sizeof(*(arr)));            \
+        if ((len) + 1 > (cap)) ws_grow((void **)&(arr), &(cap), (len) + 1, sizeof(*(arr))); \
         (arr)[(len)++] = (value);                                               \
     } while (0)
 

@@ -25,10 +25,11 @@
  * product saturated at 2^62: min(n, 2^62 / K) * K.
  *
  * Exactness.  A run that does not trap spends exactly the cost of the instructions it
- * executed, also when an exception ends it: no charge is moved before a call or a
- * throw.  A run that needs F units completes when given F.  After a trap the fuel
- * spent may also include code that runs together with what trapped (a class, below)
- * but did not run yet.
+ * executed, also when an exception ends it: no charge is moved before a throw or a
+ * call that may throw (meter_calls.c: one that may reach an import, a throw, or an
+ * indirect call that may).  A run that needs F units completes when given F.  After a
+ * trap the fuel spent may also include code that runs together with what trapped (a
+ * class, below: it may span calls that cannot throw) but did not run yet.
  *
  * How (meter_plan.c): straight-line segments are grouped into classes that run
  * together; each class is paid once, before its first segment.  --fuel-mode=exact:
@@ -174,6 +175,7 @@ static void setup(Module *m, MeterCtx *mc) {
     mc->largest_point = ws_calloc(n, sizeof(uint64_t));
     mc->most_calls = ws_calloc(n, sizeof(uint64_t));
     mc->leaf = ws_calloc(n, 1);
+    if (mc->fuel) meter_calls(m, &mc->calls);
 }
 
 /* The overrun bound of lazy mode: what can run between two checks, at most a
@@ -262,5 +264,6 @@ void pass_meter(PassCtx *ctx, Module *m) {
     free(mc->largest_point);
     free(mc->most_calls);
     free(mc->leaf);
+    meter_calls_free(&mc->calls);
     free(mc);
 }

@@ -8,6 +8,16 @@
 #include "pass.h"
 #include "../ir/edit.h"
 
+/* What the call graph tells the plan (meter_calls.c), per function index. */
+typedef struct MeterCalls {
+    uint8_t *may_throw;           /* a call to it may end in an exception */
+    bool indirect_may_throw;      /* so may call_indirect and call_ref */
+} MeterCalls;
+
+/* Scans every body and fills *out; meter_calls_free releases it. */
+void meter_calls(const Module *m, MeterCalls *out);
+void meter_calls_free(MeterCalls *c);
+
 /* Everything the per-function transform needs; read-only while functions run, except
  * the per-function result slots (each written by its own function only). */
 typedef struct MeterCtx {
@@ -27,7 +37,10 @@ typedef struct MeterCtx {
     uint64_t *largest_point;      /* largest charge at a check point (entry, handler) */
     uint64_t *most_calls;         /* most calls along a loop-free path */
     uint8_t *leaf;                /* no loops, calls or handlers (lazy mode: no checks) */
+    MeterCalls calls;             /* what the call graph tells (meter_calls.c) */
 } MeterCtx;
+/* True when call node `in` (call, call_indirect, call_ref) may end in an exception. */
+bool meter_call_may_throw(const MeterCtx *mc, const Instr *in);
 
 /* Runs on every defined function (pass_for_each_function); ctx is the MeterCtx. */
 bool meter_function(IrFunc *f, void *ctx, WsError *err);
@@ -127,6 +140,7 @@ typedef struct MeterFn {
     IrFunc *f;
     uint32_t orig_nnodes;
     NodeId body;            /* the $body block wrapping the original code (0 = none) */
+    NodeId tail;            /* no $body: the last node of the original code (0 = none) */
     NodeId oof;             /* the block whose end is the out-of-fuel trap (0 = none) */
     uint32_t fuel_local;    /* i64: the cached fuel */
     uint32_t dyn_local;     /* i64: a dynamic charge */
@@ -142,7 +156,7 @@ typedef struct MeterFn {
 
 /* Lowers the plan: charges and checks, dynamic charges, calls to imports checked, the
  * fuel cached in $f (whole function or loops) and kept in step around calls. */
-void fuel_emit(MeterFn *mf, const FuelPlan *plan);
+void fuel_emit(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t count);
 /* The position a plan position maps to once the body is wrapped in mf->body. */
 MeterPos meter_map_pos(const MeterFn *mf, MeterPos p);
 /* An emitter at p (a mapped position) that continues after what was inserted there
@@ -150,6 +164,10 @@ MeterPos meter_map_pos(const MeterFn *mf, MeterPos p);
 void meter_em_at(MeterFn *mf, Emit *e, MeterPos p);
 void meter_em_done(MeterFn *mf, const Emit *e, MeterPos p);
 void fuel_emit_flush(MeterFn *mf, Emit *e);
+/* `if unreachable end` on the condition on the stack. */
+void fuel_emit_trap_if(Emit *e);
+/* True when some of f keeps the fuel in $f (a loop, or with *whole the function). */
+bool fuel_caches(const MeterFn *mf, const FuelPlan *plan, bool *whole);
 bool meter_pos_cached(const MeterFn *mf, NodeId parent);
 
 /* ---- module level (meter_module.c) ---- */

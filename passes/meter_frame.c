@@ -155,10 +155,43 @@ static void returns_to_body(MeterFn *mf, const NodeId *order, uint32_t count) {
     }
 }
 
-/* The position right after $body (in $out_of_fuel, or in the function body). */
+/* The position right after $body (in $out_of_fuel, or in the function body), or
+ * without $body after the original code. */
 static MeterPos after_body(const MeterFn *mf) {
-    MeterPos p = {mf->oof, 0, mf->body};
+    MeterPos p = {mf->oof, 0, mf->body ? mf->body : mf->tail};
     return p;
+}
+
+static bool is_branch_op(OpId op) {
+    return op == OP_BR || op == OP_BR_IF || op == OP_BR_TABLE || op == OP_BR_ON_NULL ||
+           op == OP_BR_ON_NON_NULL || op == OP_BR_ON_CAST || op == OP_BR_ON_CAST_FAIL;
+}
+
+/* True when node n leaves the function before its end: a return, or a branch (or a
+ * try_table catch) to the function's label. */
+static bool exits_early(const IrFunc *f, const IrNode *n) {
+    OpId op = n->in.op;
+    if (op == OP_RETURN) return true;
+    if (!is_branch_op(op) && op != OP_TRY_TABLE) return false;
+    uint32_t level = meter_depth(f, n->parent, 0);
+    const uint8_t *v = n->in.vec;
+    uint32_t count = op == OP_BR_TABLE ? n->in.n + 1 : op == OP_TRY_TABLE ? n->in.n : 1;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t d = op == OP_TRY_TABLE ? catch_next(&v).label
+                     : op == OP_BR_TABLE && i < n->in.n ? br_table_label_next(&v) : n->in.a;
+        if (d == level) return true;
+    }
+    return false;
+}
+
+/* True when some exit of f does not pass its end (so the exit code needs $body). */
+static bool has_early_exit(const IrFunc *f) {
+    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    uint32_t count = ir_preorder(f, order);
+    bool early = false;
+    for (uint32_t i = 0; i < count && !early; i++) early = exits_early(f, ir_node(f, order[i]));
+    free(order);
+    return early;
 }
 
 /* Contract: a function that keeps the fuel in $f writes it back when it exits. */
@@ -175,21 +208,19 @@ static void exit_check(MeterFn *mf) {
     MeterPos p = after_body(mf);
     Emit e;
     meter_em_at(mf, &e, p);
-    if (mf->whole_cached) {
-        em_local(&e, OP_LOCAL_GET, mf->fuel_local);
-    } else {
-        em_global(&e, OP_GLOBAL_GET, mf->mc->fuel_global);
-        em_local(&e, OP_LOCAL_TEE, mf->fuel_local);
-    }
-    em_i64(&e, 0);
-    em_simple(&e, OP_I64_LT_S);
+    if (mf->whole_cached) em_local(&e, OP_LOCAL_GET, mf->fuel_local);
+    else em_global(&e, OP_GLOBAL_GET, mf->mc->fuel_global);
+    em_simple(&e, OP_I64_CLZ);
+    em_simple(&e, OP_I64_EQZ);
     if (mf->mc->refill) {
         Emit then;
         BlockType bt = {BT_EMPTY, {0, 0}, 0};
         em_if(&e, bt, 0, vt_num(0), &then, NULL);
         em_call(&then, mf->mc->refill_func, 0, 0, vt_num(0));
-    } else {
+    } else if (mf->whole_cached) {
         em_br_if(&e, meter_depth(mf->f, e.parent, mf->oof));
+    } else {
+        fuel_emit_trap_if(&e);
     }
     meter_em_done(mf, &e, p);
 }
@@ -353,10 +384,10 @@ static bool has_bulk(const FuelPlan *plan, const IrFunc *f) {
 }
 
 /* Contract: the locals the injected code uses. */
-static void add_locals(MeterFn *mf, const FuelPlan *plan) {
+static void add_locals(MeterFn *mf, const FuelPlan *plan, bool caches) {
     IrFunc *f = mf->f;
     const MeterCtx *mc = mf->mc;
-    if (mc->fuel) mf->fuel_local = ir_add_local(f, vt_num(VT_I64));
+    if (caches) mf->fuel_local = ir_add_local(f, vt_num(VT_I64));
     if (mc->fuel && mc->per_byte && has_bulk(plan, f)) {
         mf->dyn_local = ir_add_local(f, vt_num(VT_I64));
         mf->n32_local = ir_add_local(f, vt_num(VT_I32));
@@ -391,16 +422,18 @@ static void instrument(MeterFn *mf, const FuelPlan *plan) {
     bool lazy = mc->opt->fuel_mode == FUEL_LAZY;
     bool lazy_leaf = lazy && plan->leaf, exits = mc->fuel && lazy && !plan->leaf;
     bool checks = mc->fuel && (!lazy_leaf || (mc->per_byte && has_bulk(plan, f)));
-    bool oof = checks && !mc->refill, whole = mc->fuel && plan->has_loops && !plan->has_try;
-    add_locals(mf, plan);
-    if (mc->stack || oof || exits || whole) mf->body = wrap_body(mf);
+    bool whole = false, caches = mc->fuel && fuel_caches(mf, plan, &whole);
+    bool oof = checks && !mc->refill && caches;
+    add_locals(mf, plan, caches);
+    if (oof || whole || ((mc->stack || exits) && has_early_exit(f))) mf->body = wrap_body(mf);
+    else mf->tail = f->body.last;
     if (oof) wrap_oof(mf);
     else if (mf->body) ir_insert_after(f, 0, 0, 0, mf->body);
     uint32_t count;
     NodeId *order = preorder(f, &count);
     if (mf->body) returns_to_body(mf, order, count);
     setup_cursors(mf);
-    if (mc->fuel) fuel_emit(mf, plan);
+    if (mc->fuel) fuel_emit(mf, plan, order, count);
     if (mf->whole_cached) exit_flush(mf);
     if (exits) exit_check(mf);
     if (mc->stack) stack_emit(mf, order, count);

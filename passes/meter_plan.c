@@ -7,8 +7,10 @@
  *   end                        charged before A;  class {S1}, charged after br_if
  *   C
  *
- * A segment is straight-line code: it ends at a branch, a call (the callee may throw,
- * so nothing after a call is paid before it), a structured node's end or an if's arms.
+ * A segment is straight-line code: it ends at a branch, a call, a structured node's end
+ * or an if's arms.  A call that may throw (meter_throw.c) has an edge to the exit, so
+ * nothing after it is paid before it; after one that may not, the code runs whenever
+ * the code before it does, unless something traps.
  * Each region (the function body, or one loop body with the back edges as exits and
  * inner loops collapsed to one node that may not terminate) is an acyclic graph in
  * creation order.  Two segments form one class when the first dominates the second
@@ -71,6 +73,11 @@ typedef struct Plan {
 } Plan;
 
 bool meter_is_call(OpId op) { return op == OP_CALL || op == OP_CALL_INDIRECT || op == OP_CALL_REF; }
+
+bool meter_call_may_throw(const MeterCtx *mc, const Instr *in) {
+    if (in->op != OP_CALL) return mc->calls.indirect_may_throw;
+    return in->a >= mc->m->nfuncs || mc->calls.may_throw[in->a];
+}
 
 bool meter_is_bulk(OpId op) {
     switch (op) {
@@ -243,7 +250,7 @@ static void walk_node(Plan *p, NodeId id) {
         p->cur = NONE;
     } else if (meter_is_call(op)) {
         uint32_t next = new_seg(p, pos_after(f, id), CP_AFTER_CALL);
-        add_edge(p, p->cur, NONE);
+        if (meter_call_may_throw(p->mc, &n->in)) add_edge(p, p->cur, NONE);
         add_edge(p, p->cur, next);
         p->cur = next;
     }

@@ -215,6 +215,45 @@ for (const mode of ['lazy', 'exact']) {
   }
 }
 
+// ---- calls that may throw (throws.wat): the code after a call is paid before it
+// only when the call cannot end in an exception ----
+{
+  const src = fs.readFileSync(path.join(HERE, 'throws.wat'), 'utf8');
+  const exported = path.join(tmp, 'throws-exported.wat');
+  fs.writeFileSync(exported, src.replace('(table $t 2 funcref)', '(table $t (export "t") 2 funcref)'));
+  const plainFile = wat('throws'), exportedFile = path.join(tmp, 'throws-exported.wasm');
+  sh('wat2wasm', ['--enable-all', exported, '-o', exportedFile]);
+  const boom = { env: { boom(x) { if (x === 1) throw new Error('boom'); } } };
+  const naiveThrows = instance(naive(plainFile), boom);
+  const naiveSpent = (name, ...args) => BIG - run(naiveThrows, name, BIG, ...args).left;
+  // charges (i64.sub) in one function of a metered module, from the IR printer
+  const charges = (bytes, func) => {
+    const file = path.join(tmp, `p${serial++}.wasm`);
+    fs.writeFileSync(file, bytes);
+    const out = sh(WS, [file, `--print-function=${func}`, '-q', '-o', path.join(tmp, 'print-out.wasm')]).stdout;
+    return out.split('\n').filter((l) => / i64\.sub /.test(l)).length;
+  };
+  for (const mode of ['lazy', 'exact']) {
+    const bytes = meter(plainFile, ['--fuel', `--fuel-mode=${mode}`]);
+    const inst = instance(bytes, boom);
+    for (const [name, arg] of [['pure_calls'], ['host_after', 0]]) {
+      const r = run(inst, name, BIG, arg);
+      check(`${mode}: ${name} spends as the naive count`, !r.trap && BIG - r.left === naiveSpent(name, arg),
+        `${BIG - r.left} vs ${naiveSpent(name, arg)}`);
+    }
+    const t = run(inst, 'host_after', BIG, 1);
+    check(`${mode}: an exception from the host after calls is exact`, t.trap && !isTrap(t.trap) &&
+      BIG - t.left === naiveSpent('host_after', 1), `${BIG - t.left} vs ${naiveSpent('host_after', 1)}`);
+    check(`${mode}: calls that cannot throw do not split the charge`, charges(bytes, 3) === 1, `${charges(bytes, 3)}`);
+    check(`${mode}: a call that may throw splits the charge`, charges(bytes, 4) === 2, `${charges(bytes, 4)}`);
+    const exp = meter(exportedFile, ['--fuel', `--fuel-mode=${mode}`]);
+    check(`${mode}: an exported table makes call_indirect a call that may throw`, charges(exp, 3) === 2,
+      `${charges(exp, 3)}`);
+    const r = run(instance(exp, boom), 'pure_calls', BIG);
+    check(`${mode}: pure_calls with the table exported spends as the naive count`, BIG - r.left === naiveSpent('pure_calls'));
+  }
+}
+
 fs.rmSync(tmp, { recursive: true, force: true });
 console.log(`behaviour: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
