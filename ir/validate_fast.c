@@ -227,10 +227,9 @@ static inline size_t q_memarg(Validator *v, const uint8_t *p, const uint8_t *end
     return k && q_sig(v, &v->qsig[p[0]]) ? 2 + k : 0;
 }
 
-/* Contract: types the instruction at c->p (c->p < c->end) and steps over it when the
- * quick path covers it; false, with nothing changed, otherwise. */
-static inline bool q_step(Validator *v, Cursor *c) {
-    const uint8_t *p = c->p, *end = c->end;
+/* Contract: types the instruction at p (p < end) when the quick path covers it and
+ * returns its length; 0, with nothing changed, otherwise. */
+static inline size_t q_step(Validator *v, const uint8_t *p, const uint8_t *end) {
     uint32_t a, b, n;
     size_t k = 0, k2;
     const ValType *ts;
@@ -301,15 +300,26 @@ static inline bool q_step(Validator *v, Cursor *c) {
         else if (v->qkind[p[0]] == QK_MEMARG) k = q_memarg(v, p, end);
         break;
     }
-    c->p += k;
-    return k != 0;
+    return k;
 }
 
 void validate_code_quick(Validator *v, Cursor *c) {
+    const uint8_t *p = c->p, *end = c->end; /* c->p is brought up to date for the general path */
     while (v->nctrls > 0) {
-        if (cur_eof(c)) cur_fail(c, "unexpected end of section or function (END opcode expected)");
-        if (!q_step(v, c)) validate_step_general(v, c);
+        if (p >= end) {
+            c->p = p;
+            cur_fail(c, "unexpected end of section or function (END opcode expected)");
+        }
+        size_t k = q_step(v, p, end);
+        if (k) {
+            p += k;
+            continue;
+        }
+        c->p = p;
+        validate_step_general(v, c);
+        p = c->p;
     }
+    c->p = p;
 }
 
 /* Contract: the quick path's per-first-byte tables: signatures of the one-byte numeric
