@@ -77,8 +77,9 @@ static inline bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end) {
 void instr_decode_slow(Cursor *c, Instr *in, bool *canon);
 
 /* The commonest encodings of one-byte opcodes, decoded in line by instr_decode_canon:
- * no immediate; one index or constant in one LEB128 byte; a memarg of one-byte align
- * (no memory index) and offset; a one-byte block type.  DQ_SLOW: everything else. */
+ * no immediate; one index in one or two canonical LEB128 bytes; a constant in one; a
+ * memarg of one-byte align (no memory index) and offset; a one-byte block type.
+ * DQ_SLOW: everything else. */
 enum { DQ_SLOW, DQ_NONE, DQ_IDX, DQ_CONST, DQ_MEMARG, DQ_BLOCK };
 extern const uint8_t instr_dq_kind[];   /* by first byte (instr.c, from opcodes.def) */
 extern const uint16_t instr_dq_op[];
@@ -90,10 +91,15 @@ static inline size_t instr_decode_quick(const uint8_t *p, const uint8_t *end, In
     switch (instr_dq_kind[p[0]]) {
     case DQ_NONE: in->op = instr_dq_op[p[0]]; return 1;
     case DQ_IDX:
-        if (left < 2 || p[1] >= 0x80) return 0;
+        if (left >= 2 && p[1] < 0x80) {
+            in->op = instr_dq_op[p[0]];
+            in->a = p[1];
+            return 2;
+        }
+        if (left < 3 || p[1] < 0x80 || p[2] >= 0x80 || p[2] == 0) return 0; /* 0: padded */
         in->op = instr_dq_op[p[0]];
-        in->a = p[1];
-        return 2;
+        in->a = (uint32_t)(p[1] & 0x7f) | (uint32_t)p[2] << 7;
+        return 3;
     case DQ_CONST:
         if (left < 2 || p[1] >= 0x80) return 0;
         in->op = instr_dq_op[p[0]];

@@ -368,6 +368,7 @@ static Validator *validator_run(const Module *m, bool skip_bodies, WsError *err)
     typespace_init(&v->ts, m);
     v->declared = ws_calloc(m->nfuncs ? m->nfuncs : 1, 1);
     validate_tables_init(v);
+    validate_quick_init(v);
     void (*volatile run)(Validator *) = validate_module; /* not inlined next to setjmp */
     if (setjmp(err->jb)) {
         validator_free(v);

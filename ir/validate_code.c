@@ -152,7 +152,7 @@ static void ctrl_push(Validator *v, uint8_t kind, const Frame *sig) {
     vals_push(v, f->params, f->nparams);
 }
 
-static void reset_locals(Validator *v, uint32_t height) {
+void validate_reset_locals(Validator *v, uint32_t height) {
     while (v->ninits > height) {
         uint32_t x = v->inits[--v->ninits];
         if (v->dense) v->linit[x] = 0;
@@ -167,7 +167,7 @@ static Frame ctrl_pop(Validator *v, const Instr *in) {
     if (v->nvals != f->height)
         vfail(v, in->off, "type mismatch: %u value(s) left on the stack at the end of the block",
               v->nvals - f->height);
-    reset_locals(v, f->init_height);
+    validate_reset_locals(v, f->init_height);
     Frame copy = *f;
     v->nctrls--;
     return copy;
@@ -417,6 +417,12 @@ static void step(Validator *v, const Instr *in) {
     vfail(v, in->off, "constant expression required");
 }
 
+void validate_step_general(Validator *v, Cursor *c) {
+    Instr in;
+    instr_decode(c, &in);
+    step(v, &in);
+}
+
 /* Contract: runs the instructions at c until the outermost frame closes. */
 static void run_code(Validator *v, Cursor *c) {
     Instr in;
@@ -458,7 +464,7 @@ void validate_body(Validator *v, const Func *f, uint32_t index) {
     v->const_expr = false;
     read_locals(v, &c, ft);
     start_frame(v, ft->results, ft->nresults);
-    run_code(v, &c);
+    validate_code_quick(v, &c);
     if (!cur_eof(&c)) cur_fail(&c, "section size mismatch: code after the function's final end");
 }
 

@@ -38,6 +38,10 @@ typedef struct OpSig {
 } OpSig;
 enum { SIG_BY_HAND = 0xff, SIG_MEM_ADDR = 1, SIG_TABLE_ADDR = 2 };
 
+/* What the quick path (validate_fast.c) does with a one-byte opcode beyond the ones it
+ * handles by name: nothing, its resolved signature, or a memarg then that signature. */
+enum { QK_NONE, QK_SIG, QK_MEMARG };
+
 typedef struct Validator {
     const Module *m;
     WsError *err;
@@ -49,6 +53,9 @@ typedef struct Validator {
     OpSig sigs[OP_COUNT];
     bool numeric[OP_COUNT];     /* typed by a signature of number/vector types alone, with
                                    no immediate to check (i32.add, f64.const, ...) */
+    uint8_t qkind[256];         /* quick path, by first byte: QK_* */
+    OpSig qsig[256];            /* its signature, memory 0's address type filled in */
+    uint16_t qop[256];          /* its OpId */
 
     /* Everything from here on is the state of one thread checking code (bodies are
      * checked in parallel, each worker with a copy of the fields above). */
@@ -114,6 +121,10 @@ Frame *frame_at(Validator *v, const Instr *in, uint64_t depth);
 const char *vt_str(ValType t, char *buf, size_t n);
 /* Checks a function body (locals + code) against function f's type. */
 void validate_body(Validator *v, const Func *f, uint32_t index);
+/* Decodes the instruction at c and types it (the general path of the quick one). */
+void validate_step_general(Validator *v, Cursor *c);
+/* Forgets the initialisation of the locals set since the local stack had `height`. */
+void validate_reset_locals(Validator *v, uint32_t height);
 /* Checks constant expression e (valid, constant, of type t) seeing nglobals globals. */
 void validate_const_expr(Validator *v, const Expr *e, ValType t, uint32_t nglobals);
 
@@ -130,6 +141,13 @@ const TypeDef *type_of_kind(Validator *v, size_t off, uint64_t x, uint8_t kind);
 const TypeDef *func_type_at(Validator *v, size_t off, uint64_t x);
 /* Reference type of an element segment's elements: (ref func) for function indices. */
 ValType elem_type(const Elem *e);
+
+/* validate_fast.c */
+/* Runs the instructions of a function body at c until its outermost frame closes, the
+ * commonest ones through the quick path (results and errors as run_code's). */
+void validate_code_quick(Validator *v, Cursor *c);
+/* Fills qkind/qsig/qop for v->m (after validate_tables_init). */
+void validate_quick_init(Validator *v);
 
 /* validate_offsets.c */
 /* File offset of entry k of section sec (for SEC_TYPE: of type index k) in m->input;

@@ -122,9 +122,24 @@ static void mark_instr(Unused *u, const Instr *in) {
     if (kb >= 0) mark(u, kb, in->b, HOW_USE, at);
 }
 
+/* Contract: cur_u32, with one- and two-byte encodings read in line. */
 static inline uint32_t scan_u32(Cursor *c) {
-    if (c->p < c->end && *c->p < 0x80) return *c->p++;
+    const uint8_t *p = c->p;
+    if (p < c->end && p[0] < 0x80) return *c->p++;
+    if (c->end - p >= 2 && p[1] < 0x80) {
+        c->p += 2;
+        return (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+    }
     return cur_u32(c);
+}
+
+/* Contract: mark() for a reference other than ref.func, without the call when the body
+ * being scanned listed item i of space k before (scan_record would then change nothing:
+ * the first reference is kept, and the body's highest index was raised by it). */
+static inline void mark_scanned(Unused *u, int k, uint32_t i, uint8_t how, size_t at) {
+    const ScanWorker *w = u->rec;
+    if (w && i < u->base[k + 1] - u->base[k] && w->seen[u->base[k] + i] == w->stamp) return;
+    mark(u, k, i, how, at);
 }
 
 /* Contract: for the commonest one-byte instructions that name an item (instr_stable_len
@@ -142,14 +157,15 @@ static bool mark_quick(Unused *u, Cursor *c) {
         reindex_imm_spaces(op_imm[op], &ka, &kb);
         uint32_t a = scan_u32(c);
         uint32_t b = kb >= 0 ? scan_u32(c) : 0;
-        mark(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, off);
-        if (kb >= 0) mark(u, kb, b, HOW_USE, off);
+        mark_scanned(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, off);
+        if (kb >= 0) mark_scanned(u, kb, b, HOW_USE, off);
         return true;
     case IMM_MEMARG:
         if (c->end - at < 2 || at[1] >= 0x40) return false; /* an explicit memory index */
         c->p += 2;
-        mark(u, IX_MEM, 0, HOW_USE, off);
-        cur_u64(c);
+        mark_scanned(u, IX_MEM, 0, HOW_USE, off);
+        if (c->p < c->end && *c->p < 0x80) c->p++; /* the offset */
+        else cur_u64(c);
         return true;
     default: return false;
     }
