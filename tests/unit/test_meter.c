@@ -39,6 +39,7 @@ static void build(const uint8_t *code, size_t n, bool import) {
     mc.nfunc_imports = m.nfunc_imports;
     mc.fuel = true;
     meter_costs_default(mc.costs);
+    meter_calls(&m, &mc.calls);
     fuel_plan(&mc, &f, &plan);
 }
 
@@ -46,6 +47,7 @@ static void setup(void) { memset(&opt, 0, sizeof opt); }
 
 static void teardown(void) {
     fuel_plan_free(&plan);
+    meter_calls_free(&mc.calls);
     ir_free(&f);
     module_free(&m);
     buf_free(&bytes);
@@ -108,6 +110,24 @@ Test(meter, nothing_is_paid_before_a_call_for_after_it) {
     cr_assert(plan.charges[1].flags & CP_AFTER_CALL);
     cr_assert_eq(plan.nreached, 1); /* the import call gets a check of its own */
     cr_assert_eq(plan.most_calls, 1);
+}
+
+Test(meter, a_call_that_cannot_throw_does_not_split_the_charge) {
+    /* i32.const 0  call 0 (itself: no import, no throw)  i32.const 1  drop  end */
+    static const uint8_t code[] = {0x41, 0x00, 0x10, 0x00, 0x41, 0x01, 0x1a, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert(!mc.calls.may_throw[0]);
+    cr_assert_eq(plan.ncharges, 1);
+    cr_assert_eq(plan.charges[0].amount, 3);
+}
+
+Test(meter, a_throw_makes_its_callers_throw) {
+    /* i32.const 0  call 0 (itself)  i32.const 1  drop  return  throw_ref  end: the scan
+     * looks at every instruction, reachable or not, also those it steps over undecoded */
+    static const uint8_t code[] = {0x41, 0x00, 0x10, 0x00, 0x41, 0x01, 0x1a, 0x0f, 0x0a, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert(mc.calls.may_throw[0]);
+    cr_assert_eq(plan.ncharges, 2);
 }
 
 Test(meter, dead_code_is_never_charged) {
