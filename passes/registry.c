@@ -45,11 +45,14 @@ static void validate_after(PassCtx *ctx, PassId id, Module *m) { (void)ctx; (voi
 #endif
 
 /* Contract: runs one pass; bodies lose their validation marks (a pass may change what
- * they refer to), and debug builds validate the result. */
+ * they refer to) unless the pass says it changed nothing, and debug builds validate
+ * the result. */
 void pass_run(PassCtx *ctx, PassId id, Module *m) {
     if (ctx->failed) return;
+    ctx->unchanged = false;
     pass_info[id].run(ctx, m);
-    module_mark_bodies_valid(m, false);
+    if (!ctx->unchanged) module_mark_bodies_valid(m, false);
+    ctx->unchanged = false;
     if (!ctx->failed) validate_after(ctx, id, m);
 }
 

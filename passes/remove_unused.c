@@ -610,7 +610,11 @@ void pass_remove_unused(PassCtx *ctx, Module *m) {
         unused_free(u);
         return;
     }
+    uint32_t nexports = m->nexports;
     drop_exports(u);
+    /* nothing removed, no export dropped: the renumbering is the identity and the
+     * module stays as it was, so the bodies' validation still holds */
+    bool identity = m->nexports == nexports && !memchr(u->live, 0, u->base[IX_COUNT]);
     uint32_t elems_removed = ctx->stats.elems_removed;
     count_removed(u);
     uint8_t *keep[IX_COUNT];
@@ -624,4 +628,5 @@ void pass_remove_unused(PassCtx *ctx, Module *m) {
     reindex_free(&r);
     free(moves);
     unused_free(u);
+    ctx->unchanged = identity && !ctx->failed && !added;
 }

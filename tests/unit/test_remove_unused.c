@@ -253,6 +253,27 @@ Test(remove_unused, keep_export) {
     case_free(&c);
 }
 
+/* The bodies' validation marks survive a run that removed nothing (the module is as it
+ * was, so the output check need not type them again) and no other. */
+Test(remove_unused, validation_marks_stay_only_when_nothing_changed) {
+    const char *export_only[] = {NULL, "a"};
+    for (int i = 0; i < 2; i++) {
+        Case c;
+        case_load_wat(&c, WAT_DIR, "exports", 0);
+        c.opt.dce.keep_exports[c.opt.dce.nkeep_exports++] = "z";
+        if (export_only[i]) c.opt.dce.export_only[c.opt.dce.nexport_only++] = export_only[i];
+        module_mark_bodies_valid(&c.m, true);
+        case_run(&c, "remove-unused", true);
+        bool kept = i == 0;
+        for (uint32_t f = c.m.nfunc_imports; f < c.m.nfuncs; f++)
+            cr_assert_eq(c.m.funcs[f].valid, kept, "case %d, function %u", i, f);
+        module_mark_bodies_valid(&c.m, true);
+        pass_run(&c.ctx, pass_lookup("strip-debug"), &c.m);
+        cr_assert_not(c.m.funcs[c.m.nfuncs - 1].valid, "another pass clears the marks");
+        case_free(&c);
+    }
+}
+
 Test(remove_unused, unknown_names_fail_unchanged) {
     const char *flags[][2] = {{"nosuch", NULL}, {NULL, "nosuch"}};
     for (int i = 0; i < 2; i++) {
