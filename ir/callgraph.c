@@ -22,14 +22,6 @@ static void scan_refs(Cursor *c, const Module *m, EdgeList *out) {
     }
 }
 
-static void skip_locals(Cursor *c) {
-    uint32_t n = cur_count(c, 2, "local declaration");
-    for (uint32_t i = 0; i < n; i++) {
-        cur_u32(c);
-        read_valtype(c);
-    }
-}
-
 static void scan_expr(const Module *m, Expr e, EdgeList *out, WsError *err) {
     Cursor c = {m->input, e.code, e.code + e.len, err};
     scan_refs(&c, m, out);
@@ -83,7 +75,7 @@ bool callgraph_build(const Module *m, CallGraph *g, WsError *err) {
         const Func *fn = &m->funcs[f];
         if (fn->import >= 0) continue;
         Cursor c = {m->input, fn->body.p, fn->body.p + fn->body.len, err};
-        skip_locals(&c);
+        skip_local_decls(&c);
         scan_refs(&c, m, &edges);
         dedup_tail(&edges, g->first[f]);
     }

@@ -170,6 +170,14 @@ ValType read_storagetype(Cursor *c) { bool k; return valtype(c, &k, true); }
 int32_t read_heaptype(Cursor *c) { bool k; return heaptype(c, &k); }
 BlockType read_blocktype(Cursor *c) { bool k; return blocktype(c, &k); }
 
+void skip_local_decls(Cursor *c) {
+    uint32_t n = cur_count(c, 2, "local declaration");
+    for (uint32_t i = 0; i < n; i++) {
+        cur_u32(c);
+        read_valtype(c);
+    }
+}
+
 ValType read_reftype(Cursor *c) {
     ValType t = {0, 0};
     bool k;

@@ -62,6 +62,8 @@ typedef struct Instr {
 ValType read_valtype(Cursor *c);       /* any value type (not i8/i16) */
 ValType read_storagetype(Cursor *c);   /* value type or packed i8/i16 */
 ValType read_reftype(Cursor *c);       /* reference types only */
+/* Steps over a body's local declarations (count, then count x (n, valtype)). */
+void skip_local_decls(Cursor *c);
 int32_t read_heaptype(Cursor *c);
 BlockType read_blocktype(Cursor *c);
 void write_valtype(Buf *b, ValType t);

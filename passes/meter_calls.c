@@ -98,11 +98,7 @@ static void scan_expr(ThrowScan *s, Expr e, WsError *err) {
 static void scan_body(ThrowScan *s, uint32_t f, WsError *err) {
     const Func *fn = &s->m->funcs[f];
     Cursor c = {s->m->input, fn->body.p, fn->body.p + fn->body.len, err};
-    uint32_t n = cur_count(&c, 2, "local declaration");
-    for (uint32_t i = 0; i < n; i++) {
-        cur_u32(&c);
-        read_valtype(&c);
-    }
+    skip_local_decls(&c);
     scan_code(s, f, &c);
 }
 

@@ -8,7 +8,7 @@
  *   C
  *
  * A segment is straight-line code: it ends at a branch, a call, a structured node's end
- * or an if's arms.  A call that may throw (meter_throw.c) has an edge to the exit, so
+ * or an if's arms.  A call that may throw (meter_calls.c) has an edge to the exit, so
  * nothing after it is paid before it; after one that may not, the code runs whenever
  * the code before it does, unless something traps.
  * Each region (the function body, or one loop body with the back edges as exits and

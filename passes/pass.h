@@ -41,7 +41,8 @@ typedef struct PassCtx {
     uint32_t jobs;      /* worker threads for function passes */
     bool failed;        /* a pass failed: err says why; later passes do not run */
     bool unchanged;     /* set by a pass that left the module exactly as it was: the
-                           bodies keep their validation marks (pass_run clears it) */
+                           bodies keep their validation marks (pass_run clears it
+                           before each pass) */
     WsError err;
 } PassCtx;
 

@@ -52,7 +52,6 @@ void pass_run(PassCtx *ctx, PassId id, Module *m) {
     ctx->unchanged = false;
     pass_info[id].run(ctx, m);
     if (!ctx->unchanged) module_mark_bodies_valid(m, false);
-    ctx->unchanged = false;
     if (!ctx->failed) validate_after(ctx, id, m);
 }
 

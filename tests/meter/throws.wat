@@ -1,6 +1,6 @@
 ;; throws.wat - calls that may and may not throw, for tests/meter/behaviour.mjs: the
 ;; code after a call is paid before the call only when the call cannot end in an
-;; exception (meter_throw.c).
+;; exception (meter_calls.c).
 (module
   (import "env" "boom" (func $boom (param i32)))   ;; the host throws when given 1
   (table $t 2 funcref)
