@@ -20,13 +20,11 @@
  * unused locals are dropped and the rest renumbered, most used first.  Traps count as
  * effects: a load or a division is never removed. */
 #include "pass.h"
+#include "dce.h"
 #include "../ir/edit.h"
+#include "../ir/funcmap.h"
+#include "../ir/pool.h"
 #include <stdlib.h>
-
-enum {
-    FX_IMPURE = FX_WMEM | FX_WGLOB | FX_WTAB | FX_TRAP | FX_THROW | FX_CALL | FX_CTRL | FX_WHEAP |
-                FX_ATOMIC | FX_WLOCAL
-};
 
 typedef struct Dce {
     IrFunc *f;
@@ -62,7 +60,7 @@ static bool any_result_used(const IrFunc *f, const IrNode *n) {
 
 static bool is_pure(const IrFunc *f, NodeId id) {
     const IrNode *n = ir_node(f, id);
-    return !ir_is_structured(n->in.op) && !(ir_effects(f, id) & FX_IMPURE);
+    return !ir_is_structured(n->in.op) && !(ir_effects(f, id) & DCE_IMPURE);
 }
 
 /* True while node id is still linked into the function's code. */
@@ -470,4 +468,23 @@ static void compact_locals(Dce *d) {
     free(rank);
 }
 
-void pass_dce(PassCtx *ctx, Module *m) { pass_for_each_function(ctx, m, dce_function, ctx); }
+typedef struct DceWant { const Module *m; uint8_t *want; } DceWant;
+
+static void want_one(void *arg, uint32_t k, uint32_t worker) {
+    (void)worker;
+    DceWant *w = arg;
+    w->want[k] = dce_may_change(w->m, w->m->nfunc_imports + k);
+}
+
+/* Contract: runs dce on the functions the quick scan cannot clear (dce_scan.c); the
+ * others keep their bytes and validation marks, and a module none of whose functions
+ * needs a look is reported unchanged. */
+void pass_dce(PassCtx *ctx, Module *m) {
+    uint32_t n = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
+    DceWant w = {m, ws_calloc(n + 1, 1)};
+    pool_for(jobs, n, want_one, &w);
+    bool any = memchr(w.want, 1, n) != NULL;
+    if (!any) ctx->unchanged = true;
+    else if (!module_rewrite_some(m, jobs, w.want, dce_function, ctx, &ctx->err)) ctx->failed = true;
+    free(w.want);
+}

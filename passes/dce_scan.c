@@ -1,0 +1,340 @@
+/* dce_scan.c - which functions dce could change, from their bytes alone.
+ *
+ *   (func (param i32) (result i32)      ->  no rule of dce.c applies: the function
+ *     local.get 0  i32.const 1  i32.add)    keeps its bytes, no IR is built for it
+ *   (func  i32.const 7  drop)           ->  a pure value dropped: build the IR
+ *
+ * Most functions of a compiled module give dce nothing to do (ruby.wasm: 652 of 17,490
+ * change), and building and lowering the IR of the others is most of the pass's time.
+ * One walk over the instructions, counting values per block and remembering for each
+ * value on the stack whether its producer is pure (and whether it is an i32.const),
+ * finds every place where a rule of dce.c could fire in its first sweep: a nop; code
+ * after an instruction that ends a block; a value left behind by one; a branch, if or
+ * select on an i32.const; a drop of a pure single value; an empty block, loop or if;
+ * a local written but never read, or written once and read once (stackify); a declared
+ * local never used, or locals compact_locals would reorder.  When none is found, the
+ * first sweep changes nothing, so no later one runs and dce leaves the body as it is.
+ *
+ * The walk only answers "no change" when it understood everything: any instruction it
+ * does not type itself (references, GC, exceptions, tail calls, block types naming a
+ * type, ...), any index out of range, a stack it cannot account for, or a malformed
+ * body makes it answer "build the IR", and the builder then reports what is wrong. */
+#include "dce.h"
+#include "../ir/instr.h"
+#include <pthread.h>
+#include <stdlib.h>
+
+enum { LIMIT_LOCALS = 1 << 16 };
+/* A value on the scan's stack: its producer's kind in the low two bits (impure or
+ * structured, pure with one result, i32.const), a serial number of the push above. */
+enum { VK_OTHER, VK_PURE, VK_CONST, VK_MASK = 3 };
+enum { SK_FUNC, SK_BLOCK, SK_LOOP, SK_IF, SK_ELSE };
+
+typedef struct ScanFrame {
+    uint8_t kind;
+    bool nonempty;      /* the current arm holds an instruction */
+    bool then_empty;    /* SK_ELSE: the then arm held none */
+    bool dead;          /* after br, return, unreachable...: only end/else may follow */
+    uint32_t height;    /* values below the frame */
+    uint32_t arm;       /* serial number of the current arm */
+    uint32_t nresults;  /* 0 or 1 (one-byte block types only); the function's own */
+} ScanFrame;
+
+/* Per local: counts, and where its first local.set left the stack (for stackify). */
+typedef struct LocalUse {
+    uint32_t gets, sets, tees;
+    uint32_t set_arm, set_height, set_below; /* arm, height, the value below (or 0) */
+    bool seg_balanced; /* the first get follows the first set in its arm, the code
+                          between taking nothing from below it and leaving nothing */
+} LocalUse;
+
+typedef struct Scan {
+    const Module *m;
+    const TypeDef *type;
+    uint32_t *vals;
+    uint32_t serial;    /* pushes and arms so far */
+    uint32_t nvals, cap_vals;
+    ScanFrame *frames;
+    uint32_t nframes, cap_frames;
+    LocalUse *uses;
+    ValType *ltypes;    /* declared locals' types */
+    uint32_t nparams, nlocals;
+} Scan;
+
+static inline ScanFrame *top_frame(Scan *s) { return &s->frames[s->nframes - 1]; }
+static inline uint32_t height(Scan *s) { return s->nvals - top_frame(s)->height; }
+
+static inline uint32_t top_kind(Scan *s) { return s->vals[s->nvals - 1] & VK_MASK; }
+
+static inline void push(Scan *s, uint32_t kind) {
+    WS_VEC_PUSH(s->vals, s->nvals, s->cap_vals, ++s->serial << 2 | kind);
+}
+
+/* Contract: pops n values of the current frame; false when it holds fewer. */
+static bool pop(Scan *s, uint32_t n) {
+    if (height(s) < n) return false;
+    s->nvals -= n;
+    return true;
+}
+
+/* Contract: the top value is a condition nothing folds (present, not an i32.const);
+ * it is popped.  False when dce would fold it or the stack is short. */
+static bool pop_condition(Scan *s) {
+    return height(s) >= 1 && top_kind(s) != VK_CONST && pop(s, 1);
+}
+
+/* Values a branch to the frame `depth` out carries; false when there is no such frame. */
+static bool label_arity(Scan *s, uint32_t depth, uint32_t *n) {
+    if (depth >= s->nframes) return false;
+    const ScanFrame *f = &s->frames[s->nframes - 1 - depth];
+    *n = f->kind == SK_LOOP ? 0 : f->nresults;
+    return true;
+}
+
+/* Contract: an instruction after which the rest of the arm is dead, leaving `keep`
+ * values for it: true when no value is left behind (dce would remove a pure one). */
+static bool ends_arm(Scan *s, uint32_t keep) {
+    if (height(s) > keep) return false;
+    top_frame(s)->dead = true;
+    s->nvals = top_frame(s)->height;
+    return true;
+}
+
+static bool open_frame(Scan *s, uint8_t kind, const BlockType *bt) {
+    if (bt->kind == BT_TYPE) return false; /* parameters: not followed */
+    ScanFrame f = {kind, false, false, false, s->nvals, ++s->serial, bt->kind == BT_VAL};
+    WS_VEC_PUSH(s->frames, s->nframes, s->cap_frames, f);
+    return true;
+}
+
+/* Contract: end of the innermost frame: false when an arm was empty in a way dce
+ * removes (block, loop, if without else, if with both arms empty). */
+static bool close_frame(Scan *s) {
+    ScanFrame *f = top_frame(s);
+    bool empty = !f->nonempty;
+    if ((f->kind == SK_BLOCK || f->kind == SK_LOOP || f->kind == SK_IF) && empty) return false;
+    if (f->kind == SK_ELSE && empty && f->then_empty) return false;
+    uint32_t n = f->nresults;
+    s->nvals = f->height;
+    s->nframes--;
+    for (uint32_t i = 0; i < n; i++) push(s, VK_OTHER);
+    return true;
+}
+
+/* Contract: a call of type t (popping `extra` more operands, call_indirect's index):
+ * its results are impure values. */
+static bool call_of(Scan *s, const TypeDef *t, uint32_t extra) {
+    if (!pop(s, t->nparams + extra)) return false;
+    for (uint32_t i = 0; i < t->nresults; i++) push(s, VK_OTHER);
+    return true;
+}
+
+static const TypeDef *func_type(const Module *m, uint32_t typeidx) {
+    return typeidx < m->ntypes && m->types[typeidx].kind == COMP_FUNC ? &m->types[typeidx] : NULL;
+}
+
+/* Per opcode with a fixed signature in opcodes.def ("ii:i"): values popped and pushed
+ * (one per letter) and the kind of the results; npop 0xff for one typed by hand. */
+typedef struct FixedSig { uint8_t npop, npush, kind; } FixedSig;
+static FixedSig fixed_sigs[OP_COUNT];
+static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
+
+static void fixed_sigs_init(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        const char *sig = op_info[op].sig, *colon = strchr(sig, ':');
+        FixedSig *f = &fixed_sigs[op];
+        if (!colon) {
+            f->npop = 0xff;
+            continue;
+        }
+        f->npop = (uint8_t)(colon - sig);
+        f->npush = (uint8_t)strlen(colon + 1);
+        f->kind = (op_info[op].fx & DCE_IMPURE) || f->npush != 1 ? VK_OTHER : VK_PURE;
+        if (op == OP_I32_CONST) f->kind = VK_CONST;
+    }
+}
+
+/* Contract: an instruction with a fixed signature: pops and pushes by its letters;
+ * false for one typed by hand ("*") or a short stack. */
+static bool fixed_signature(Scan *s, OpId op) {
+    const FixedSig *f = &fixed_sigs[op];
+    if (f->npop == 0xff || !pop(s, f->npop)) return false;
+    for (uint32_t i = 0; i < f->npush; i++) push(s, f->kind);
+    return true;
+}
+
+/* Contract: the first get of a local whose first set was seen: whether it is in the
+ * set's arm with the stack as the set left it (nothing below popped: the value under
+ * it is the same push) - dce's stackify rule then applies if they are the only ones. */
+static bool segment_balanced(Scan *s, const LocalUse *u) {
+    const ScanFrame *f = top_frame(s);
+    if (!u->sets || u->set_arm != f->arm || s->nvals != u->set_height) return false;
+    return s->nvals == f->height || s->vals[s->nvals - 1] == u->set_below;
+}
+
+static bool local_access(Scan *s, const Instr *in) {
+    if (in->a >= s->nlocals) return false;
+    LocalUse *u = &s->uses[in->a];
+    if (in->op == OP_LOCAL_GET) {
+        if (!u->gets++) u->seg_balanced = segment_balanced(s, u);
+        push(s, VK_PURE);
+        return true;
+    }
+    if (!pop(s, 1)) return false;
+    if (in->op == OP_LOCAL_TEE) {
+        u->tees++;
+        push(s, VK_OTHER);
+    } else if (!u->sets++) {
+        u->set_arm = top_frame(s)->arm;
+        u->set_height = s->nvals;
+        u->set_below = s->nvals > top_frame(s)->height ? s->vals[s->nvals - 1] : 0;
+    }
+    return true;
+}
+
+/* Contract: the reference and table instructions typed by hand that the scan follows:
+ * pops and pushes (results of table reads impure: they trap); false for the others. */
+static bool table_or_ref(Scan *s, OpId op) {
+    switch (op) {
+    case OP_MEMORY_COPY: case OP_TABLE_COPY: case OP_TABLE_FILL: return pop(s, 3);
+    case OP_TABLE_SET: return pop(s, 2);
+    case OP_TABLE_GET: return pop(s, 1) && (push(s, VK_OTHER), true);
+    case OP_TABLE_GROW: return pop(s, 2) && (push(s, VK_OTHER), true);
+    case OP_REF_NULL: case OP_REF_FUNC: push(s, VK_PURE); return true;
+    case OP_REF_IS_NULL: return pop(s, 1) && (push(s, VK_PURE), true);
+    default: return false;
+    }
+}
+
+/* Contract: steps over one instruction; false when dce could change something here or
+ * the scan cannot tell. */
+static bool step(Scan *s, const Instr *in) {
+    const Module *m = s->m;
+    ScanFrame *f = top_frame(s);
+    uint32_t n;
+    const TypeDef *t;
+    if (in->op != OP_END && in->op != OP_ELSE) {
+        if (f->dead) return false; /* code after the end of the arm */
+        f->nonempty = true;
+    }
+    switch (in->op) {
+    case OP_NOP: return false;
+    case OP_UNREACHABLE: return ends_arm(s, 0);
+    case OP_BLOCK: return open_frame(s, SK_BLOCK, &in->bt);
+    case OP_LOOP: return open_frame(s, SK_LOOP, &in->bt);
+    case OP_IF: return pop_condition(s) && open_frame(s, SK_IF, &in->bt);
+    case OP_ELSE:
+        if (f->kind != SK_IF) return false;
+        f->kind = SK_ELSE;
+        f->then_empty = !f->nonempty;
+        f->nonempty = f->dead = false;
+        f->arm = ++s->serial;
+        s->nvals = f->height;
+        return true;
+    case OP_END: return close_frame(s);
+    case OP_BR: return label_arity(s, in->a, &n) && ends_arm(s, n);
+    case OP_BR_IF:
+        if (!label_arity(s, in->a, &n) || !pop_condition(s) || height(s) < n) return false;
+        s->nvals -= n;
+        for (uint32_t i = 0; i < n; i++) push(s, VK_OTHER);
+        return true;
+    case OP_BR_TABLE: return label_arity(s, in->a, &n) && pop_condition(s) && ends_arm(s, n);
+    case OP_RETURN: return ends_arm(s, s->type->nresults);
+    case OP_CALL:
+        return in->a < m->nfuncs && (t = func_type(m, m->funcs[in->a].type)) && call_of(s, t, 0);
+    case OP_CALL_INDIRECT: return (t = func_type(m, in->a)) && call_of(s, t, 1);
+    case OP_DROP: return height(s) >= 1 && top_kind(s) == VK_OTHER && pop(s, 1);
+    case OP_SELECT: case OP_SELECT_T: return pop_condition(s) && pop(s, 2) && (push(s, VK_PURE), true);
+    case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: return local_access(s, in);
+    case OP_GLOBAL_GET: push(s, VK_PURE); return true;
+    case OP_GLOBAL_SET: return pop(s, 1);
+    default: return fixed_signature(s, (OpId)in->op) || table_or_ref(s, (OpId)in->op);
+    }
+}
+
+/* Contract: reads the local declarations into s (types of the declared ones); false
+ * when there are more than the scan follows. */
+static bool read_locals(Scan *s, Cursor *c) {
+    uint32_t groups = cur_count(c, 2, "local declaration");
+    const uint8_t *start = c->p;
+    uint64_t total = s->nparams;
+    for (uint32_t g = 0; g < groups; g++) {
+        total += cur_u32(c);
+        read_valtype(c);
+        if (total > LIMIT_LOCALS) return false;
+    }
+    s->nlocals = (uint32_t)total;
+    s->uses = ws_calloc(total + 1, sizeof(LocalUse));
+    s->ltypes = ws_malloc((total - s->nparams + 1) * sizeof(ValType));
+    c->p = start;
+    uint32_t at = 0;
+    for (uint32_t g = 0; g < groups; g++) {
+        uint32_t count = cur_u32(c);
+        ValType vt = read_valtype(c);
+        for (uint32_t k = 0; k < count; k++) s->ltypes[at++] = vt;
+    }
+    return true;
+}
+
+static bool same_type(ValType a, ValType b) { return vt_eq(a, b) && a.code == b.code; }
+
+/* Contract: true when dce's local rules leave the locals alone: every local written is
+ * read, none written once and read once by a plain set, every declared local used, and
+ * compact_locals' order (most used first past 128 locals, else grouped by type) is the
+ * declared one. */
+static bool locals_stay(const Scan *s) {
+    for (uint32_t l = 0; l < s->nlocals; l++) {
+        const LocalUse *u = &s->uses[l];
+        uint32_t sets = u->sets + u->tees;
+        if (sets && !u->gets) return false;
+        if (sets == 1 && u->sets == 1 && u->gets == 1 && u->seg_balanced) return false;
+        if (l >= s->nparams && !sets && !u->gets) return false;
+    }
+    bool wide = s->nlocals > 128;
+    for (uint32_t l = s->nparams + 1; l < s->nlocals; l++) {
+        const LocalUse *a = &s->uses[l - 1], *b = &s->uses[l];
+        if (wide && a->gets + a->sets + a->tees < b->gets + b->sets + b->tees) return false;
+        if (wide) continue;
+        ValType prev = s->ltypes[l - 1 - s->nparams], cur = s->ltypes[l - s->nparams];
+        if (same_type(prev, cur)) continue;
+        for (uint32_t k = s->nparams; k + 1 < l; k++) /* a type seen before, not just now */
+            if (same_type(s->ltypes[k - s->nparams], cur)) return false;
+    }
+    return true;
+}
+
+/* Contract: walks the body; false as soon as dce could change it. */
+static bool walk(Scan *s, Cursor *c) {
+    ScanFrame fn = {SK_FUNC, true, false, false, 0, 0, s->type->nresults};
+    WS_VEC_PUSH(s->frames, s->nframes, s->cap_frames, fn);
+    Instr in;
+    while (s->nframes) {
+        if (cur_eof(c)) return false;
+        instr_decode(c, &in);
+        if (!step(s, &in)) return false;
+    }
+    return cur_eof(c) && locals_stay(s);
+}
+
+/* Contract: true when the body of fn leaves dce nothing to do; false also when it is
+ * malformed (the cursor's error jumps here; *s is the caller's, so it survives). */
+static bool body_stays(Scan *s, const Func *fn) {
+    WsError err;
+    Cursor c = {s->m->input, fn->body.p, fn->body.p + fn->body.len, &err};
+    if (setjmp(err.jb)) return false;
+    return read_locals(s, &c) && walk(s, &c);
+}
+
+bool dce_may_change(const Module *m, uint32_t index) {
+    const Func *fn = &m->funcs[index];
+    const TypeDef *type = func_type(m, fn->type);
+    if (fn->import >= 0 || !type) return true;
+    pthread_once(&fixed_once, fixed_sigs_init);
+    Scan s = {m, type, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, type->nparams, 0};
+    bool stays = body_stays(&s, fn);
+    free(s.vals);
+    free(s.frames);
+    free(s.uses);
+    free(s.ltypes);
+    return !stays;
+}

@@ -1,0 +1,69 @@
+/* test_dce_scan.c - the quick scan that lets dce skip functions it would not change
+ * (passes/dce_scan.c): each rule of dce is seen, and what it clears dce leaves as is. */
+#include "pass_case.h"
+#include "../../ir/funcmap.h"
+#include "../../passes/dce.h"
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAT_DIR "tests/unit/wat/"
+
+static const char *func_name(const Module *m, uint32_t f, char *buf, size_t n) {
+    buf[0] = 0;
+    const char *names[] = {"clean_add", "clean_loop", "clean_calls", "clean_if", "clean_unbalanced",
+                           "clean_memory", "clean_return", "nop", "tail", "left_behind", "const_if",
+                           "const_br_if", "const_select", "pure_drop", "empty_block", "empty_if",
+                           "dead_store", "stackify", "unused_local", "locals_reordered"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (case_func_named(m, names[i]) == (int64_t)f) snprintf(buf, n, "%s", names[i]);
+    return buf;
+}
+
+Test(dce_scan, every_rule_is_seen) {
+    Case c;
+    case_load_wat(&c, WAT_DIR, "dce_scan", 1);
+    uint32_t clean = 0, dirty = 0;
+    for (uint32_t f = c.m.nfunc_imports; f < c.m.nfuncs; f++) {
+        char name[64];
+        func_name(&c.m, f, name, sizeof name);
+        cr_assert(name[0], "function %u has a name", f);
+        bool expect = strncmp(name, "clean_", 6) != 0;
+        cr_assert_eq(dce_may_change(&c.m, f), expect, "%s", name);
+        if (expect) dirty++;
+        else clean++;
+    }
+    cr_assert_eq(clean, 7);
+    cr_assert_eq(dirty, 13);
+    case_free(&c);
+}
+
+/* Every function through the full dce (no scan): those the scan clears keep their bytes,
+ * the others change. */
+static bool dce_all(IrFunc *f, void *arg, WsError *err) { return dce_function(f, arg, err); }
+
+Test(dce_scan, what_it_clears_dce_leaves_alone) {
+    Case c;
+    case_load_wat(&c, WAT_DIR, "dce_scan", 1);
+    uint32_t n = c.m.nfuncs;
+    bool *may = calloc(n, sizeof(bool));
+    Bytes *before = calloc(n, sizeof(Bytes));
+    for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
+        may[f] = dce_may_change(&c.m, f);
+        before[f].len = c.m.funcs[f].body.len;
+        before[f].p = malloc(before[f].len + 1);
+        memcpy((uint8_t *)before[f].p, c.m.funcs[f].body.p, before[f].len);
+    }
+    WsError err;
+    cr_assert(module_rewrite_functions(&c.m, 1, dce_all, &c.ctx, &err));
+    for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
+        bool same = c.m.funcs[f].body.len == before[f].len &&
+                    !memcmp(c.m.funcs[f].body.p, before[f].p, before[f].len);
+        cr_assert_eq(same, !may[f], "function %u: scan says %s, dce %s", f, may[f] ? "may change" : "clean",
+                     same ? "kept it" : "changed it");
+        free((void *)before[f].p);
+    }
+    free(before);
+    free(may);
+    case_free(&c);
+}
