@@ -20,6 +20,7 @@
  * type, ...), any index out of range, a stack it cannot account for, or a malformed
  * body makes it answer "build the IR", and the builder then reports what is wrong. */
 #include "dce.h"
+#include "../ir/func.h"
 #include "../ir/instr.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -57,7 +58,8 @@ typedef struct Scan {
     ScanFrame *frames;
     uint32_t nframes, cap_frames;
     LocalUse *uses;
-    ValType *ltypes;    /* declared locals' types */
+    IrLocalGroup *groups; /* the local declarations */
+    uint32_t ngroups;
     uint32_t nparams, nlocals;
 } Scan;
 
@@ -252,31 +254,38 @@ static bool step(Scan *s, const Instr *in) {
     }
 }
 
-/* Contract: reads the local declarations into s (types of the declared ones); false
- * when there are more than the scan follows. */
+/* Contract: reads the local declarations into s; false when they declare more locals
+ * than the scan follows. */
 static bool read_locals(Scan *s, Cursor *c) {
-    uint32_t groups = cur_count(c, 2, "local declaration");
-    const uint8_t *start = c->p;
+    s->ngroups = cur_count(c, 2, "local declaration");
+    s->groups = ws_malloc((s->ngroups + 1) * sizeof(IrLocalGroup));
     uint64_t total = s->nparams;
-    for (uint32_t g = 0; g < groups; g++) {
-        total += cur_u32(c);
-        read_valtype(c);
+    for (uint32_t g = 0; g < s->ngroups; g++) {
+        s->groups[g].count = cur_u32(c);
+        s->groups[g].type = read_valtype(c);
+        total += s->groups[g].count;
         if (total > LIMIT_LOCALS) return false;
     }
     s->nlocals = (uint32_t)total;
     s->uses = ws_calloc(total + 1, sizeof(LocalUse));
-    s->ltypes = ws_malloc((total - s->nparams + 1) * sizeof(ValType));
-    c->p = start;
-    uint32_t at = 0;
-    for (uint32_t g = 0; g < groups; g++) {
-        uint32_t count = cur_u32(c);
-        ValType vt = read_valtype(c);
-        for (uint32_t k = 0; k < count; k++) s->ltypes[at++] = vt;
-    }
     return true;
 }
 
 static bool same_type(ValType a, ValType b) { return vt_eq(a, b) && a.code == b.code; }
+
+/* Contract: true when the declared locals of each type form one run (empty declaration
+ * groups separate nothing): compact_locals' grouping by type then keeps their order. */
+static bool types_in_runs(const Scan *s) {
+    uint32_t prev = UINT32_MAX; /* the last non-empty group */
+    for (uint32_t g = 0; g < s->ngroups; g++) {
+        if (!s->groups[g].count) continue;
+        ValType t = s->groups[g].type;
+        for (uint32_t k = 0; prev != UINT32_MAX && !same_type(s->groups[prev].type, t) && k < prev; k++)
+            if (s->groups[k].count && same_type(s->groups[k].type, t)) return false; /* seen before */
+        prev = g;
+    }
+    return true;
+}
 
 /* Contract: true when dce's local rules leave the locals alone: every local written is
  * read, none written once and read once by a plain set, every declared local used, and
@@ -290,15 +299,10 @@ static bool locals_stay(const Scan *s) {
         if (sets == 1 && u->sets == 1 && u->gets == 1 && u->seg_balanced) return false;
         if (l >= s->nparams && !sets && !u->gets) return false;
     }
-    bool wide = s->nlocals > 128;
+    if (s->nlocals <= 128) return types_in_runs(s);
     for (uint32_t l = s->nparams + 1; l < s->nlocals; l++) {
         const LocalUse *a = &s->uses[l - 1], *b = &s->uses[l];
-        if (wide && a->gets + a->sets + a->tees < b->gets + b->sets + b->tees) return false;
-        if (wide) continue;
-        ValType prev = s->ltypes[l - 1 - s->nparams], cur = s->ltypes[l - s->nparams];
-        if (same_type(prev, cur)) continue;
-        for (uint32_t k = s->nparams; k + 1 < l; k++) /* a type seen before, not just now */
-            if (same_type(s->ltypes[k - s->nparams], cur)) return false;
+        if (a->gets + a->sets + a->tees < b->gets + b->sets + b->tees) return false;
     }
     return true;
 }
@@ -330,11 +334,11 @@ bool dce_may_change(const Module *m, uint32_t index) {
     const TypeDef *type = func_type(m, fn->type);
     if (fn->import >= 0 || !type) return true;
     pthread_once(&fixed_once, fixed_sigs_init);
-    Scan s = {m, type, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, type->nparams, 0};
+    Scan s = {.m = m, .type = type, .nparams = type->nparams};
     bool stays = body_stays(&s, fn);
     free(s.vals);
     free(s.frames);
     free(s.uses);
-    free(s.ltypes);
+    free(s.groups);
     return !stays;
 }

@@ -40,8 +40,6 @@ Test(dce_scan, every_rule_is_seen) {
 
 /* Every function through the full dce (no scan): those the scan clears keep their bytes,
  * the others change. */
-static bool dce_all(IrFunc *f, void *arg, WsError *err) { return dce_function(f, arg, err); }
-
 Test(dce_scan, what_it_clears_dce_leaves_alone) {
     Case c;
     case_load_wat(&c, WAT_DIR, "dce_scan", 1);
@@ -55,7 +53,7 @@ Test(dce_scan, what_it_clears_dce_leaves_alone) {
         memcpy((uint8_t *)before[f].p, c.m.funcs[f].body.p, before[f].len);
     }
     WsError err;
-    cr_assert(module_rewrite_functions(&c.m, 1, dce_all, &c.ctx, &err));
+    cr_assert(module_rewrite_functions(&c.m, 1, dce_function, &c.ctx, &err));
     for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
         bool same = c.m.funcs[f].body.len == before[f].len &&
                     !memcmp(c.m.funcs[f].body.p, before[f].p, before[f].len);
