@@ -738,6 +738,7 @@ static void init_func(IrFunc *f, const Module *m, uint32_t index) {
     arena_free(&keep.arena);
     f->m = m;
     f->index = index;
+    if (m->funcs[index].type >= m->ntypes) return; /* reported by the caller */
     f->type = &m->types[m->funcs[index].type];
     f->nparams = f->type->nparams;
     f->nbody_results = f->type->nresults;

@@ -169,19 +169,25 @@ static void emit_call_check(MeterFn *mf, NodeId id) {
     out_of_fuel(mf, &e, cached);
 }
 
-/* The type of the length (or delta) operand of a bulk operation. */
+static bool mem_is_64(const Module *m, uint64_t i) { return i < m->nmems && (m->mems[i].limits.flags & LIM_64); }
+static bool table_is_64(const Module *m, uint64_t i) {
+    return i < m->ntables && (m->tables[i].limits.flags & LIM_64);
+}
+
+/* The type of the length (or delta) operand of a bulk operation (i32 for an index out
+ * of range: only an unvalidated module has one). */
 static ValType bulk_len_type(const Module *m, const Instr *in) {
     bool a64, b64;
     switch (in->op) {
     case OP_MEMORY_FILL: case OP_MEMORY_GROW: return ir_sig_type(m, 'a', in);
     case OP_TABLE_FILL: case OP_TABLE_GROW: return ir_sig_type(m, 't', in);
     case OP_MEMORY_COPY:
-        a64 = m->mems[in->a].limits.flags & LIM_64;
-        b64 = m->mems[in->b].limits.flags & LIM_64;
+        a64 = mem_is_64(m, in->a);
+        b64 = mem_is_64(m, in->b);
         return vt_num(a64 && b64 ? VT_I64 : VT_I32);
     case OP_TABLE_COPY:
-        a64 = m->tables[in->a].limits.flags & LIM_64;
-        b64 = m->tables[in->b].limits.flags & LIM_64;
+        a64 = table_is_64(m, in->a);
+        b64 = table_is_64(m, in->b);
         return vt_num(a64 && b64 ? VT_I64 : VT_I32);
     default: /* memory.init, table.init */
         return vt_num(VT_I32);

@@ -66,6 +66,17 @@ step "spec malformed modules under ASan+UBSan"
 node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim-san" --jobs "$JOBS" --malformed-only 2>&1 | tee "$log" | tail -n 4 || true
 if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-san "$p" "$f"; fi
 
+step "spec invalid modules through passes told not to validate (no crash)"
+for pipeline in "-p dce,dead-params,inline,remove-unused --no-validate" \
+    "--fuel --fuel-mode=exact --stack-limit=100 --stack-cost=frame --max-memory-pages=2 --no-validate"; do
+    node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim" --jobs "$JOBS" --invalid-unchecked \
+        --pipeline "$pipeline" 2>&1 | tee "$log" | tail -n 3 || true
+    if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-unchecked "$p" "$f"; fi
+done
+node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim-san" --jobs "$JOBS" --invalid-unchecked \
+    --pipeline "-O2 --fuel --stack-limit=100 --no-validate" 2>&1 | tee "$log" | tail -n 3 || true
+if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-unchecked-san "$p" "$f"; fi
+
 step "C fixtures: differential execution"
 bash tests/diff/build-fixtures.sh "$BUILD/fixtures" 2>&1 | tail -n 3
 # (the metering modes run on these same programs in tests/meter/fixtures.sh, from

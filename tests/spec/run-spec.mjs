@@ -33,6 +33,10 @@
 //   --verbose            print every failure, not just the first few per script
 //   --malformed-only     only the assert_malformed (and, with CHECK_INVALID=1,
 //                        assert_invalid) binaries: for runs under sanitizers
+//   --invalid-unchecked  only the binary assert_invalid modules, through a pipeline
+//                        that skips validation (--no-validate in FLAGS): every pass
+//                        must still end in exit 0 or a FILE:0xOFFSET: error with
+//                        status 1, never a crash, a hang or another status
 // Node 18+, no npm dependencies.
 
 import { spawn } from 'node:child_process';
@@ -71,7 +75,7 @@ function parseArgs(argv) {
   const opts = {
     wasmslim: process.env.WASMSLIM || path.join(ROOT, 'build/wasmslim'),
     pipeline: '-O0', jobs: 2, only: [], listFailures: null, timeout: 60, verbose: false,
-    malformedOnly: false,
+    malformedOnly: false, invalidUnchecked: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -84,6 +88,7 @@ function parseArgs(argv) {
     else if (a === '--timeout') opts.timeout = Number(value());
     else if (a === '--verbose') opts.verbose = true;
     else if (a === '--malformed-only') opts.malformedOnly = true;
+    else if (a === '--invalid-unchecked') opts.invalidUnchecked = true;
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -92,7 +97,8 @@ function parseArgs(argv) {
   opts.wasmslim = path.resolve(opts.wasmslim);
   opts.flags = opts.pipeline.split(/\s+/).filter(Boolean);
   opts.identity = opts.flags.length === 1 && opts.flags[0] === '-O0';
-  opts.checkInvalid = process.env.CHECK_INVALID === '1';
+  opts.checkInvalid = process.env.CHECK_INVALID === '1' || opts.invalidUnchecked;
+  if (opts.invalidUnchecked && !opts.flags.includes('--no-validate')) usage('--invalid-unchecked needs --no-validate in --pipeline');
   return opts;
 }
 
@@ -223,6 +229,21 @@ async function checkAccepted(ctx, input, output) {
     reason: `valid Wasm 3.0 module rejected: ${describe(r)}`, repro };
 }
 
+// An invalid module through passes that were told not to validate: any outcome but a
+// crash is acceptable (the passes assume validity; they may reject or transform).
+async function checkSurvived(ctx, input, output) {
+  const { args, repro } = slim(ctx, input, output);
+  const r = await run(ctx.wasmslim, args);
+  if (r.timedOut || r.signal || r.code > 1) {
+    return { status: 'fail', kind: 'crashed', reason: describe(r), repro };
+  }
+  if (r.code === 1 && !OFFSET_MSG.test(r.stderr)) {
+    return { status: 'fail', kind: 'bad message',
+      reason: `no FILE:0xOFFSET: error: message: ${firstLine(r.stderr) || '(empty stderr)'}`, repro };
+  }
+  return { status: 'pass', kind: r.code === 0 ? 'transformed' : 'rejected' };
+}
+
 // ---- collecting the work ---------------------------------------------------
 
 function category(cmd) {
@@ -255,7 +276,9 @@ function makeTasks(scripts, ctx) {
       const base = { script: s.name, source: s.source, line: cmd.line, type: cmd.type, input, category: cat };
       let check = null;
       if (cat === 'module' && ctx.malformedOnly) continue;
-      if (cat === 'module') check = checkModule;
+      if (ctx.invalidUnchecked && cat !== 'assert_invalid') continue;
+      if (ctx.invalidUnchecked) check = checkSurvived;
+      else if (cat === 'module') check = checkModule;
       else if (cat === 'assert_malformed') check = checkRejected;
       else if (cat === 'assert_invalid' && ctx.checkInvalid) {
         check = VALID_IN_3_0.has(cmd.filename) ? checkAccepted : checkRejected;
