@@ -661,6 +661,21 @@ const uint8_t instr_stable_kind[2][256 + OP_COUNT] = {
     },
 };
 
+/* What instr_any_len steps over, by first byte: every one-byte opcode whose immediates
+ * are indices, constants, a memarg of memory 0 or a one-byte block type, whatever the
+ * indices name. */
+#define ANY_OF(imm)                                                                            \
+    ((imm) == IMM_FUNC || (imm) == IMM_TYPE || (imm) == IMM_GLOBAL || (imm) == IMM_TABLE ||   \
+             (imm) == IMM_ELEM || (imm) == IMM_MEM || (imm) == IMM_DATA || (imm) == IMM_TAG    \
+         ? QL_U32                                                                              \
+     : (imm) == IMM_CALL_INDIRECT ? QL_U32X2                                                   \
+                                  : STABLE_OF(imm))
+const uint8_t instr_any_kind[256 + OP_COUNT] = {
+#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = ANY_OF(imm),
+#include "opcodes.def"
+#undef OP
+};
+
 /* The immediates of a fast-kind instruction, as read. */
 typedef struct FastImm {
     uint64_t v[3];

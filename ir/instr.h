@@ -215,6 +215,16 @@ extern const uint8_t instr_stable_kind[2][256 + OP_COUNT];
 static inline size_t instr_stable_len(const uint8_t *p, const uint8_t *end, bool memargs) {
     return instr_quick_step(instr_stable_kind[memargs], p, end);
 }
+/* Table for instr_any_len (instr.c, from opcodes.def). */
+extern const uint8_t instr_any_kind[256 + OP_COUNT];
+
+/* Contract: the length of the instruction at p (p < end) when it is a canonically
+ * encoded one-byte opcode with no immediate, indices, a constant, a memarg of memory 0
+ * or a one-byte block type, else 0: a scan that wants only some opcodes steps over the
+ * rest with it and decodes what it returns 0 for. */
+static inline size_t instr_any_len(const uint8_t *p, const uint8_t *end) {
+    return instr_quick_step(instr_any_kind, p, end);
+}
 /* Writes in canonically: minimal LEB128s, memory index omitted when 0. */
 void instr_encode(Buf *b, const Instr *in);
 

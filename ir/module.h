@@ -74,6 +74,9 @@ typedef struct Func {
     size_t body_offset; /* file offset of the body, for messages */
     bool changed;       /* body rewritten by a pass: canonical bytes, never raw input */
     bool valid;         /* body validated in the module as it stands (the validator skips it) */
+    const uint8_t *dce_fixpoint; /* body.p when dce's scan last found nothing to do in it
+                                    (bodies are never freed before the module, so a
+                                    rewritten body never matches) */
 } Func;
 
 typedef struct Table {

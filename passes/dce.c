@@ -473,10 +473,21 @@ typedef struct DceWant { const Module *m; uint8_t *want; } DceWant;
 static void want_one(void *arg, uint32_t k, uint32_t worker) {
     (void)worker;
     DceWant *w = arg;
-    w->want[k] = dce_may_change(w->m, w->m->nfunc_imports + k);
+    const Func *fn = &w->m->funcs[w->m->nfunc_imports + k];
+    w->want[k] = fn->dce_fixpoint != fn->body.p && dce_may_change(w->m, w->m->nfunc_imports + k);
 }
 
-/* Contract: runs dce on the functions the quick scan cannot clear (dce_scan.c); the
+/* Contract: the bodies the scan cleared are ones dce leaves as they are: marked so that
+ * a later dce in the pipeline skips them unless another pass replaces them.  (Bodies dce
+ * rewrote are not marked: a second sweep over its output can still find something, a
+ * constant left under a branch's value.) */
+static void mark_fixpoints(Module *m, const uint8_t *want) {
+    for (uint32_t k = 0; k < module_ndefined_funcs(m); k++)
+        if (!want[k]) m->funcs[m->nfunc_imports + k].dce_fixpoint = m->funcs[m->nfunc_imports + k].body.p;
+}
+
+/* Contract: runs dce on the functions the quick scan cannot clear (dce_scan.c) and that
+ * an earlier scan did not clear (unless another pass replaced them since); the
  * others keep their bytes and validation marks, and a module none of whose functions
  * needs a look is reported unchanged. */
 void pass_dce(PassCtx *ctx, Module *m) {
@@ -486,5 +497,6 @@ void pass_dce(PassCtx *ctx, Module *m) {
     bool any = memchr(w.want, 1, n) != NULL;
     if (!any) ctx->unchanged = true;
     else if (!module_rewrite_some(m, jobs, w.want, dce_function, ctx, &ctx->err)) ctx->failed = true;
+    if (!ctx->failed) mark_fixpoints(m, w.want);
     free(w.want);
 }

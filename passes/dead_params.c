@@ -18,12 +18,19 @@
 #include "../ir/pool.h"
 #include <stdlib.h>
 
+/* A direct call to a candidate: a callee with params whose every caller is visible. */
+typedef struct CallEdge { uint32_t caller, callee; } CallEdge;
+typedef struct EdgeList { CallEdge *e; uint32_t n, cap; } EdgeList;
+
 typedef struct DeadParams {
     Module *m;
     uint32_t *unused;     /* per function: bit mask of removable params (<= 32 params) */
     uint8_t *visible;     /* per function: every caller is a direct call in the module */
     uint8_t *blocked;     /* a call site passes an argument we cannot drop */
     uint8_t *want;        /* per defined function: has dead params or calls one that has */
+    uint8_t *candidate;   /* per function: visible, with params */
+    EdgeList *edges;      /* per worker: phase 1's calls to candidates */
+    uint32_t nworkers;
 } DeadParams;
 
 /* Contract: marks every function referenced other than by a direct call as not visible. */
@@ -61,65 +68,72 @@ static void scan_refs(DeadParams *dp) {
         if (m->tables[t].has_init) mark_ref_funcs(dp, m->tables[t].init.code, m->tables[t].init.len);
 }
 
-/* Contract: calls seen(ctx, in) for each instruction of defined function f's body
- * (after its local declarations); false if the body cannot be decoded (then nothing
- * may be assumed of it). */
-static bool scan_body(const Module *m, uint32_t f, void (*seen)(void *ctx, const Instr *in), void *ctx) {
-    const Func *fn = &m->funcs[f];
+/* One-byte opcodes phase 1 looks at: local accesses and direct calls. */
+static inline bool noted_byte(uint8_t b) {
+    OpId op = (OpId)instr_dq_op[b]; /* prefix bytes map to no opcode named here */
+    return op == OP_LOCAL_GET || op == OP_LOCAL_SET || op == OP_LOCAL_TEE || op == OP_CALL ||
+           op == OP_RETURN_CALL;
+}
+
+static void note(const DeadParams *dp, uint32_t f, const Instr *in, uint32_t *mask, EdgeList *w) {
+    OpId op = (OpId)in->op;
+    if ((op == OP_LOCAL_GET || op == OP_LOCAL_SET || op == OP_LOCAL_TEE) && in->a < 32) *mask &= ~(1u << in->a);
+    bool direct = op == OP_CALL || op == OP_RETURN_CALL;
+    if (direct && in->a < dp->m->nfuncs && dp->candidate[in->a])
+        WS_VEC_PUSH(w->e, w->n, w->cap, ((CallEdge){f, (uint32_t)in->a}));
+}
+
+/* Contract: steps over the code of defined function f (after its local declarations),
+ * clearing in *mask the bits of the params it accesses and listing in w its direct calls
+ * to candidates; false when the body cannot be decoded (nothing may be assumed of it).
+ * Instructions of no interest are stepped over from their bytes (instr_any_len). */
+static bool scan_body(const DeadParams *dp, uint32_t f, uint32_t *mask, EdgeList *w) {
+    const Func *fn = &dp->m->funcs[f];
     WsError err;
-    Cursor c = {m->input, fn->body.p, fn->body.p + fn->body.len, &err};
-    if (setjmp(err.jb)) return false;
-    uint32_t groups = cur_count(&c, 2, "local declaration");
-    for (uint32_t g = 0; g < groups; g++) {
-        cur_u32(&c);
-        read_valtype(&c);
+    Cursor c = {dp->m->input, fn->body.p, fn->body.p + fn->body.len, &err};
+    uint32_t first = w->n;
+    if (setjmp(err.jb)) {
+        w->n = first;
+        return false;
     }
+    skip_local_decls(&c);
     Instr in;
-    while (!cur_eof(&c)) {
+    while (c.p < c.end) {
+        size_t k = noted_byte(*c.p) ? 0 : instr_any_len(c.p, c.end);
+        if (k) {
+            c.p += k;
+            continue;
+        }
         instr_decode(&c, &in);
-        seen(ctx, &in);
+        note(dp, f, &in, mask, w);
     }
     return true;
 }
 
-static void clear_used_param(void *ctx, const Instr *in) {
-    uint32_t *mask = ctx;
-    bool local = in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE;
-    if (local && in->a < 32) *mask &= ~(1u << in->a);
-}
-
-/* Phase 1 (per defined function, from its bytes): which params are never read or
- * written; only for functions whose every caller is visible. */
+/* Phase 1 (per defined function, from its bytes): which params of a candidate are never
+ * read or written, and which candidates each function calls. */
 static void find_unused(void *arg, uint32_t k, uint32_t worker) {
-    (void)worker;
     DeadParams *dp = arg;
     uint32_t f = dp->m->nfunc_imports + k;
     const Module *m = dp->m;
     uint32_t np = m->funcs[f].type < m->ntypes ? m->types[m->funcs[f].type].nparams : 0;
-    if (!dp->visible[f] || np == 0) return;
-    uint32_t mask = np >= 32 ? ~0u : (1u << np) - 1;
-    if (!scan_body(m, f, clear_used_param, &mask)) mask = 0;
+    uint32_t mask = !dp->candidate[f] ? 0 : np >= 32 ? ~0u : (1u << np) - 1;
+    if (!scan_body(dp, f, &mask, &dp->edges[worker])) {
+        mask = 0;
+        dp->want[k] = 1; /* undecodable: the IR build reports it */
+    }
     dp->unused[f] = mask;
 }
 
-typedef struct CallScan { const DeadParams *dp; bool hit; } CallScan;
-
-static void note_call(void *ctx, const Instr *in) {
-    CallScan *s = ctx;
-    bool direct = in->op == OP_CALL || in->op == OP_RETURN_CALL;
-    if (direct && in->a < s->dp->m->nfuncs && s->dp->unused[in->a]) s->hit = true;
-}
-
 /* Contract: want[k] for the functions phases 2 and 3 touch: those with dead params and
- * those with a direct call to one (an undecodable body is wanted: the IR build then
- * reports it). */
-static void find_wanted(void *arg, uint32_t k, uint32_t worker) {
-    (void)worker;
-    DeadParams *dp = arg;
-    uint32_t f = dp->m->nfunc_imports + k;
-    CallScan s = {dp, dp->unused[f] != 0};
-    if (!s.hit && !scan_body(dp->m, f, note_call, &s)) s.hit = true;
-    dp->want[k] = s.hit;
+ * those with a direct call to one (and undecodable ones, set by phase 1). */
+static void find_wanted(DeadParams *dp) {
+    const Module *m = dp->m;
+    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++)
+        if (dp->unused[f]) dp->want[f - m->nfunc_imports] = 1;
+    for (uint32_t w = 0; w < dp->nworkers; w++)
+        for (uint32_t i = 0; i < dp->edges[w].n; i++)
+            if (dp->unused[dp->edges[w].e[i].callee]) dp->want[dp->edges[w].e[i].caller - m->nfunc_imports] = 1;
 }
 
 /* Phase 2 (per function): a callee whose argument comes from a block parameter or the
@@ -252,18 +266,28 @@ static uint32_t popcount(uint32_t x) {
     return n;
 }
 
+/* Contract: the candidates: visible functions with params. */
+static void find_candidates(DeadParams *dp) {
+    const Module *m = dp->m;
+    for (uint32_t f = 0; f < m->nfuncs; f++) {
+        uint32_t t = m->funcs[f].type;
+        dp->candidate[f] = dp->visible[f] && t < m->ntypes && m->types[t].nparams > 0;
+    }
+}
+
 void pass_dead_params(PassCtx *ctx, Module *m) {
     if (names_has_subsection(m, NAME_LOCAL)) return; /* local names would shift */
-    uint32_t ndefined = module_ndefined_funcs(m);
+    uint32_t ndefined = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
     DeadParams dp = {m, ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), ws_calloc(m->nfuncs + 1, 1),
-                     ws_calloc(m->nfuncs + 1, 1), ws_calloc(ndefined + 1, 1)};
+                     ws_calloc(m->nfuncs + 1, 1), ws_calloc(ndefined + 1, 1), ws_calloc(m->nfuncs + 1, 1),
+                     ws_calloc(jobs, sizeof(EdgeList)), jobs};
     mark_escaping(&dp);
     scan_refs(&dp);
-    uint32_t jobs = ctx->jobs ? ctx->jobs : 1;
+    find_candidates(&dp);
     pool_for(jobs, ndefined, find_unused, &dp);
     bool any = false;
     for (uint32_t f = 0; f < m->nfuncs && !any; f++) any = dp.unused[f] != 0;
-    if (any) pool_for(jobs, ndefined, find_wanted, &dp);
+    if (any) find_wanted(&dp);
     bool ok = !any || module_analyze_some(m, jobs, dp.want, find_blocked, &dp, &ctx->err);
     uint32_t total = 0;
     for (uint32_t f = 0; ok && f < m->nfuncs; f++) {
@@ -281,4 +305,7 @@ void pass_dead_params(PassCtx *ctx, Module *m) {
     free(dp.visible);
     free(dp.blocked);
     free(dp.want);
+    free(dp.candidate);
+    for (uint32_t w = 0; w < jobs; w++) free(dp.edges[w].e);
+    free(dp.edges);
 }
