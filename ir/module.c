@@ -40,6 +40,11 @@ void *module_own(Module *m, void *block) {
     return block;
 }
 
+void module_drop_refs_cache(Module *m) {
+    if (m->refs_cache) m->refs_cache_free(m->refs_cache);
+    m->refs_cache = NULL;
+}
+
 void module_mark_bodies_valid(Module *m, bool valid) {
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) m->funcs[i].valid = valid;
 }

@@ -173,6 +173,10 @@ typedef struct Module {
 
     void **owned;           /* heap blocks the module owns (rewritten bodies, ...) */
     uint32_t nowned, cap_owned;
+    /* What remove-unused learned of the bodies, for its next run (passes/unused_cache.c);
+     * freed by its hook.  Stale once any index space is renumbered: module_drop_refs_cache. */
+    struct RefsCache *refs_cache;
+    void (*refs_cache_free)(struct RefsCache *);
 
     bool is_object;         /* has a "linking" custom section: relocatable object */
     bool code_changed;      /* some pass rewrote code */
@@ -249,6 +253,8 @@ void *module_own(Module *m, void *block);
 /* Marks every defined body as validated (after a validation that checked them), or
  * clears the marks (once anything outside the bodies may have changed). */
 void module_mark_bodies_valid(Module *m, bool valid);
+/* Frees and forgets m->refs_cache (whoever renumbers an index space calls it). */
+void module_drop_refs_cache(Module *m);
 
 /* Helpers on the model. */
 bool custom_is(const Custom *c, const char *name);

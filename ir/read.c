@@ -495,6 +495,7 @@ bool module_read(Module *m, const uint8_t *bytes, size_t len, const char *file,
 }
 
 void module_free(Module *m) {
+    module_drop_refs_cache(m);
     for (uint32_t i = 0; i < m->nowned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->types);

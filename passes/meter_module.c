@@ -159,6 +159,7 @@ static void renumber_refs(PassCtx *ctx, Module *m, const Reindex *r) {
 
 /* Contract: the import itself: after the other imports, function index nfunc_imports. */
 static void append_import(Module *m, const char *module, const char *name, uint32_t type) {
+    module_drop_refs_cache(m); /* every defined function moves up */
     Import *im = arena_array(&m->arena, m->nimports + 1, sizeof(Import));
     if (m->nimports) memcpy(im, m->imports, m->nimports * sizeof(Import));
     im[m->nimports] = (Import){dup_bytes(m, module, strlen(module)), dup_bytes(m, name, strlen(name)), EXT_FUNC,

@@ -357,6 +357,7 @@ static void apply_rest(RxRun *x) {
 
 bool reindex_apply(PassCtx *ctx, Module *m, const Reindex *r) {
     if (reindex_is_identity(r)) return true;
+    module_drop_refs_cache(m); /* its indices are the old ones */
     RxRun *x = ws_calloc(1, sizeof *x); /* on the heap: survives the longjmp intact */
     x->ctx = ctx;
     x->m = m;

@@ -204,7 +204,8 @@ static void scan_body(Unused *u, uint32_t f) {
     mark_code(u, &c);
 }
 
-/* Contract: pool_for body: scans defined function nfunc_imports + i in the worker's
+/* Contract: pool_for body: lists what defined function nfunc_imports + i names (from the
+ * previous run's cache when its body is the one listed there, else scanned) in the worker's
  * view of the marking state; a malformed body keeps its error for marking to report
  * if the body is reachable. */
 static void scan_one(void *arg, uint32_t i, uint32_t worker) {
@@ -223,7 +224,7 @@ static void scan_one(void *arg, uint32_t i, uint32_t worker) {
         WS_VEC_PUSH(w->fails, w->nfails, w->cap_fails, w->err);
         return;
     }
-    scan_body(&view, f);
+    if (!unused_cache_take(bs->cache, view.m, f, w, &view.maxref[(size_t)f * IX_COUNT])) scan_body(&view, f);
     bs->list[f].count = (uint32_t)(w->nrefs - first);
 }
 
@@ -240,6 +241,7 @@ static void scan_bodies(Unused *u, BodyScan *bs) {
         bs->workers[t].err.file = m->file;
     }
     bs->list = ws_calloc(m->nfuncs + 1, sizeof(BodyRefs));
+    bs->cache = unused_cache_get(m);
     pool_for(bs->nworkers, module_ndefined_funcs(m), scan_one, bs);
 }
 
@@ -624,6 +626,7 @@ void pass_remove_unused(PassCtx *ctx, Module *m) {
     uint8_t *moves = bodies_that_move(u);
     r.moves = moves;
     bool added = reindex_apply(ctx, m, &r) && declare_ref_funcs(u, &r);
+    if (!ctx->failed) unused_cache_build(u, &r);
     if (added && ctx->stats.elems_removed > elems_removed) ctx->stats.elems_removed--;
     reindex_free(&r);
     free(moves);

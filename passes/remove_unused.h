@@ -45,6 +45,7 @@ typedef struct BodyScan {
     ScanWorker *workers;
     uint32_t nworkers;
     BodyRefs *list;      /* per function */
+    const struct RefsCache *cache; /* the previous run's lists (may be NULL) */
 } BodyScan;
 
 /* Items of all index spaces share one numbering: item (k, i) is base[k] + i. */
@@ -69,6 +70,15 @@ typedef struct Unused {
 } Unused;
 
 int unused_space_of(const Unused *u, uint32_t id);
+/* The cache of a previous run (unused_cache.c), or NULL when there is none or an index
+ * space shrank since it was built. */
+const struct RefsCache *unused_cache_get(const Module *m);
+/* Contract: when the cache lists defined function f with the body it has now, appends
+ * its references to w's list and fills its maxref row (IX_COUNT entries); else false. */
+bool unused_cache_take(const struct RefsCache *c, const Module *m, uint32_t f, ScanWorker *w, uint32_t *maxrow);
+/* Contract: after the sweep and renumbering, stores in m the references of every kept
+ * body in the new numbering, for the next run. */
+void unused_cache_build(const Unused *u, const Reindex *r);
 /* Function names from the name section, indexed by function (len 0: none). */
 const Bytes *unused_names(Unused *u);
 /* Marks item i of space k as a root (how = HOW_EXPORT ... HOW_IMPORTED). */
