@@ -1,6 +1,7 @@
 /* main.c - the wasmslim program: read, run passes, write, report. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include "../ir/leb.h"
 #include "../ir/funcmap.h"
 #include "../ir/module.h"
@@ -26,12 +27,29 @@ typedef struct Run {
     PassStats stats;         /* what the passes did */
     bool input_checked;      /* the input was validated (or its bodies are being) */
     Validator *checker;      /* -O0: validates the bodies during the IR round trip */
+    double t_start, t_last;  /* --time-passes: when the run and the last phase began (ms) */
 } Run;
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Contract: with --time-passes, prints the wall time since the last phase ended (or the
+ * run began) under name and starts the next phase; otherwise nothing. */
+static void phase_done(Run *r, const char *name) {
+    if (!r->opt.time_passes) return;
+    double t = now_ms();
+    fprintf(stderr, "time: %-22s %9.1f ms\n", name, t - r->t_last);
+    r->t_last = t;
+}
 
 static const char *display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
 
 static bool run_read(Run *r) {
     if (!io_read_file(r->opt.input, &r->input)) return false;
+    ws_heap_prepare(4 * r->input.len + ((size_t)64 << 20));
     ReadOptions ro = {0}; /* code is decoded by -O0's IR round trip, or not at all */
     WsError err;
     if (!module_read(&r->m, r->input.data, r->input.len, display_name(r->opt.input), &ro, &err)) {
@@ -92,6 +110,7 @@ static bool run_roundtrip(Run *r) {
                          : module_rewrite_functions(&r->m, jobs, NULL, NULL, &err);
     validator_end(r->checker);
     r->checker = NULL;
+    phase_done(r, "-O0 round trip");
     if (ok) return true;
     ws_error_print(&err, stderr);
     return false;
@@ -129,6 +148,7 @@ static bool run_passes(Run *r) {
             return false;
         }
         pass_run(&ctx, id, &r->m);
+        phase_done(r, pass_info[id].name);
     }
     r->stats = ctx.stats;
     if (ctx.failed) {
@@ -220,13 +240,19 @@ int main(int argc, char **argv) {
     if (r.opt.help) { options_usage(stdout); return 0; }
     if (r.opt.version) { printf("wasmslim %s\n", WASMSLIM_VERSION); return 0; }
     if (r.opt.list_passes) { pass_list(stdout); return 0; }
+    r.t_start = r.t_last = now_ms();
     bool ok = run_read(&r);
+    if (ok) phase_done(&r, "read");
     ok = ok && run_validate(&r);
+    if (ok) phase_done(&r, "validate input");
     ok = ok && run_passes(&r);
     if (ok && (r.opt.npipeline || r.opt.opt_level == 0)) ok = run_validate(&r);
+    if (ok) phase_done(&r, "validate output");
     if (ok && r.opt.print_ir) ok = print_functions(stdout, &r.m, r.opt.print_function);
     if (ok && r.opt.output) ok = run_write(&r);
+    if (ok && r.opt.output) phase_done(&r, "write");
     if (ok) run_report(&r);
+    if (ok && r.opt.time_passes) fprintf(stderr, "time: %-22s %9.1f ms\n", "total", now_ms() - r.t_start);
     run_free(&r);
     options_free(&r.opt);
     return ok ? 0 : 1;

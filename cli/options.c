@@ -60,6 +60,8 @@ void options_usage(FILE *out) {
           "  --profile[=N|json]   the N (default 20) largest functions of the input with\n"
           "                       their retained size (dominator tree of the call graph)\n"
           "  -q, --quiet          no summary line\n"
+          "  --time-passes        wall time of reading, validating, each pass and writing\n"
+          "                       (stderr)\n"
           "  --no-validate        do not validate the module (by default every module is\n"
           "                       validated after the passes; without -o that is all)\n"
           "  --all-features, -all, --enable-FEATURE\n"
@@ -224,6 +226,8 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->profile_count = (uint32_t)n;
     } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
         o->quiet = true;
+    } else if (!strcmp(a, "--time-passes")) {
+        o->time_passes = true;
     } else if (!strcmp(a, "--no-validate")) {
         o->no_validate = true;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

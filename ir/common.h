@@ -24,6 +24,8 @@ void *ws_realloc(void *p, size_t n);
 char *ws_strdup(const char *s);
 void *ws_big_alloc(size_t n);       /* large scratch areas, huge pages if granted */
 void ws_big_free(void *p, size_t n);
+void ws_heap_prepare(size_t bytes);  /* heap tuning for a run of about this many bytes */
+void ws_thread_heap_prepare(void);   /* the same for a worker thread's arena */
 
 /* Grows *items (element size elem) so that it can hold at least need elements. */
 void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);

@@ -24,6 +24,7 @@ enum { POOL_CHUNK = 8 };
 static void *pool_main(void *arg) {
     PoolWorker *w = arg;
     PoolJob *job = w->job;
+    if (w->id) ws_thread_heap_prepare();
     for (;;) {
         uint32_t start = atomic_fetch_add(&job->next, POOL_CHUNK);
         if (start >= job->n) break;

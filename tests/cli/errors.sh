@@ -61,6 +61,13 @@ if [ -n "$src" ]; then
     check "stdin/stdout" cmp "$T/a.wasm" "$T/c.wasm"
     check "in place" "$WS" "$T/in.wasm" -O0 -o "$T/in.wasm"
     check "in place result" cmp "$T/a.wasm" "$T/in.wasm"
+    # --time-passes: one line per phase on stderr, same module bytes
+    timing=$("$WS" "$T/a.wasm" -O1 --time-passes -q -o "$T/t.wasm" 2>&1)
+    "$WS" "$T/a.wasm" -O1 -q -o "$T/t2.wasm" 2>/dev/null
+    check "--time-passes keeps the bytes" cmp "$T/t.wasm" "$T/t2.wasm"
+    phases=$(sed -n 's/^time: \([a-z -]*[a-z]\) *[0-9.]* ms$/\1/p' <<<"$timing" | tr '\n' ,)
+    want="read,validate input,remove-unused,dce,dead-params,dce,remove-unused,validate output,write,total,"
+    if [ "$phases" = "$want" ]; then ok; else fail "--time-passes phases: $phases"; fi
     # a write that fails half-way (file size limit: the output is streamed in chunks)
     # is an error naming the file, leaves no partial output and keeps an existing one
     cp "$T/a.wasm" "$T/old.wasm"
