@@ -612,7 +612,7 @@ static uint8_t fast_kind_of(ImmKind k) {
 /* How many bytes a one-byte opcode takes in its commonest canonical forms, checked
  * before anything else (QL_SLOW: go through fast_kind).  Local indices only when no
  * remap applies ([1]: with a remap, they take the fast_kind path). */
-static uint8_t quick_len[2][256];
+static uint8_t quick_len[3][256]; /* [2]: no remap, nops dropped (nop takes the slow path) */
 
 static uint8_t quick_of(uint8_t kind, bool remapping) {
     switch (kind) {
@@ -633,6 +633,8 @@ static void fast_init(void) {
         if (op_info[op].prefix == 0) fast_kind[op_info[op].code] = fast_kind_of((ImmKind)op_imm[op]);
     for (int b = 0; b < 256; b++)
         for (int r = 0; r < 2; r++) quick_len[r][b] = quick_of(fast_kind[b], r);
+    memcpy(quick_len[2], quick_len[0], sizeof quick_len[0]);
+    quick_len[2][0x01] = QL_SLOW;
 }
 
 /* What instr_stable_len accepts, by first byte (from opcodes.def; prefixed opcodes get
@@ -776,13 +778,14 @@ static void canon_expr(Cursor *c, Buf *out) {
 }
 
 /* Contract: the canonical re-encoding of a body's code (to the cursor's end), local
- * indices passed through remap (may be NULL).  The immediates of common one-byte
+ * indices passed through remap (may be NULL); with nops (not NULL, remap NULL), every
+ * nop left out and counted in *nops.  The immediates of common one-byte
  * opcodes are checked in place; canonical runs are copied as bytes, only non-canonical
  * instructions are re-encoded (the rare kinds after a full decode, canon_one). */
-static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
+static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap, uint32_t *nops) {
     pthread_once(&fast_once, fast_init);
     const uint8_t *run = c->p;
-    const uint8_t *ql = quick_len[remap != NULL];
+    const uint8_t *ql = quick_len[remap ? 1 : nops ? 2 : 0];
     while (c->p < c->end) {
         size_t step = instr_quick_step(ql, c->p, c->end);
         if (step) {
@@ -790,6 +793,12 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
             continue;
         }
         const uint8_t *at = c->p; /* FK_NONE was stepped over by instr_quick_step */
+        if (nops && *at == 0x01) { /* quick_len[2] sends nop here */
+            buf_bytes(out, run, (size_t)(at - run));
+            run = ++c->p;
+            ++*nops;
+            continue;
+        }
         uint8_t kind = fast_kind[*at];
         if (kind == FK_LOCAL && remap && at + 1 < c->end && at[1] < 0x80) { /* the commonest */
             uint32_t to = remap_apply(remap, at[1]);
@@ -818,10 +827,10 @@ static void canon_code(Cursor *c, Buf *out, const LocalRemap *remap) {
 
 static void canon_instrs(Cursor *c, Buf *out, bool expr) {
     if (expr) canon_expr(c, out);
-    else canon_code(c, out, NULL);
+    else canon_code(c, out, NULL, NULL);
 }
 
-void code_canonicalize_remap(Cursor *c, Buf *out, const LocalRemap *remap) { canon_code(c, out, remap); }
+void code_canonicalize_remap(Cursor *c, Buf *out, const LocalRemap *remap) { canon_code(c, out, remap, NULL); }
 
 static void emit_group(Buf *out, uint64_t n, ValType t) {
     if (!out) return;
@@ -868,6 +877,13 @@ static void canon_locals(Cursor *c, Buf *out) {
 void body_canonicalize(Cursor *c, Buf *out) {
     canon_locals(c, out);
     canon_instrs(c, out, false);
+}
+
+uint32_t body_canonicalize_without_nops(Cursor *c, Buf *out) {
+    uint32_t nops = 0;
+    canon_locals(c, out);
+    canon_code(c, out, NULL, &nops);
+    return nops;
 }
 
 void expr_canonicalize(Cursor *c, Buf *out) { canon_instrs(c, out, true); }

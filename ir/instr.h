@@ -249,6 +249,8 @@ void body_scan(Cursor *c, CodeInfo *info);
 /* Writes the body canonically to out (local declarations and instructions with minimal
  * LEB128s).  Input must already have passed body_scan. */
 void body_canonicalize(Cursor *c, Buf *out);
+/* Like body_canonicalize, and every nop left out; returns how many were. */
+uint32_t body_canonicalize_without_nops(Cursor *c, Buf *out);
 
 /* Canonical re-encoding of the instructions after a body's local declarations (the
  * cursor must be past them), with every local index passed through remap->fn. */

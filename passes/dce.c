@@ -468,35 +468,91 @@ static void compact_locals(Dce *d) {
     free(rank);
 }
 
-typedef struct DceWant { const Module *m; uint8_t *want; } DceWant;
+/* The scan's verdicts, and the bodies that only lose their nops, re-encoded from their
+ * bytes (one buffer each, handed to the module once all are done). */
+typedef struct DceJob {
+    const Module *m;
+    uint8_t *verdict;   /* per defined function: a DceVerdict */
+    uint8_t *want;      /* per defined function: build the IR */
+    Buf *stripped;      /* per defined function: the DCE_NOPS body without its nops */
+    uint32_t *nops;     /* per defined function: how many went */
+} DceJob;
 
-static void want_one(void *arg, uint32_t k, uint32_t worker) {
+static void verdict_one(void *arg, uint32_t k, uint32_t worker) {
     (void)worker;
-    DceWant *w = arg;
-    const Func *fn = &w->m->funcs[w->m->nfunc_imports + k];
-    w->want[k] = fn->dce_fixpoint != fn->body.p && dce_may_change(w->m, w->m->nfunc_imports + k);
+    DceJob *j = arg;
+    const Func *fn = &j->m->funcs[j->m->nfunc_imports + k];
+    j->verdict[k] = fn->dce_fixpoint == fn->body.p ? DCE_STAYS : dce_scan_function(j->m, j->m->nfunc_imports + k);
+    j->want[k] = j->verdict[k] == DCE_BUILD;
 }
 
-/* Contract: the bodies the scan cleared are ones dce leaves as they are: marked so that
- * a later dce in the pipeline skips them unless another pass replaces them.  (Bodies dce
- * rewrote are not marked: a second sweep over its output can still find something, a
- * constant left under a branch's value.) */
-static void mark_fixpoints(Module *m, const uint8_t *want) {
+/* Contract: pool_for body: a DCE_NOPS body re-encoded canonically without its nops
+ * (what dce's IR round trip gives it); one the re-encoding rejects goes to the IR. */
+static void strip_one(void *arg, uint32_t k, uint32_t worker) {
+    (void)worker;
+    DceJob *j = arg;
+    if (j->verdict[k] != DCE_NOPS) return;
+    const Func *fn = &j->m->funcs[j->m->nfunc_imports + k];
+    WsError err;
+    Cursor c = {j->m->input, fn->body.p, fn->body.p + fn->body.len, &err};
+    if (setjmp(err.jb)) {
+        j->verdict[k] = DCE_BUILD;
+        j->want[k] = 1;
+        return;
+    }
+    j->nops[k] = body_canonicalize_without_nops(&c, &j->stripped[k]);
+}
+
+/* Contract: points each DCE_NOPS function at its stripped body (canonical: the writer
+ * copies it) and counts what went. */
+static void install_stripped(PassCtx *ctx, Module *m, DceJob *j) {
+    PassStats delta = {0};
+    for (uint32_t k = 0; k < module_ndefined_funcs(m); k++) {
+        if (j->verdict[k] != DCE_NOPS) continue;
+        Func *fn = &m->funcs[m->nfunc_imports + k];
+        Buf *b = &j->stripped[k];
+        fn->body.p = module_own(m, ws_realloc(b->data, b->len + 1));
+        fn->body.len = (uint32_t)b->len;
+        fn->changed = true;
+        fn->valid = false;
+        memset(b, 0, sizeof *b);
+        m->code_changed = true;
+        delta.instrs_removed += j->nops[k];
+        delta.funcs_changed++;
+    }
+    if (delta.funcs_changed) pass_stats_add(ctx, &delta);
+}
+
+/* Contract: the bodies dce leaves as they are, and those it only stripped of nops (the
+ * scan judged them without their nops: nothing more would change), are marked so that
+ * a later dce in the pipeline skips them unless another pass replaces them.  (Bodies
+ * the IR rewrote are not marked: a second sweep over its output can still find
+ * something, a constant left under a branch's value.) */
+static void mark_fixpoints(Module *m, const uint8_t *verdict) {
     for (uint32_t k = 0; k < module_ndefined_funcs(m); k++)
-        if (!want[k]) m->funcs[m->nfunc_imports + k].dce_fixpoint = m->funcs[m->nfunc_imports + k].body.p;
+        if (verdict[k] != DCE_BUILD) m->funcs[m->nfunc_imports + k].dce_fixpoint = m->funcs[m->nfunc_imports + k].body.p;
 }
 
 /* Contract: runs dce on the functions the quick scan cannot clear (dce_scan.c) and that
- * an earlier scan did not clear (unless another pass replaced them since); the
- * others keep their bytes and validation marks, and a module none of whose functions
- * needs a look is reported unchanged. */
+ * an earlier scan did not clear (unless another pass replaced them since); those it
+ * finds holding only dead nops lose them on their bytes; the others keep their bytes
+ * and validation marks, and a module none of whose functions needs a look is reported
+ * unchanged. */
 void pass_dce(PassCtx *ctx, Module *m) {
     uint32_t n = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
-    DceWant w = {m, ws_calloc(n + 1, 1)};
-    pool_for(jobs, n, want_one, &w);
-    bool any = memchr(w.want, 1, n) != NULL;
-    if (!any) ctx->unchanged = true;
-    else if (!module_rewrite_some(m, jobs, w.want, dce_function, ctx, &ctx->err)) ctx->failed = true;
-    if (!ctx->failed) mark_fixpoints(m, w.want);
-    free(w.want);
+    DceJob j = {m, ws_calloc(n + 1, 1), ws_calloc(n + 1, 1), ws_calloc(n + 1, sizeof(Buf)),
+                ws_calloc(n + 1, sizeof(uint32_t))};
+    pool_for(jobs, n, verdict_one, &j);
+    bool strip = memchr(j.verdict, DCE_NOPS, n) != NULL;
+    if (strip) pool_for(jobs, n, strip_one, &j);
+    bool build = memchr(j.want, 1, n) != NULL;
+    if (!strip && !build) ctx->unchanged = true;
+    if (build && !module_rewrite_some(m, jobs, j.want, dce_function, ctx, &ctx->err)) ctx->failed = true;
+    if (!ctx->failed && strip) install_stripped(ctx, m, &j);
+    if (!ctx->failed) mark_fixpoints(m, j.verdict);
+    for (uint32_t k = 0; k < n; k++) buf_free(&j.stripped[k]);
+    free(j.verdict);
+    free(j.want);
+    free(j.stripped);
+    free(j.nops);
 }

@@ -12,10 +12,18 @@ enum {
                  FX_ATOMIC | FX_WLOCAL
 };
 
-/* Contract: false only when dce would leave defined function `index` exactly as it is
- * (no rule applies and its locals keep their order), judged from its bytes without
- * building the IR; true when some rule may apply or the scan cannot tell (including
- * malformed or invalid bodies, which the IR builder then reports). */
+/* What the quick scan (dce_scan.c) says of a body, judged from its bytes. */
+typedef enum DceVerdict {
+    DCE_STAYS,  /* dce would leave it exactly as it is: no rule applies, locals keep order */
+    DCE_NOPS,   /* dce would only drop its nops: no other rule applies to the body
+                   without them (an arm holding only nops counts as empty) */
+    DCE_BUILD   /* some rule may apply, or the scan cannot tell (including malformed or
+                   invalid bodies, which the IR builder then reports): build the IR */
+} DceVerdict;
+
+/* Contract: the verdict on defined function `index`. */
+DceVerdict dce_scan_function(const Module *m, uint32_t index);
+/* Contract: false only when the verdict is DCE_STAYS. */
 bool dce_may_change(const Module *m, uint32_t index);
 
 #endif

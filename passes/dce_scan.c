@@ -8,12 +8,17 @@
  * change), and building and lowering the IR of the others is most of the pass's time.
  * One walk over the instructions, counting values per block and remembering for each
  * value on the stack whether its producer is pure (and whether it is an i32.const),
- * finds every place where a rule of dce.c could fire in its first sweep: a nop; code
- * after an instruction that ends a block; a value left behind by one; a branch, if or
- * select on an i32.const; a drop of a pure single value; an empty block, loop or if;
- * a local written but never read, or written once and read once (stackify); a declared
- * local never used, or locals compact_locals would reorder.  When none is found, the
- * first sweep changes nothing, so no later one runs and dce leaves the body as it is.
+ * finds every place where a rule of dce.c could fire in its first sweep: code after an
+ * instruction that ends a block; a value left behind by one; a branch, if or select on
+ * an i32.const; a drop of a pure single value; an empty block, loop or if; a local
+ * written but never read, or written once and read once (stackify); a declared local
+ * never used, or locals compact_locals would reorder.  When none is found, the first
+ * sweep changes nothing, so no later one runs and dce leaves the body as it is.
+ *
+ * Nops are stepped over as if absent (a nop where the arm is already dead excepted), so
+ * the walk judges the body without them.  When that body stays, dce's only change is
+ * dropping the nops: DCE_NOPS, which dce.c does on the bytes (esbuild.wasm: 3,231 of
+ * the 3,677 functions dce changes; Go's compiler leaves nops).
  *
  * The walk only answers "no change" when it understood everything: any instruction it
  * does not type itself (references, GC, exceptions, tail calls, block types naming a
@@ -61,6 +66,7 @@ typedef struct Scan {
     IrLocalGroup *groups; /* the local declarations */
     uint32_t ngroups;
     uint32_t nparams, nlocals;
+    uint32_t nops;      /* nops stepped over (as if absent) */
 } Scan;
 
 static inline ScanFrame *top_frame(Scan *s) { return &s->frames[s->nframes - 1]; }
@@ -215,12 +221,15 @@ static bool step(Scan *s, const Instr *in) {
     ScanFrame *f = top_frame(s);
     uint32_t n;
     const TypeDef *t;
+    if (in->op == OP_NOP) { /* as if absent: the body without its nops is judged */
+        s->nops++;
+        return !f->dead;
+    }
     if (in->op != OP_END && in->op != OP_ELSE) {
         if (f->dead) return false; /* code after the end of the arm */
         f->nonempty = true;
     }
     switch (in->op) {
-    case OP_NOP: return false;
     case OP_UNREACHABLE: return ends_arm(s, 0);
     case OP_BLOCK: return open_frame(s, SK_BLOCK, &in->bt);
     case OP_LOOP: return open_frame(s, SK_LOOP, &in->bt);
@@ -329,10 +338,10 @@ static bool body_stays(Scan *s, const Func *fn) {
     return read_locals(s, &c) && walk(s, &c);
 }
 
-bool dce_may_change(const Module *m, uint32_t index) {
+DceVerdict dce_scan_function(const Module *m, uint32_t index) {
     const Func *fn = &m->funcs[index];
     const TypeDef *type = func_type(m, fn->type);
-    if (fn->import >= 0 || !type) return true;
+    if (fn->import >= 0 || !type) return DCE_BUILD;
     pthread_once(&fixed_once, fixed_sigs_init);
     Scan s = {.m = m, .type = type, .nparams = type->nparams};
     bool stays = body_stays(&s, fn);
@@ -340,5 +349,7 @@ bool dce_may_change(const Module *m, uint32_t index) {
     free(s.frames);
     free(s.uses);
     free(s.groups);
-    return !stays;
+    return !stays ? DCE_BUILD : s.nops ? DCE_NOPS : DCE_STAYS;
 }
+
+bool dce_may_change(const Module *m, uint32_t index) { return dce_scan_function(m, index) != DCE_STAYS; }

@@ -65,3 +65,45 @@ Test(dce_scan, what_it_clears_dce_leaves_alone) {
     free(may);
     case_free(&c);
 }
+
+/* Nops: the verdict of each function of dce_nops.wat by its name, and for the DCE_NOPS
+ * ones, dropping the nops on the bytes (what pass_dce does) gives the full dce's bytes. */
+Test(dce_scan, nops_dropped_on_the_bytes_as_dce_would) {
+    Case c;
+    case_load_wat(&c, WAT_DIR, "dce_nops", 1);
+    uint32_t n = c.m.nfuncs, stripped = 0, built = 0;
+    DceVerdict *verdict = calloc(n, sizeof(DceVerdict));
+    Buf *bytes = calloc(n, sizeof(Buf));
+    const char *strip[] = {"strip_one", "strip_many", "strip_in_loop", "strip_arms", "strip_padded"};
+    const char *build[] = {"build_only_nops_in_block", "build_nop_in_empty_if", "build_nop_after_return",
+                           "build_nop_and_pure_drop", "build_nop_in_stackify"};
+    for (size_t i = 0; i < 5; i++) {
+        int64_t fs = case_func_named(&c.m, strip[i]), fb = case_func_named(&c.m, build[i]);
+        cr_assert(fs >= 0 && fb >= 0);
+        cr_assert_eq(dce_scan_function(&c.m, (uint32_t)fs), DCE_NOPS, "%s", strip[i]);
+        cr_assert_eq(dce_scan_function(&c.m, (uint32_t)fb), DCE_BUILD, "%s", build[i]);
+    }
+    for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
+        verdict[f] = dce_scan_function(&c.m, f);
+        if (verdict[f] != DCE_NOPS) continue;
+        WsError err;
+        Cursor cur = {c.m.input, c.m.funcs[f].body.p, c.m.funcs[f].body.p + c.m.funcs[f].body.len, &err};
+        cr_assert(!setjmp(err.jb));
+        cr_assert_gt(body_canonicalize_without_nops(&cur, &bytes[f]), 0);
+    }
+    WsError err;
+    cr_assert(module_rewrite_functions(&c.m, 1, dce_function, &c.ctx, &err));
+    for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
+        if (verdict[f] == DCE_BUILD) built++;
+        if (verdict[f] != DCE_NOPS) continue;
+        stripped++;
+        cr_assert_eq(c.m.funcs[f].body.len, bytes[f].len, "function %u", f);
+        cr_assert(!memcmp(c.m.funcs[f].body.p, bytes[f].data, bytes[f].len), "function %u", f);
+        buf_free(&bytes[f]);
+    }
+    cr_assert_eq(stripped, 5);
+    cr_assert_eq(built, 5);
+    free(bytes);
+    free(verdict);
+    case_free(&c);
+}
