@@ -37,6 +37,9 @@
 //                        that skips validation (--no-validate in FLAGS): every pass
 //                        must still end in exit 0 or a FILE:0xOFFSET: error with
 //                        status 1, never a crash, a hang or another status
+//   --every N            only every Nth of the selected binaries (the first, then
+//                        every Nth after it): a deterministic sample for slow
+//                        (sanitizer) builds
 // Node 18+, no npm dependencies.
 
 import { spawn } from 'node:child_process';
@@ -75,7 +78,7 @@ function parseArgs(argv) {
   const opts = {
     wasmslim: process.env.WASMSLIM || path.join(ROOT, 'build/wasmslim'),
     pipeline: '-O0', jobs: 2, only: [], listFailures: null, timeout: 60, verbose: false,
-    malformedOnly: false, invalidUnchecked: false,
+    malformedOnly: false, invalidUnchecked: false, every: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -89,11 +92,13 @@ function parseArgs(argv) {
     else if (a === '--verbose') opts.verbose = true;
     else if (a === '--malformed-only') opts.malformedOnly = true;
     else if (a === '--invalid-unchecked') opts.invalidUnchecked = true;
+    else if (a === '--every') opts.every = Number(value());
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
   if (!(Number.isInteger(opts.jobs) && opts.jobs > 0)) usage('--jobs needs a positive integer');
   if (!(opts.timeout > 0)) usage('--timeout needs a positive number');
+  if (!(Number.isInteger(opts.every) && opts.every > 0)) usage('--every needs a positive integer');
   opts.wasmslim = path.resolve(opts.wasmslim);
   opts.flags = opts.pipeline.split(/\s+/).filter(Boolean);
   opts.identity = opts.flags.length === 1 && opts.flags[0] === '-O0';
@@ -391,7 +396,7 @@ async function main() {
   const started = Date.now();
   let tasks;
   try {
-    tasks = makeTasks(loadScripts(opts.only), ctx);
+    tasks = makeTasks(loadScripts(opts.only), ctx).filter((t, i) => i % opts.every === 0);
     await runPool(tasks, opts.jobs);
   } finally {
     cleanup();
