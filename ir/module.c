@@ -45,6 +45,10 @@ void module_drop_refs_cache(Module *m) {
     m->refs_cache = NULL;
 }
 
+void module_note_same_refs(Module *m, uint32_t f, const uint8_t *old, const uint8_t *now) {
+    if (m->refs_cache) m->refs_cache_rebind(m->refs_cache, f, old, now);
+}
+
 void module_mark_bodies_valid(Module *m, bool valid) {
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) m->funcs[i].valid = valid;
 }

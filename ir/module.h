@@ -177,6 +177,7 @@ typedef struct Module {
      * freed by its hook.  Stale once any index space is renumbered: module_drop_refs_cache. */
     struct RefsCache *refs_cache;
     void (*refs_cache_free)(struct RefsCache *);
+    void (*refs_cache_rebind)(struct RefsCache *, uint32_t f, const uint8_t *old, const uint8_t *now);
 
     bool is_object;         /* has a "linking" custom section: relocatable object */
     bool code_changed;      /* some pass rewrote code */
@@ -255,6 +256,10 @@ void *module_own(Module *m, void *block);
 void module_mark_bodies_valid(Module *m, bool valid);
 /* Frees and forgets m->refs_cache (whoever renumbers an index space calls it). */
 void module_drop_refs_cache(Module *m);
+/* A pass that gave function f a new body naming exactly the items the old one named
+ * (dropping nops) says so: what remove-unused keeps of the old body then holds for the
+ * new one, which it need not scan again. */
+void module_note_same_refs(Module *m, uint32_t f, const uint8_t *old, const uint8_t *now);
 
 /* Helpers on the model. */
 bool custom_is(const Custom *c, const char *name);

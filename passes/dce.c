@@ -511,7 +511,9 @@ static void install_stripped(PassCtx *ctx, Module *m, DceJob *j) {
         if (j->verdict[k] != DCE_NOPS) continue;
         Func *fn = &m->funcs[m->nfunc_imports + k];
         Buf *b = &j->stripped[k];
+        const uint8_t *old = fn->body.p;
         fn->body.p = module_own(m, ws_realloc(b->data, b->len + 1));
+        module_note_same_refs(m, m->nfunc_imports + k, old, fn->body.p); /* nops name nothing */
         fn->body.len = (uint32_t)b->len;
         fn->changed = true;
         fn->valid = false;

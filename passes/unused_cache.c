@@ -10,7 +10,9 @@
  * list when its body is still that one: bodies are never freed before the module, so a
  * replaced body never matches.  Any renumbering of an index space drops the cache
  * (reindex_apply calls module_drop_refs_cache); spaces may only grow meanwhile (new
- * types, functions appended), which leaves every listed index meaning what it did. */
+ * types, functions appended), which leaves every listed index meaning what it did.  A
+ * pass that replaces a body by one naming the same items (dce dropping nops on the
+ * bytes) rebinds the list to the new body (module_note_same_refs). */
 #include "remove_unused.h"
 #include <stdlib.h>
 
@@ -30,6 +32,11 @@ static void cache_free(struct RefsCache *c) {
     free(c->maxref);
     free(c->refs);
     free(c);
+}
+
+/* Contract: function f's list, if it was listed from body old, now stands for body now. */
+static void cache_rebind(struct RefsCache *c, uint32_t f, const uint8_t *old, const uint8_t *now) {
+    if (f < c->nfuncs && c->body[f] == old) c->body[f] = now;
 }
 
 const struct RefsCache *unused_cache_get(const Module *m) {
@@ -97,4 +104,5 @@ void unused_cache_build(const Unused *u, const Reindex *r) {
     }
     m->refs_cache = c;
     m->refs_cache_free = cache_free;
+    m->refs_cache_rebind = cache_rebind;
 }
