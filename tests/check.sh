@@ -69,9 +69,9 @@ ASAN_OPTIONS=detect_leaks=0 node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasm
 if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-san "$p" "$f"; fi
 
 step "spec invalid modules through passes told not to validate (no crash)"
-for pipeline in "-p dce,dead-params,inline,remove-unused --no-validate" \
-    "--fuel --fuel-mode=exact --stack-limit=100 --stack-cost=frame --max-memory-pages=2 --no-validate" \
-    "-O2 --fuel --stack-limit=100 --no-validate"; do
+# (-O2 runs dce, dead-params, inline and remove-unused, and then the lazy metering)
+for pipeline in "-O2 --fuel --stack-limit=100 --no-validate" \
+    "--fuel --fuel-mode=exact --stack-limit=100 --stack-cost=frame --max-memory-pages=2 --no-validate"; do
     node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim" --jobs "$JOBS" --invalid-unchecked \
         --pipeline "$pipeline" 2>&1 | tee "$log" | tail -n 3 || true
     if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-unchecked "$p" "$f"; fi
@@ -90,20 +90,21 @@ bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 
-step "spec replay: assertions on rewritten modules (-O0, --strip-all, --dce, -O2, -O3, -Oz)"
+# (dce runs inside each of -O2, -O3 and -Oz, so it has no pipeline of its own here)
+step "spec replay: assertions on rewritten modules (-O0, --strip-all, -O2, -O3, -Oz)"
 node tests/spec/replay.mjs --wasmslim "$BUILD/wasmslim" --pipeline "-O0" --pipeline "--strip-all" \
-    --pipeline "--dce" --pipeline "-O2" --pipeline "-O3" --pipeline "-Oz" \
+    --pipeline "-O2" --pipeline "-O3" --pipeline "-Oz" \
     --jobs "$JOBS" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 4 "$log"
 if grep -q '^SKIP:' "$log"; then echo "spec testsuite absent: SKIPPED (loudly)"; else
     read -r p f < <(plain_counts "$log" replay); record replay "$p" "$f"; fi
 
 step "generated modules (wasm-opt -ttf, --fuzz-exec-before as the oracle)"
-GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 150 "-O0" "--strip-debug" "-O1" "-O2" "--fuel --fuel-init=4611686018427387904" >"$log" 2>&1 || true
+GEN_DIR="$BUILD/gen" JOBS="$JOBS" bash tests/gen/run-gen.sh "$BUILD/wasmslim" 120 "-O0" "--strip-debug" "-O1" "-O2" "--fuel --fuel-init=4611686018427387904" >"$log" 2>&1 || true
 show_failures "$log"; tail -n 2 "$log"
 read -r p f < <(plain_counts "$log" gen); record gen "$p" "$f"
 
-FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-40}
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 step "fuzz smoke: fuzz_read and fuzz_pipeline side by side, ${FUZZ_SMOKE_SECONDS} s, ASan+UBSan"
 if make -s -j"$JOBS" BUILD="$BUILD" "$BUILD/fuzz_read" "$BUILD/fuzz_pipeline" >"$log" 2>&1; then
     BUILD="$BUILD" FUZZ_FRESH=1 FUZZ_SEEDS=small bash tests/fuzz/run-fuzz.sh "$FUZZ_SMOKE_SECONDS" 2>&1 | tee "$log" | tail -n 8 || true
