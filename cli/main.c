@@ -248,10 +248,12 @@ int main(int argc, char **argv) {
     bool ok = run_read(&r);
     if (ok) phase_done(&r, "read");
     ok = ok && run_validate(&r);
-    if (ok) phase_done(&r, "validate input");
+    if (ok && !r.opt.no_validate) phase_done(&r, "validate input");
     ok = ok && run_passes(&r);
-    if (ok && (r.opt.npipeline || r.opt.opt_level == 0)) ok = run_validate(&r);
-    if (ok) phase_done(&r, "validate output");
+    if (ok && (r.opt.npipeline || r.opt.opt_level == 0) && !r.opt.no_validate) {
+        ok = run_validate(&r);
+        if (ok) phase_done(&r, "validate output");
+    }
     if (ok && r.opt.print_ir) ok = print_functions(stdout, &r.m, r.opt.print_function);
     if (ok && r.opt.output) ok = run_write(&r);
     if (ok && r.opt.output) phase_done(&r, "write");
