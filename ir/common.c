@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -64,6 +65,13 @@ void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem) {
     *cap = (uint32_t)n;
 }
 
+#ifdef __GLIBC__
+static bool limited(int resource) {
+    struct rlimit l;
+    return getrlimit(resource, &l) == 0 && l.rlim_cur != RLIM_INFINITY;
+}
+#endif
+
 /* Contract: readies the C library's heap for a run expected to allocate about `bytes`
  * (a hint; nothing fails if it is wrong).  With glibc: blocks up to 32 MB come from
  * the heap rather than mappings of their own, the heap grows by `bytes` at a time and
@@ -71,10 +79,13 @@ void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem) {
  * area it has just grown by is hinted for huge pages.  A run then takes one page fault
  * per 2 MB it touches instead of one per 4 KB every time a pass allocates afresh: in
  * the virtual machines we run on, a fault costs microseconds (ruby.wasm -O1: 9,957
- * faults -> 1,120, 0.31 -> 0.21 s), for 6-25 MB more peak RSS.  Elsewhere: nothing. */
+ * faults -> 1,120, 0.31 -> 0.21 s), for 6-25 MB more peak RSS.  Elsewhere, and under
+ * a limit on address space or data size (whoever sets one wants memory spared, and the
+ * reserve counts against it), nothing. */
 void ws_heap_prepare(size_t bytes) {
 #ifdef __GLIBC__
     const size_t huge = (size_t)2 << 20;
+    if (limited(RLIMIT_AS) || limited(RLIMIT_DATA)) return;
     if (bytes > (size_t)1 << 30) bytes = (size_t)1 << 30;
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TOP_PAD, (int)bytes);
