@@ -23,7 +23,8 @@
 # it. The last line is exactly "diff: N passed, N failed"; the exit status
 # is 1 if any case failed (2 for a usage error).
 # Environment: JOBS, DIFF_OPT_TIMEOUT (seconds per wasmslim run, default 60),
-# DIFF_RUN_TIMEOUT (seconds per program run, default 30), WASMSLIM_NO_DEPS=1.
+# DIFF_RUN_TIMEOUT (seconds per program run, default 30), WASMSLIM_NO_DEPS=1,
+# DIFF_MODULES (a name pattern, default '*.wasm': e.g. '*g.wasm' for the -g builds).
 # Temporary files live in a mktemp -d directory that is removed at the end.
 set -euo pipefail
 
@@ -115,7 +116,7 @@ OUTDIR=$(cd "$OUTDIR" && pwd)
 ensure_deps
 
 modules=()
-while IFS= read -r m; do modules+=("$m"); done < <(find "$OUTDIR" -maxdepth 1 -name '*.wasm' -type f | LC_ALL=C sort)
+while IFS= read -r m; do modules+=("$m"); done < <(find "$OUTDIR" -maxdepth 1 -name "${DIFF_MODULES:-*.wasm}" -type f | LC_ALL=C sort)
 if ((${#modules[@]} == 0)); then
     echo "run-diff: no .wasm modules in $OUTDIR (run build-fixtures.sh first)" >&2
     exit 2
