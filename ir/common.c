@@ -66,6 +66,10 @@ void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem) {
 }
 
 #ifdef __GLIBC__
+/* Set by ws_heap_prepare once it readied the heap (before any worker starts: thread
+ * creation orders it before their reads); worker arenas follow the same choice. */
+static bool heap_readied;
+
 static bool limited(int resource) {
     struct rlimit l;
     return getrlimit(resource, &l) == 0 && l.rlim_cur != RLIM_INFINITY;
@@ -97,18 +101,20 @@ void ws_heap_prepare(size_t bytes) {
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint */
 #endif
     free(probe);
+    heap_readied = true;
 #else
     (void)bytes;
 #endif
 }
 
 /* Contract: in a worker thread, hints its glibc arena for huge pages as ws_heap_prepare
- * does the main heap.  An arena other than the main one lives in a heap mapping aligned
+ * does the main heap, when it did (not for small inputs, nor under a memory limit).  An arena other than the main one lives in a heap mapping aligned
  * to its maximum size (64 MB on 64-bit systems), found from any block it hands out; a
  * wrong guess only sets the hint on some other mapping of ours. */
 void ws_thread_heap_prepare(void) {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
     const uintptr_t heap_max = (uintptr_t)64 << 20;
+    if (!heap_readied) return;
     void *probe = malloc(64);
     if (!probe) return;
     if ((uintptr_t)probe > (uintptr_t)sbrk(0)) /* not in the main heap */

@@ -49,7 +49,9 @@ const struct RefsCache *unused_cache_get(const Module *m) {
 
 bool unused_cache_take(const struct RefsCache *c, const Module *m, uint32_t f, ScanWorker *w, uint32_t *maxrow) {
     if (!c || f >= c->nfuncs || !c->body[f] || c->body[f] != m->funcs[f].body.p) return false;
-    for (uint32_t j = 0; j < c->count[f]; j++) WS_VEC_PUSH(w->refs, w->nrefs, w->cap_refs, c->refs[c->first[f] + j]);
+    ws_grow((void **)&w->refs, &w->cap_refs, w->nrefs + c->count[f], sizeof *w->refs);
+    memcpy(w->refs + w->nrefs, c->refs + c->first[f], c->count[f] * sizeof *w->refs);
+    w->nrefs += c->count[f];
     memcpy(maxrow, &c->maxref[(size_t)f * IX_COUNT], IX_COUNT * sizeof(uint32_t));
     return true;
 }
