@@ -49,9 +49,11 @@ const struct RefsCache *unused_cache_get(const Module *m) {
 
 bool unused_cache_take(const struct RefsCache *c, const Module *m, uint32_t f, ScanWorker *w, uint32_t *maxrow) {
     if (!c || f >= c->nfuncs || !c->body[f] || c->body[f] != m->funcs[f].body.p) return false;
-    ws_grow((void **)&w->refs, &w->cap_refs, w->nrefs + c->count[f], sizeof *w->refs);
-    memcpy(w->refs + w->nrefs, c->refs + c->first[f], c->count[f] * sizeof *w->refs);
-    w->nrefs += c->count[f];
+    if (c->count[f]) { /* (a worker may hold no list yet: no NULL + 0) */
+        ws_grow((void **)&w->refs, &w->cap_refs, w->nrefs + c->count[f], sizeof *w->refs);
+        memcpy(w->refs + w->nrefs, c->refs + c->first[f], c->count[f] * sizeof *w->refs);
+        w->nrefs += c->count[f];
+    }
     memcpy(maxrow, &c->maxref[(size_t)f * IX_COUNT], IX_COUNT * sizeof(uint32_t));
     return true;
 }
