@@ -1,5 +1,5 @@
 # wasmslim - WebAssembly binary optimizer.  C11 + libc (+ pthreads).
-#   make          build/wasmslim (release, -O2)
+#   make          build/wasmslim (release, -O3)
 #   make demo     build and run a demo on a bundled fixture
 #   make check    install test dependencies if missing, run every test (also under ASan+UBSan)
 #   make bench    speed/memory/size against wasm-opt on the public corpus (downloads via npm),
@@ -8,7 +8,7 @@ CC      ?= cc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -Iir
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O3 -g
 ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -pthread -MMD -MP
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS  := -pthread

@@ -26,7 +26,7 @@ typedef struct Run {
     bool have_after;
     PassStats stats;         /* what the passes did */
     bool input_checked;      /* the input was validated (or its bodies are being) */
-    Validator *checker;      /* -O0: validates the bodies during the IR round trip */
+    Validator *checker;      /* -O0: validates the bodies in the IR round trip */
     double t_start, t_last;  /* --time-passes: when the run and the last phase began (ms) */
 } Run;
 
@@ -175,9 +175,9 @@ static bool run_touches_code(const Run *r) {
  * module; again after them if any ran); prints the error on failure.  Runs that only
  * copy code (stripping, --stats) check everything but the bodies.  Bodies are marked
  * once checked: after an -O0 round trip with no pass, only bodies whose bytes moved are
- * checked again (the rest of the module is untouched).  For -O0 the input's bodies are
- * checked as the round trip decodes them (validator_begin here, the checked rewrite in
- * run_roundtrip), so each is decoded once. */
+ * checked again (the rest of the module is untouched).  For -O0 each input body is
+ * checked by the round trip right before it is built (validator_begin here, the checked
+ * rewrite in run_roundtrip), while its bytes are in cache. */
 static bool run_validate(Run *r) {
     WsError err;
     if (r->opt.no_validate) return true;

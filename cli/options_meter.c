@@ -49,7 +49,7 @@ static bool parse_import(MeterOptions *m, const char *arg, const char *v) {
 /* Contract: the --fuel-* flags; 1 handled, 0 not one, -1 usage error. */
 static int parse_fuel(Options *o, const char *a) {
     MeterOptions *m = &o->pass.meter;
-    uint64_t n;
+    uint64_t n = 0;
     bool ok = true;
     if (!strcmp(a, "--fuel")) ok = true;
     else if (has_prefix(a, "--fuel-export=") && a[14]) m->fuel_export = a + 14;
@@ -74,7 +74,7 @@ static int parse_fuel(Options *o, const char *a) {
 /* Contract: the memory and stack flags; 1 handled, 0 not one, -1 usage error. */
 static int parse_limits(Options *o, const char *a) {
     MeterOptions *m = &o->pass.meter;
-    uint64_t n;
+    uint64_t n = 0;
     if (has_prefix(a, "--max-memory-pages=")) {
         if (!parse_u64(a, a + 19, 1ull << 48, &n)) return -1;
         m->mem_cap = true;

@@ -9,7 +9,6 @@
  * per arm; their parameters are values (node, IR_PARAM | arm << 16 | i). */
 #include "func.h"
 #include "leb.h"
-#include "validate.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -56,7 +55,6 @@ typedef struct Builder {
     uint32_t nframes, cap_frames;
     NodeId *local_tails;
     ValType pushed[4];           /* scratch for single-result pushes */
-    struct Validator *check;     /* validates each instruction before it is added */
     uint16_t src_flag;           /* IRN_SRC for the instruction being added, or 0 */
 } Builder;
 
@@ -617,24 +615,11 @@ static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t np
     }
 }
 
-/* Contract: one plain instruction: pops its operands, appends its node, pushes its
- * results; instructions that end the block leave the stack polymorphic. */
-static void plain(Builder *b, const Instr *in) {
+/* Contract: plain() for what plain_fixed does not take: arity from the instruction's
+ * kind, operands that may reach below the frame, instructions that end the block.
+ * Kept out of line, so that the common path stays small. */
+static WS_NOINLINE void plain_general(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
-    Frame *top = top_frame(b);
-    bool in_place = in == &f->nodes[f->nnodes].in;
-    bool fixed = sig_npush[in->op] != 0xff; /* never for "*": those have no ':' */
-    if (fixed && in_place && b->sp >= top->height + sig_pops[in->op]) {
-        plain_fixed(b, top, sig_pops[in->op], sig_npush[in->op], sig_push[in->op]);
-        return;
-    }
-    bool local = in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE;
-    if (local && in_place && in->a < f->nlocals && b->sp >= top->height + (in->op != OP_LOCAL_GET)) {
-        NodeId id = f->nnodes;
-        plain_fixed(b, top, in->op != OP_LOCAL_GET, in->op != OP_LOCAL_SET, &f->locals[in->a].type);
-        chain_local(b, id, in);
-        return;
-    }
     Arity a = plain_arity(b, in);
     ValType buf[64], *types = buf;
     bool refine = (in->op == OP_BR_ON_NULL && a.types == NULL) || in->op == OP_BR_ON_CAST ||
@@ -653,6 +638,27 @@ static void plain(Builder *b, const Instr *in) {
         f->nodes[id].flags |= IRN_UNREACHABLE_AFTER;
         mark_unreachable(b);
     }
+}
+
+/* Contract: one plain instruction: pops its operands, appends its node, pushes its
+ * results; instructions that end the block leave the stack polymorphic. */
+static void plain(Builder *b, const Instr *in) {
+    IrFunc *f = b->f;
+    Frame *top = top_frame(b);
+    bool in_place = in == &f->nodes[f->nnodes].in;
+    bool fixed = sig_npush[in->op] != 0xff; /* never for "*": those have no ':' */
+    if (fixed && in_place && b->sp >= top->height + sig_pops[in->op]) {
+        plain_fixed(b, top, sig_pops[in->op], sig_npush[in->op], sig_push[in->op]);
+        return;
+    }
+    bool local = in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE;
+    if (local && in_place && in->a < f->nlocals && b->sp >= top->height + (in->op != OP_LOCAL_GET)) {
+        NodeId id = f->nnodes;
+        plain_fixed(b, top, in->op != OP_LOCAL_GET, in->op != OP_LOCAL_SET, &f->locals[in->a].type);
+        chain_local(b, id, in);
+        return;
+    }
+    plain_general(b, in);
 }
 
 static void step(Builder *b, const Instr *in) {
@@ -679,7 +685,6 @@ static void build_code(Builder *b) {
         bool canon = true;
         instr_decode_canon(&b->c, in, &canon);
         b->src_flag = canon ? IRN_SRC : 0;
-        if (b->check) validate_body_step(b->check, in);
         step(b, in);
     }
     if (!cur_eof(&b->c)) cur_fail(&b->c, "section size mismatch: code after the function's final end");
@@ -745,10 +750,6 @@ static void init_func(IrFunc *f, const Module *m, uint32_t index) {
 }
 
 bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
-    return ir_build_checked(f, m, index, NULL, err);
-}
-
-bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, struct Validator *v, WsError *err) {
     pthread_once(&sig_once, sig_init);
     const Func *fn = &m->funcs[index];
     init_func(f, m, index);
@@ -779,8 +780,6 @@ bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, struct Validat
     }
     new_node(f); /* id 0: none */
     new_arms(f, 1); /* arm 0: none */
-    b->check = v;
-    if (v) validate_body_begin(v, fn, err);
     read_locals(b);
     build_code(b);
     builder_done(b);

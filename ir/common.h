@@ -10,9 +10,11 @@
 #if defined(__GNUC__)
 #define WS_NORETURN __attribute__((noreturn))
 #define WS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define WS_NOINLINE __attribute__((noinline))
 #else
 #define WS_NORETURN
 #define WS_PRINTF(a, b)
+#define WS_NOINLINE
 #endif
 
 #define WS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

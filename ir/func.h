@@ -128,10 +128,6 @@ static inline bool ir_is_structured(OpId op) {
  * allocates almost nothing).  Returns false with *err set on malformed code or on stack
  * misuse the builder cannot model (invalid code).  ir_free releases the arrays. */
 bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err);
-/* ir_build that also validates the body as it decodes it, with a validator_worker of
- * validate.h (v may be NULL: ir_build). */
-struct Validator;
-bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, struct Validator *v, WsError *err);
 void ir_free(IrFunc *f);
 
 /* Writes the function body (local declarations and code, without the size prefix). */

@@ -15,7 +15,9 @@ typedef struct MapJob {
     const uint8_t *want;  /* per defined function: 0 = leave it alone (NULL: all) */
     FuncTransform fn;
     void *ctx;
-    Buf *out;          /* new body per defined function */
+    Buf *out;          /* new body per defined function (empty when its bytes did not move) */
+    uint8_t *same;     /* per defined function: lowered to exactly the bytes it had */
+    Buf *scratch;      /* per worker: where bodies are lowered before the comparison */
     WsError **errors;  /* set for failing functions */
 } MapJob;
 
@@ -37,7 +39,25 @@ static bool verify(IrFunc *f, WsError *err) {
 static bool verify(IrFunc *f, WsError *err) { (void)f; (void)err; return true; }
 #endif
 
-/* Contract: one function: build, transform, verify, lower into job->out[k]. */
+/* Contract: lowers f into the worker's scratch and compares it with the body it has
+ * while both are in cache: a body that did not move is only noted in job->same (no
+ * copy of it is ever held); one that moved is copied out to job->out[k], sized exactly. */
+static void keep_lowered(MapJob *job, IrFunc *f, uint32_t k, Buf *scratch) {
+    scratch->len = 0;
+    ir_lower(f, scratch);
+    const Bytes *body = &job->m->funcs[f->index].body;
+    if (body->len == scratch->len && !memcmp(body->p, scratch->data, scratch->len)) {
+        job->same[k] = 1;
+        return;
+    }
+    Buf *out = &job->out[k];
+    out->data = ws_malloc(scratch->len + 1);
+    memcpy(out->data, scratch->data, scratch->len);
+    out->len = out->cap = scratch->len;
+}
+
+/* Contract: one function: check (-O0: the input body), build, transform, verify, lower
+ * (keep_lowered). */
 static void map_one(void *arg, uint32_t k, uint32_t worker) {
     (void)worker;
     MapJob *job = arg;
@@ -47,27 +67,27 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     WsError err;
     memset(&err, 0, sizeof err);
     Validator *check = job->checkers ? job->checkers[worker] : NULL;
-    bool ok = ir_build_checked(f, job->m, index, check, &err) && verify(f, &err);
+    bool ok = (!check || validator_check_body(check, index, &err)) && ir_build(f, job->m, index, &err) &&
+              verify(f, &err);
     if (ok && check) job->m->funcs[index].valid = true; /* the input body; install_bodies
                                                            clears it if the bytes move */
     if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);
-    if (ok && !job->analyze_only) ir_lower(f, &job->out[k]);
+    if (ok && !job->analyze_only) keep_lowered(job, f, k, &job->scratch[worker]);
     if (!ok) job->errors[k] = copy_error(&err);
 }
 
-/* Contract: hands each new body's buffer (trimmed) to the module and points the
- * function at it, marking m->code_changed when any bytes moved; a body whose bytes did
- * not move keeps them, and its validation mark. */
-static void install_bodies(Module *m, Buf *out, uint32_t n, const uint8_t *want) {
+/* Contract: hands each new body's buffer to the module and points the function at it,
+ * marking m->code_changed when any bytes moved; a body whose bytes did not move keeps
+ * them, and its validation mark. */
+static void install_bodies(Module *m, Buf *out, const uint8_t *same, uint32_t n, const uint8_t *want) {
     for (uint32_t k = 0; k < n; k++) {
         if (want && !want[k]) continue;
         Func *f = &m->funcs[m->nfunc_imports + k];
-        bool same = f->body.len == out[k].len && !memcmp(f->body.p, out[k].data, out[k].len);
         f->changed = true; /* canonical now, whether or not the bytes moved */
-        if (same) continue; /* keep the bytes it has (buffer freed by the caller) */
+        if (same[k]) continue; /* keep the bytes it has */
         m->code_changed = true;
         f->valid = false;
-        f->body.p = module_own(m, ws_realloc(out[k].data, out[k].len + 1));
+        f->body.p = module_own(m, out[k].data);
         f->body.len = (uint32_t)out[k].len;
         out[k].data = NULL;
         out[k].len = out[k].cap = 0;
@@ -79,13 +99,18 @@ static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const
     uint32_t n = module_ndefined_funcs(m);
     if (nthreads < 1) nthreads = 1;
     MapJob job = {m, analyze_only, ws_calloc(nthreads, sizeof(IrFunc)), NULL, want, fn, ctx,
-                  ws_calloc(n + 1, sizeof(Buf)), ws_calloc(n + 1, sizeof(WsError *))};
+                  ws_calloc(n + 1, sizeof(Buf)), ws_calloc(n + 1, 1), ws_calloc(nthreads, sizeof(Buf)),
+                  ws_calloc(n + 1, sizeof(WsError *))};
     if (v) {
         job.checkers = ws_calloc(nthreads, sizeof *job.checkers);
         for (uint32_t t = 0; t < nthreads; t++) job.checkers[t] = validator_worker(v);
     }
     pool_for(nthreads, n, map_one, &job);
-    for (uint32_t t = 0; t < nthreads; t++) ir_free(&job.workers[t]);
+    for (uint32_t t = 0; t < nthreads; t++) {
+        ir_free(&job.workers[t]);
+        buf_free(&job.scratch[t]);
+    }
+    free(job.scratch);
     for (uint32_t t = 0; v && t < nthreads; t++) validator_worker_free(job.checkers[t]);
     free(job.checkers);
     free(job.workers);
@@ -97,9 +122,10 @@ static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const
         }
         free(job.errors[k]);
     }
-    if (ok && !analyze_only) install_bodies(m, job.out, n, want);
+    if (ok && !analyze_only) install_bodies(m, job.out, job.same, n, want);
     for (uint32_t k = 0; k < n; k++) buf_free(&job.out[k]);
     free(job.out);
+    free(job.same);
     free(job.errors);
     return ok;
 }

@@ -14,9 +14,8 @@ typedef bool (*FuncTransform)(IrFunc *f, void *ctx, WsError *err);
  * nthreads.  On failure returns false with the error of the lowest-index failing
  * function, leaving m unchanged. */
 bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err);
-/* The same, each body validated as it is decoded, by workers of v (validator_begin):
- * the input's bodies are then decoded once, not once to validate and again to build.
- * Bodies that pass are marked valid. */
+/* The same, each body first validated by a worker of v (validator_begin), right before
+ * it is built, while its bytes are in cache.  Bodies that pass are marked valid. */
 struct Validator;
 bool module_rewrite_functions_checked(Module *m, uint32_t nthreads, const struct Validator *v, FuncTransform fn,
                                       void *ctx, WsError *err);

@@ -381,6 +381,16 @@ static Validator *validator_run(const Module *m, bool skip_bodies, WsError *err)
 Validator *validator_begin(const Module *m, WsError *err) { return validator_run(m, true, err); }
 
 Validator *validator_worker(const Validator *v) { return worker_new(v); }
+
+/* Contract: checks defined function `index`'s body on worker w, as module validation
+ * does; false with *err (file, offset, message) at the first error. */
+bool validator_check_body(Validator *w, uint32_t index, WsError *err) {
+    err->file = w->m->file;
+    w->err = err;
+    if (setjmp(err->jb)) return false;
+    validate_body(w, &w->m->funcs[index], index);
+    return true;
+}
 void validator_worker_free(Validator *w) { worker_free(w); }
 void validator_end(Validator *v) { if (v) validator_free(v); }
 

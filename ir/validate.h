@@ -20,18 +20,16 @@ bool module_validate(const Module *m, WsError *err);
  * code without decoding it (stripping, --stats), whose code is as valid as the input's. */
 bool module_validate_except_code(const Module *m, bool skip_bodies, WsError *err);
 
-/* Validation fused with an IR build, so that each body is decoded once:
- * validator_begin checks everything but the bodies (NULL with *err on failure) and
- * returns the checker; each thread takes a validator_worker copy; per body,
- * validate_body_begin (its locals and frame; errors longjmp through err->jb, with
- * err->offset and err->msg set) and validate_body_step for each decoded instruction, in
- * order (ir_build_checked does both). */
+/* Validation of the bodies one at a time, by whoever reads them anyway (-O0's round
+ * trip checks each body right before it builds its IR): validator_begin checks
+ * everything but the bodies (NULL with *err on failure) and returns the checker; each
+ * thread takes a validator_worker copy and calls validator_check_body per body. */
 typedef struct Validator Validator;
 Validator *validator_begin(const Module *m, WsError *err);
 Validator *validator_worker(const Validator *v);
 void validator_worker_free(Validator *w);
 void validator_end(Validator *v);
-void validate_body_begin(Validator *w, const Func *f, WsError *err);
-void validate_body_step(Validator *w, const Instr *in);
+/* Checks defined function `index`'s body on worker w; false with *err at its first error. */
+bool validator_check_body(Validator *w, uint32_t index, WsError *err);
 
 #endif

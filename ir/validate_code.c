@@ -468,21 +468,6 @@ void validate_body(Validator *v, const Func *f, uint32_t index) {
     if (!cur_eof(&c)) cur_fail(&c, "section size mismatch: code after the function's final end");
 }
 
-void validate_body_begin(Validator *v, const Func *f, WsError *err) {
-    const TypeDef *ft = &v->m->types[f->type];
-    v->err = err;
-    Cursor c = code_cursor(v, f->body.p, f->body.len, f->body_offset);
-    v->func = ft;
-    v->const_expr = false;
-    read_locals(v, &c, ft);
-    start_frame(v, ft->results, ft->nresults);
-}
-
-void validate_body_step(Validator *v, const Instr *in) {
-    if (v->nctrls == 0) vfail(v, in->off, "section size mismatch: code after the function's final end");
-    step(v, in);
-}
-
 void validate_const_expr(Validator *v, const Expr *e, ValType t, uint32_t nglobals) {
     Cursor c = code_cursor(v, e->code, e->len, e->offset);
     v->func = NULL;

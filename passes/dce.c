@@ -538,8 +538,8 @@ static void mark_fixpoints(Module *m, const uint8_t *verdict) {
 /* Contract: runs dce on the functions the quick scan cannot clear (dce_scan.c) and that
  * an earlier scan did not clear (unless another pass replaced them since); those it
  * finds holding only dead nops lose them on their bytes; the others keep their bytes
- * and validation marks, and a module none of whose functions needs a look is reported
- * unchanged. */
+ * and validation marks (dce changes bodies only), and a module none of whose functions
+ * needs a look is reported unchanged. */
 void pass_dce(PassCtx *ctx, Module *m) {
     uint32_t n = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
     DceJob j = {m, ws_calloc(n + 1, 1), ws_calloc(n + 1, 1), ws_calloc(n + 1, sizeof(Buf)),
@@ -549,6 +549,7 @@ void pass_dce(PassCtx *ctx, Module *m) {
     if (strip) pool_for(jobs, n, strip_one, &j);
     bool build = memchr(j.want, 1, n) != NULL;
     if (!strip && !build) ctx->unchanged = true;
+    ctx->bodies_only = true; /* module_rewrite_some and install_stripped clear the marks */
     if (build && !module_rewrite_some(m, jobs, j.want, dce_function, ctx, &ctx->err)) ctx->failed = true;
     if (!ctx->failed && strip) install_stripped(ctx, m, &j);
     if (!ctx->failed) mark_fixpoints(m, j.verdict);

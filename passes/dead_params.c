@@ -276,7 +276,10 @@ static void find_candidates(DeadParams *dp) {
 }
 
 void pass_dead_params(PassCtx *ctx, Module *m) {
-    if (names_has_subsection(m, NAME_LOCAL)) return; /* local names would shift */
+    if (names_has_subsection(m, NAME_LOCAL)) { /* local names would shift */
+        ctx->unchanged = true;
+        return;
+    }
     uint32_t ndefined = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
     DeadParams dp = {m, ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), ws_calloc(m->nfuncs + 1, 1),
                      ws_calloc(m->nfuncs + 1, 1), ws_calloc(ndefined + 1, 1), ws_calloc(m->nfuncs + 1, 1),
@@ -298,6 +301,7 @@ void pass_dead_params(PassCtx *ctx, Module *m) {
     for (uint32_t f = 0; ok && total && f < m->nfuncs; f++)
         if (dp.unused[f]) retype(m, f, dp.unused[f]);
     if (!ok) ctx->failed = true;
+    if (ok && total == 0) ctx->unchanged = true;
     PassStats delta = {0};
     delta.params_removed = ok ? total : 0;
     pass_stats_add(ctx, &delta);

@@ -43,6 +43,10 @@ typedef struct PassCtx {
     bool unchanged;     /* set by a pass that left the module exactly as it was: the
                            bodies keep their validation marks (pass_run clears it
                            before each pass) */
+    bool bodies_only;   /* set by a pass that changed nothing but function bodies and
+                           cleared the validation mark of each body it replaced: the
+                           others keep theirs (a body's validity depends on the module
+                           outside the bodies only) */
     WsError err;
 } PassCtx;
 

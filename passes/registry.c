@@ -45,13 +45,14 @@ static void validate_after(PassCtx *ctx, PassId id, Module *m) { (void)ctx; (voi
 #endif
 
 /* Contract: runs one pass; bodies lose their validation marks (a pass may change what
- * they refer to) unless the pass says it changed nothing, and debug builds validate
- * the result. */
+ * they refer to) unless the pass says it changed nothing, or only bodies (whose marks
+ * it cleared itself), and debug builds validate the result. */
 void pass_run(PassCtx *ctx, PassId id, Module *m) {
     if (ctx->failed) return;
     ctx->unchanged = false;
+    ctx->bodies_only = false;
     pass_info[id].run(ctx, m);
-    if (!ctx->unchanged) module_mark_bodies_valid(m, false);
+    if (!ctx->unchanged && !ctx->bodies_only) module_mark_bodies_valid(m, false);
     if (!ctx->failed) validate_after(ctx, id, m);
 }
 

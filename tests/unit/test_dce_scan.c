@@ -107,3 +107,48 @@ Test(dce_scan, nops_dropped_on_the_bytes_as_dce_would) {
     free(verdict);
     case_free(&c);
 }
+
+/* Validation marks after pass_dce: a body it left as it was keeps its mark (dce changes
+ * bodies only, so the output check need not type it again), a body it replaced (through
+ * the IR or by dropping nops on the bytes) loses it. */
+Test(dce_scan, validation_marks_follow_the_bodies_dce_replaced) {
+    const char *files[] = {"dce_scan", "dce_nops"};
+    for (int i = 0; i < 2; i++) {
+        Case c;
+        case_load_wat(&c, WAT_DIR, files[i], 1);
+        uint32_t n = c.m.nfuncs, kept = 0, cleared = 0;
+        const uint8_t **before = calloc(n, sizeof *before);
+        for (uint32_t f = c.m.nfunc_imports; f < n; f++) before[f] = c.m.funcs[f].body.p;
+        module_mark_bodies_valid(&c.m, true);
+        pass_run(&c.ctx, pass_lookup("dce"), &c.m);
+        cr_assert_not(c.ctx.failed);
+        for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
+            bool same = c.m.funcs[f].body.p == before[f];
+            cr_assert_eq(c.m.funcs[f].valid, same, "%s: function %u", files[i], f);
+            if (same) kept++;
+            else cleared++;
+        }
+        cr_assert_eq(kept, i == 0 ? 7 : 0, "%s", files[i]);   /* the clean_* ones */
+        cr_assert_eq(cleared, i == 0 ? 13 : 10, "%s", files[i]);
+        free(before);
+        case_free(&c);
+    }
+}
+
+/* dead-params: removing a param retypes a function, so every mark goes; a run with
+ * nothing to remove leaves the module as it was, and the marks. */
+Test(dce_scan, dead_params_clears_the_marks_only_when_it_removes) {
+    Case c;
+    case_load_wat(&c, WAT_DIR, "dead_param_marks", 1);
+    pass_run(&c.ctx, pass_lookup("strip-debug"), &c.m); /* local names would stop dead-params */
+    module_mark_bodies_valid(&c.m, true);
+    pass_run(&c.ctx, pass_lookup("dead-params"), &c.m);
+    cr_assert_not(c.ctx.failed);
+    cr_assert_eq(c.ctx.stats.params_removed, 1);
+    for (uint32_t f = c.m.nfunc_imports; f < c.m.nfuncs; f++) cr_assert_not(c.m.funcs[f].valid, "function %u", f);
+    module_mark_bodies_valid(&c.m, true);
+    pass_run(&c.ctx, pass_lookup("dead-params"), &c.m); /* nothing left to remove: marks stay */
+    cr_assert_eq(c.ctx.stats.params_removed, 1);
+    for (uint32_t f = c.m.nfunc_imports; f < c.m.nfuncs; f++) cr_assert(c.m.funcs[f].valid, "function %u", f);
+    case_free(&c);
+}
