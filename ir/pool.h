@@ -5,8 +5,10 @@
 #include "common.h"
 
 /* Calls fn(ctx, i, worker) for every i in [0, n) on up to nthreads threads (worker in
- * [0, nthreads)); nthreads <= 1 runs inline.  Items are handed out in small chunks by an
- * atomic counter, so the order of calls varies but each i runs exactly once. */
+ * [0, nthreads)); nthreads <= 1 runs inline, and so does a call made while another is
+ * in progress (from inside fn).  Items are handed out in small chunks by an atomic
+ * counter, so the order of calls varies but each i runs exactly once.  The workers are
+ * started at the first call and stay (parked) until the process ends. */
 void pool_for(uint32_t nthreads, uint32_t n, void (*fn)(void *ctx, uint32_t i, uint32_t worker), void *ctx);
 /* Online processors (at least 1). */
 uint32_t pool_default_threads(void);

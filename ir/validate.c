@@ -259,7 +259,7 @@ typedef struct BodyJob {
     uint32_t first;         /* index of the first defined function */
 } BodyJob;
 
-enum { PARALLEL_CODE_BYTES = 1u << 20 };  /* less code than this is checked on one thread */
+enum { PARALLEL_CODE_BYTES = 128u << 10 };  /* less code than this is checked on one thread */
 
 static void body_item(void *ctx, uint32_t i, uint32_t worker) {
     BodyJob *job = ctx;
