@@ -109,7 +109,7 @@ static bool run_roundtrip(Run *r) {
         ws_error_print(&err, stderr);
         return false;
     }
-    uint32_t jobs = r->opt.jobs ? r->opt.jobs : pool_default_threads();
+    uint32_t jobs = pool_default_threads();
     bool ok = r->checker ? module_rewrite_functions_checked(&r->m, jobs, r->checker, NULL, NULL, &err)
                          : module_rewrite_functions(&r->m, jobs, NULL, NULL, &err);
     validator_end(r->checker);
@@ -142,7 +142,7 @@ static bool run_passes(Run *r) {
     ctx.opt = &r->opt.pass;
     ctx.log = r->opt.quiet ? NULL : stderr;
     if (r->opt.output && !strcmp(r->opt.output, "-")) r->opt.pass.dce.report = stderr; /* stdout is the module */
-    ctx.jobs = r->opt.jobs ? r->opt.jobs : pool_default_threads();
+    ctx.jobs = pool_default_threads();
     for (uint32_t i = 0; i < r->opt.npipeline; i++) {
         PassId id = r->opt.pipeline[i];
         if (r->m.is_object && (pass_info[id].flags & PF_CODE)) {
@@ -201,7 +201,7 @@ static bool run_validate(Run *r) {
 /* Contract: streams the module to opt.output (a temp file renamed over it once whole)
  * and builds the after-report from what was written. */
 static bool run_write(Run *r) {
-    WriteOptions wo = {CODE_CANONICAL, r->opt.jobs ? r->opt.jobs : pool_default_threads()};
+    WriteOptions wo = {CODE_CANONICAL, pool_default_threads()};
     if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
     OutputFile out;
     if (!io_out_open(&out, r->opt.output)) return false;
@@ -244,6 +244,7 @@ int main(int argc, char **argv) {
     if (r.opt.help) { options_usage(stdout); return 0; }
     if (r.opt.version) { printf("wasmslim %s\n", WASMSLIM_VERSION); return 0; }
     if (r.opt.list_passes) { pass_list(stdout); return 0; }
+    pool_set_default_threads(r.opt.jobs); /* every parallel step, validation included */
     r.t_start = r.t_last = now_ms();
     bool ok = run_read(&r);
     if (ok) phase_done(&r, "read");

@@ -139,7 +139,13 @@ void pool_for(uint32_t nthreads, uint32_t n, void (*fn)(void *ctx, uint32_t i, u
     atomic_flag_clear(&pool.busy);
 }
 
+static atomic_uint default_threads; /* 0: the online processors */
+
+void pool_set_default_threads(uint32_t n) { atomic_store(&default_threads, n > POOL_MAX ? POOL_MAX : n); }
+
 uint32_t pool_default_threads(void) {
+    uint32_t set = atomic_load(&default_threads);
+    if (set) return set;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > POOL_MAX ? POOL_MAX : (uint32_t)n;
 }

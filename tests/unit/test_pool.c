@@ -1,8 +1,12 @@
 /* test_pool.c - the worker pool (ir/pool.c): every item runs exactly once whatever the
  * thread count, calls reuse the parked workers, and a call made from inside a call
  * runs inline. */
+#include "../../ir/leb.h"
+#include "../../ir/module.h"
 #include "../../ir/pool.h"
+#include "../../ir/validate.h"
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -56,4 +60,77 @@ Test(pool, a_call_from_inside_a_call_runs_inline, .timeout = 60) {
     cr_assert_eq(atomic_load(&t.nested), 20 * 20);
     cr_assert_eq(atomic_load(&t.off_worker), 0, "a call inside a call runs inline, as worker 0");
     free(t.runs);
+}
+
+/* -j N sets the thread count of every parallel step that is not told one (the
+ * validator's); 0 goes back to the online processors. */
+Test(pool, default_threads_follow_the_setting) {
+    uint32_t online = pool_default_threads();
+    cr_assert_geq(online, 1);
+    pool_set_default_threads(1);
+    cr_assert_eq(pool_default_threads(), 1);
+    pool_set_default_threads(3);
+    cr_assert_eq(pool_default_threads(), 3);
+    pool_set_default_threads(0);
+    cr_assert_eq(pool_default_threads(), online);
+}
+
+/* Threads of this process (Linux: /proc/self/task), or -1 without /proc. */
+static int thread_count(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* A valid module of 2,000 functions of 100 nops each: 204 KB of code, enough for the
+ * validator to check bodies on the pool. */
+static void many_bodies(Buf *b) {
+    static const uint8_t head[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0};
+    enum { FUNCS = 2000, NOPS = 100 };
+    buf_bytes(b, head, sizeof head);
+    Buf sec = {0};
+    buf_u32(&sec, FUNCS);
+    for (int i = 0; i < FUNCS; i++) buf_u8(&sec, 0);
+    buf_u8(b, 3);
+    buf_u32(b, (uint32_t)sec.len);
+    buf_bytes(b, sec.data, sec.len);
+    sec.len = 0;
+    buf_u32(&sec, FUNCS);
+    for (int i = 0; i < FUNCS; i++) {
+        buf_u32(&sec, NOPS + 2);
+        buf_u8(&sec, 0); /* no locals */
+        for (int k = 0; k < NOPS; k++) buf_u8(&sec, 0x01);
+        buf_u8(&sec, 0x0b);
+    }
+    buf_u8(b, 10);
+    buf_u32(b, (uint32_t)sec.len);
+    buf_bytes(b, sec.data, sec.len);
+    buf_free(&sec);
+}
+
+/* -j 1 (pool_set_default_threads(1)) keeps the validation of many bodies on the calling
+ * thread; with 2 the pool starts one worker (and keeps it). */
+Test(pool, validation_starts_no_thread_under_j1) {
+    Buf b = {0};
+    many_bodies(&b);
+    Module m;
+    WsError err;
+    ReadOptions ro = {0};
+    cr_assert(module_read(&m, b.data, b.len, "many.wasm", &ro, &err), "%s", err.msg);
+    int before = thread_count();
+    if (before < 0) cr_skip_test("no /proc/self/task");
+    pool_set_default_threads(1);
+    cr_assert(module_validate(&m, &err), "%s", err.msg);
+    cr_assert_eq(thread_count(), before, "-j1 started a thread");
+    pool_set_default_threads(2);
+    cr_assert(module_validate(&m, &err), "%s", err.msg);
+    cr_assert_eq(thread_count(), before + 1, "the pool's worker");
+    cr_assert(module_validate(&m, &err), "%s", err.msg);
+    cr_assert_eq(thread_count(), before + 1, "the same worker again");
+    pool_set_default_threads(0);
+    module_free(&m);
+    buf_free(&b);
 }
