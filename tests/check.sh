@@ -44,7 +44,7 @@ step "dependencies"
 bash tests/deps.sh
 
 step "build (-Werror)"
-make -s -j"$JOBS" BUILD="$BUILD" CFLAGS="-O2 -g -Werror" "$BUILD/wasmslim" "$BUILD/test_unit"
+make -s -j"$JOBS" BUILD="$BUILD" CFLAGS="-O3 -g -Werror" "$BUILD/wasmslim" "$BUILD/test_unit"
 make -s -j"$JOBS" BUILD="$BUILD" "$BUILD/wasmslim-san" "$BUILD/test_unit-san"
 record build 1 0
 
