@@ -108,9 +108,10 @@ void ws_heap_prepare(size_t bytes) {
 }
 
 /* Contract: in a worker thread, hints its glibc arena for huge pages as ws_heap_prepare
- * does the main heap, when it did (not for small inputs, nor under a memory limit).  An arena other than the main one lives in a heap mapping aligned
- * to its maximum size (64 MB on 64-bit systems), found from any block it hands out; a
- * wrong guess only sets the hint on some other mapping of ours. */
+ * does the main heap, when it did (not for small inputs, nor under a memory limit).  An
+ * arena other than the main one lives in a heap mapping aligned to its maximum size (64
+ * MB on 64-bit systems), found from any block it hands out; a wrong guess only sets the
+ * hint on some other mapping of ours. */
 void ws_thread_heap_prepare(void) {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
     const uintptr_t heap_max = (uintptr_t)64 << 20;

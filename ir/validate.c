@@ -269,15 +269,11 @@ static void body_item(void *ctx, uint32_t i, uint32_t worker) {
     if (r->failed && r->func < f) return;
     if (w->m->funcs[f].valid) return; /* checked before, in this same module */
     WsError e;
-    w->err = &e;
-    if (setjmp(e.jb)) {
-        r->failed = true;
-        r->func = f;
-        r->offset = e.offset;
-        memcpy(r->msg, e.msg, sizeof r->msg);
-        return;
-    }
-    validate_body(w, &w->m->funcs[f], f);
+    if (validator_check_body(w, f, &e)) return;
+    r->failed = true;
+    r->func = f;
+    r->offset = e.offset;
+    memcpy(r->msg, e.msg, sizeof r->msg);
 }
 
 /* Contract: a worker: a copy of v's shared fields with empty per-thread state. */

@@ -23,7 +23,5 @@ typedef enum DceVerdict {
 
 /* Contract: the verdict on defined function `index`. */
 DceVerdict dce_scan_function(const Module *m, uint32_t index);
-/* Contract: false only when the verdict is DCE_STAYS. */
-bool dce_may_change(const Module *m, uint32_t index);
 
 #endif

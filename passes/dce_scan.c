@@ -351,5 +351,3 @@ DceVerdict dce_scan_function(const Module *m, uint32_t index) {
     free(s.groups);
     return !stays ? DCE_BUILD : s.nops ? DCE_NOPS : DCE_STAYS;
 }
-
-bool dce_may_change(const Module *m, uint32_t index) { return dce_scan_function(m, index) != DCE_STAYS; }
