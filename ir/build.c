@@ -577,41 +577,50 @@ static void chain_local(Builder *b, NodeId id, const Instr *in) {
 }
 
 /* Contract: plain() for an instruction that pops npop values, all above the frame's
- * height, and pushes npush of the given types without ending the block (fixed
- * signatures, locals), in one pass: the node (whose `in` the decoder filled in place),
- * its operands and uses, its place in the arm, its results on the stack.  Same result
- * as the general path. */
+ * height, and pushes npush of the given types (quick_arity's), in one pass: the node
+ * (whose `in` the decoder filled in place), its operands and uses, its place in the
+ * arm, its results on the stack.  Same result as the general path; the caller marks
+ * what follows an ending instruction unreachable. */
 static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t npush, const ValType *types) {
     IrFunc *f = b->f;
     if (f->nrefs + npop > f->cap_refs) ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + npop, sizeof(ValueRef));
     if (f->nuses + npush > f->cap_uses) ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + npush, sizeof(IrUse));
     if (b->sp + npush > b->cap_stack) ws_grow((void **)&b->stack, &b->cap_stack, b->sp + npush, sizeof(Slot));
+    /* counters and bases in locals: the stores below cannot then be taken as aliasing them */
+    IrNode *nodes = f->nodes;
+    IrUse *uses = f->uses;
     NodeId id = f->nnodes++;
-    IrNode *n = &f->nodes[id];
+    uint32_t at = f->nrefs, first_use = f->nuses, sp = b->sp - npop;
+    f->nrefs = at + npop;
+    f->nuses = first_use + npush;
+    b->sp = sp + npush;
+    IrNode *n = &nodes[id];
     memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
     n->flags = b->src_flag;
-    n->args = f->nrefs;
+    n->args = at;
     n->nargs = npop;
-    b->sp -= npop;
+    n->uses = first_use;
+    n->nres = npush;
+    Slot *stack = b->stack + sp;
+    ValueRef *refs = f->refs + at;
     for (uint32_t i = 0; i < npop; i++) {
-        ValueRef v = b->stack[b->sp + i].ref;
-        f->refs[f->nrefs++] = v;
-        set_user(f, v, id, i);
+        ValueRef v = stack[i].ref;
+        refs[i] = v;
+        if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
     }
     IrArm *arm = fr->node ? &f->arms[fr->arm_index] : &f->body;
     n->parent = fr->node;
     n->parent_arm = (uint16_t)fr->arm;
-    n->prev = arm->last;
-    if (arm->last) f->nodes[arm->last].next = id;
+    NodeId last = arm->last;
+    n->prev = last;
+    if (last) nodes[last].next = id;
     else arm->first = id;
     arm->last = id;
-    n->uses = f->nuses;
-    n->nres = npush;
     if (npush == 0) return;
     n->type = types[0];
     for (uint32_t i = 0; i < npush; i++) {
-        f->uses[f->nuses++] = (IrUse){0, 0};
-        b->stack[b->sp++] = (Slot){{id, i}, types[i]};
+        uses[first_use + i] = (IrUse){0, 0};
+        stack[i] = (Slot){{id, i}, types[i]};
     }
 }
 
@@ -640,22 +649,68 @@ static WS_NOINLINE void plain_general(Builder *b, const Instr *in) {
     }
 }
 
+/* Contract: the arity of the commonest instructions, when it is found without any
+ * check that could fail: fixed signatures, locals, calls, globals, branches, drop,
+ * select, return, unreachable.  False sends the instruction to plain_general, which
+ * reports what is wrong.  Same arity as plain_arity where both answer. */
+static inline bool quick_arity(Builder *b, const Instr *in, const Slot *stack, uint32_t sp, uint32_t height,
+                               Arity *a) {
+    const IrFunc *f = b->f;
+    if (sig_npush[in->op] != 0xff) { /* never for "*": those have no ':' */
+        *a = arity(sig_pops[in->op], sig_npush[in->op], sig_push[in->op]);
+        return true;
+    }
+    switch (in->op) {
+    case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE:
+        if (in->a >= f->nlocals) return false;
+        *a = arity(in->op != OP_LOCAL_GET, in->op != OP_LOCAL_SET, &f->locals[in->a].type);
+        return true;
+    case OP_CALL: {
+        if (in->a >= b->m->nfuncs || b->m->funcs[in->a].type >= b->m->ntypes) return false;
+        const TypeDef *t = &b->m->types[b->m->funcs[in->a].type];
+        if (t->kind != COMP_FUNC) return false;
+        *a = arity(t->nparams, t->nresults, t->results);
+        return true;
+    }
+    case OP_GLOBAL_GET: case OP_GLOBAL_SET:
+        if (in->a >= b->m->nglobals) return false;
+        *a = arity(in->op == OP_GLOBAL_SET, in->op == OP_GLOBAL_GET, &b->m->globals[in->a].type);
+        return true;
+    case OP_BR: case OP_BR_IF: case OP_BR_TABLE: {
+        if (in->a >= b->nframes) return false;
+        const Frame *fr = &b->frames[b->nframes - 1 - in->a];
+        uint32_t n = fr->nlabel;
+        *a = in->op == OP_BR ? ending(n) : in->op == OP_BR_TABLE ? ending(n + 1) : arity(n + 1, n, frame_label(fr));
+        return true;
+    }
+    case OP_DROP: *a = arity(1, 0, NULL); return true;
+    case OP_RETURN: *a = ending(f->nbody_results); return true;
+    case OP_UNREACHABLE: *a = ending(0); return true;
+    case OP_SELECT: {
+        if (sp < height + 3) return false;
+        ValType t = stack[sp - 2].type;
+        *a = one(b, 3, t.code ? t : stack[sp - 3].type);
+        return true;
+    }
+    default: return false;
+    }
+}
+
 /* Contract: one plain instruction: pops its operands, appends its node, pushes its
  * results; instructions that end the block leave the stack polymorphic. */
 static void plain(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
     Frame *top = top_frame(b);
-    bool in_place = in == &f->nodes[f->nnodes].in;
-    bool fixed = sig_npush[in->op] != 0xff; /* never for "*": those have no ':' */
-    if (fixed && in_place && b->sp >= top->height + sig_pops[in->op]) {
-        plain_fixed(b, top, sig_pops[in->op], sig_npush[in->op], sig_push[in->op]);
-        return;
-    }
-    bool local = in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE;
-    if (local && in_place && in->a < f->nlocals && b->sp >= top->height + (in->op != OP_LOCAL_GET)) {
+    Arity a;
+    if (ir_build_quick && in == &f->nodes[f->nnodes].in && quick_arity(b, in, b->stack, b->sp, top->height, &a) &&
+        b->sp >= top->height + a.npop) {
         NodeId id = f->nnodes;
-        plain_fixed(b, top, in->op != OP_LOCAL_GET, in->op != OP_LOCAL_SET, &f->locals[in->a].type);
-        chain_local(b, id, in);
+        plain_fixed(b, top, a.npop, a.npush, a.types);
+        if (in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE) chain_local(b, id, in);
+        if (a.ends) {
+            f->nodes[id].flags |= IRN_UNREACHABLE_AFTER;
+            mark_unreachable(b);
+        }
         return;
     }
     plain_general(b, in);
@@ -673,6 +728,95 @@ static void step(Builder *b, const Instr *in) {
     }
 }
 
+/* Contract: builds the run of plain instructions at b->c that have quick encodings and
+ * quick_arity's arity, operands above the frame's height and room in every array, as
+ * plain() would, with the counters held in locals.  The first instruction it does not
+ * take is decoded into the next node's `in` and given to step() when it has a quick
+ * encoding (and the run goes on after it), else left to the caller, not consumed.
+ * Returns false when no node slot was free (the caller grows the array). */
+static bool build_straight(Builder *b) {
+    IrFunc *f = b->f;
+again:;
+    Frame *fr = top_frame(b);
+    IrArm *arm = fr->node ? &f->arms[fr->arm_index] : &f->body;
+    IrNode *nodes = f->nodes;
+    IrUse *uses = f->uses;
+    ValueRef *refs = f->refs;
+    Slot *stack = b->stack;
+    uint32_t nnodes = f->nnodes, nrefs = f->nrefs, nuses = f->nuses, sp = b->sp, height = fr->height;
+    NodeId last = arm->last;
+    const uint8_t *p = b->c.p, *end = b->c.end, *file = b->c.file_start;
+    bool handed = false, room = true;
+    while (p < end) {
+        if (nnodes == f->cap_nodes) { room = false; break; }
+        static const Instr blank;
+        IrNode *n = &nodes[nnodes];
+        n->in = blank;
+        n->in.off = (uint32_t)(p - file);
+        size_t len = instr_decode_quick(p, end, &n->in);
+        if (!len) break;
+        n->in.len = (uint32_t)len;
+        p += len;
+        Arity a;
+        if (!quick_arity(b, &n->in, stack, sp, height, &a) || sp < height + a.npop || nrefs + a.npop > f->cap_refs ||
+            nuses + a.npush > f->cap_uses || sp - a.npop + a.npush > b->cap_stack) {
+            handed = true;
+            break;
+        }
+        NodeId id = nnodes++;
+        memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+        n->flags = IRN_SRC;
+        n->args = nrefs;
+        n->nargs = a.npop;
+        n->uses = nuses;
+        n->nres = a.npush;
+        sp -= a.npop;
+        for (uint32_t i = 0; i < a.npop; i++) {
+            ValueRef v = stack[sp + i].ref;
+            refs[nrefs + i] = v;
+            if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
+        }
+        nrefs += a.npop;
+        n->parent = fr->node;
+        n->parent_arm = (uint16_t)fr->arm;
+        n->prev = last;
+        if (last) nodes[last].next = id;
+        else arm->first = id;
+        last = id;
+        if (a.npush) n->type = a.types[0];
+        if (a.npush == 1) { /* the common case, without the loop */
+            uses[nuses] = (IrUse){0, 0};
+            stack[sp] = (Slot){{id, 0}, n->type};
+        } else {
+            for (uint32_t i = 0; i < a.npush; i++) {
+                uses[nuses + i] = (IrUse){0, 0};
+                stack[sp + i] = (Slot){{id, i}, a.types[i]};
+            }
+        }
+        nuses += a.npush;
+        sp += a.npush;
+        if (n->in.op == OP_LOCAL_GET || n->in.op == OP_LOCAL_SET || n->in.op == OP_LOCAL_TEE) chain_local(b, id, &n->in);
+        if (a.ends) {
+            n->flags |= IRN_UNREACHABLE_AFTER;
+            sp = height;
+            fr->unreachable = true;
+        }
+    }
+    f->nnodes = nnodes;
+    f->nrefs = nrefs;
+    f->nuses = nuses;
+    b->sp = sp;
+    arm->last = last;
+    b->c.p = p;
+    if (!handed) return room;
+    b->src_flag = IRN_SRC;
+    step(b, &nodes[nnodes].in);
+    if (b->nframes > 0 && f->nnodes < f->cap_nodes) goto again; /* the frame may have changed: reload */
+    return true;
+}
+
+bool ir_build_quick = true;
+
 /* Contract: decodes the code after the locals until the body's final end, which must be
  * the last byte. */
 static void build_code(Builder *b) {
@@ -680,6 +824,10 @@ static void build_code(Builder *b) {
     while (b->nframes > 0) {
         if (cur_eof(&b->c)) cur_fail(&b->c, "unexpected end of section or function (END opcode expected)");
         IrFunc *f = b->f;
+        if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
+        const uint8_t *at = b->c.p;
+        if (ir_build_quick && build_straight(b) && b->c.p != at) continue;
+        if (b->nframes == 0 || cur_eof(&b->c)) continue;
         if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
         Instr *in = &f->nodes[f->nnodes].in; /* the next node's, if it becomes one */
         bool canon = true;

@@ -11,10 +11,12 @@
 #define WS_NORETURN __attribute__((noreturn))
 #define WS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define WS_NOINLINE __attribute__((noinline))
+#define WS_PREFETCH(p) __builtin_prefetch(p)
 #else
 #define WS_NORETURN
 #define WS_PRINTF(a, b)
 #define WS_NOINLINE
+#define WS_PREFETCH(p) ((void)(p))
 #endif
 
 #define WS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -128,6 +128,10 @@ static inline bool ir_is_structured(OpId op) {
  * allocates almost nothing).  Returns false with *err set on malformed code or on stack
  * misuse the builder cannot model (invalid code).  ir_free releases the arrays. */
 bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err);
+/* True (the default): ir_build takes its quick paths (straight-line runs of common
+ * instructions with the counters in registers).  Tests clear it to build with the
+ * general path alone, which must give the same IR. */
+extern bool ir_build_quick;
 void ir_free(IrFunc *f);
 
 /* Writes the function body (local declarations and code, without the size prefix). */

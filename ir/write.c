@@ -285,6 +285,13 @@ static void maybe_flush(Writer *w) {
  * module's own blocks, kept bodies; a batch's bodies until write_code flushes): long
  * runs are referenced, not copied, so the output is never held whole in memory. */
 static void emit_bytes(Writer *w, const uint8_t *p, size_t n) {
+    Piece *last = w->npieces ? &w->pieces[w->npieces - 1] : NULL;
+    if (last && last->p && last->p + last->n == p && w->stage.len == w->staged_upto) {
+        last->n += n; /* continues the previous run: one piece */
+        w->pending_ext += n;
+        maybe_flush(w);
+        return;
+    }
     if (n < COPY_BELOW) {
         buf_bytes(&w->stage, p, n);
     } else {
@@ -453,6 +460,22 @@ static uint32_t batch_size(const Writer *w, uint32_t first, uint32_t n) {
     return count;
 }
 
+/* Contract: when the n bytes at p lie in the module's input right after the canonical
+ * LEB128 of n (a body the input sized as the output does), that LEB128's length; else
+ * 0.  Such a body and its size are then one run of the input, and runs of them one
+ * piece (ruby.wasm -O0: 26,000 pieces of writev -> 20). */
+static unsigned input_size_prefix(const Module *m, const uint8_t *p, size_t n) {
+    unsigned k = leb_size_u64(n);
+    if (!m->input || p < m->input + k || p + n > m->input + m->input_len) return 0;
+    const uint8_t *q = p - k;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < k; i++) {
+        if (!(q[i] & 0x80) != (i + 1 == k)) return 0; /* continuation bits: all but the last */
+        v |= (uint64_t)(q[i] & 0x7f) << (7 * i);
+    }
+    return v == n ? k : 0;
+}
+
 static void write_code(Writer *w) {
     uint32_t n = module_ndefined_funcs(w->m);
     code_job_init(w, &w->job);
@@ -465,9 +488,15 @@ static void write_code(Writer *w) {
         run_code_job(w, &w->job, first, count);
         for (uint32_t i = 0; i < count; i++) {
             uint32_t k = first + i;
+            const uint8_t *at = defined_func(w, k)->body.p;
+            unsigned size_len = input_size_prefix(w->m, at, w->body_len[k]);
+            if (w->body_same[k] && size_len) {
+                emit_bytes(w, at - size_len, size_len + w->body_len[k]);
+                continue;
+            }
             buf_u32(&w->stage, w->body_len[k]);
             if (w->body_same[k]) {
-                emit_bytes(w, defined_func(w, k)->body.p, w->body_len[k]);
+                emit_bytes(w, at, w->body_len[k]);
             } else if (w->body_kept[k]) {
                 emit_bytes(w, w->body_kept[k], w->body_len[k]);
             } else {

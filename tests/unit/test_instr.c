@@ -627,7 +627,7 @@ static bool stable_agrees(const uint8_t *bytes, size_t n, bool memargs) {
     Cursor c2 = over(bytes, n);
     bool fast_canon = true;
     instr_decode_canon(&c2, &fast, &fast_canon); /* with the quick path */
-    cr_assert(in.op == fast.op && in.len == fast.len && in.a == fast.a && in.b == fast.b &&
+    cr_assert(in.op == fast.op && in.len == fast.len && in.a == fast.a && in.b == fast.b && in.i == fast.i &&
                   in.mem == fast.mem && in.bt.kind == fast.bt.kind && in.bt.val.code == fast.bt.val.code &&
                   canon == fast_canon,
               "fast decode differs for %02x", bytes[0]);
@@ -659,4 +659,44 @@ Test(instr, verifying_steps_agree_with_decode) {
         accepted += stable_agrees(bytes, n, false) + stable_agrees(bytes, n, true);
     }
     cr_assert_gt(accepted, 10000, "only %u accepted", accepted);
+}
+
+/* The quick decoder's multi-byte immediates: canonical LEB128s of up to three bytes
+ * (indices) or four (constants, memarg offsets) are taken, with the general decoder's
+ * values; padded, longer or truncated ones are left to it (0), so that it marks them
+ * non-canonical or reports them. */
+Test(instr, quick_decoder_multibyte_immediates) {
+    static const struct { uint8_t bytes[8]; size_t n, len; int64_t value; } quick_cases[] = {
+        {{0x10, 0x80, 0x80, 0x01}, 4, 4, 16384},            /* call 16384: three bytes */
+        {{0x10, 0xff, 0xff, 0x7f}, 4, 4, 2097151},
+        {{0x10, 0x80, 0x80, 0x00}, 4, 0, 0},                /* padded */
+        {{0x10, 0x80, 0x80, 0x80, 0x01}, 5, 0, 0},          /* four bytes: general path */
+        {{0x10, 0x80, 0x80}, 3, 0, 0},                      /* truncated */
+        {{0x41, 0xc0, 0x00}, 3, 3, 64},                     /* i32.const 64 */
+        {{0x41, 0x80, 0x7f}, 3, 3, -128},
+        {{0x41, 0xff, 0x00}, 3, 3, 127},
+        {{0x41, 0x80, 0x80, 0x80, 0x40}, 5, 5, -(1 << 27)},
+        {{0x41, 0xff, 0xff, 0xff, 0x3f}, 5, 5, (1 << 27) - 1},
+        {{0x42, 0x80, 0x80, 0x01}, 4, 4, 16384},            /* i64.const */
+        {{0x41, 0x81, 0x00}, 3, 0, 0},                      /* padded: 1 */
+        {{0x41, 0xff, 0x7f}, 3, 0, 0},                      /* padded: -1 */
+        {{0x41, 0x80, 0x80, 0x80, 0x80, 0x01}, 6, 0, 0},    /* five bytes: general path */
+        {{0x28, 0x02, 0x80, 0x02}, 4, 4, 256},              /* i32.load offset=256 */
+        {{0x28, 0x02, 0xff, 0xff, 0xff, 0x7f}, 6, 6, 0xfffffff},
+        {{0x28, 0x02, 0x80, 0x00}, 4, 0, 0},                /* padded offset */
+        {{0x28, 0x42, 0x00, 0x00}, 4, 0, 0},                /* memory index: general path */
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(quick_cases); k++) {
+        Instr in = {0};
+        size_t len = instr_decode_quick(quick_cases[k].bytes, quick_cases[k].bytes + quick_cases[k].n, &in);
+        cr_assert_eq(len, quick_cases[k].len, "case %zu: length %zu, want %zu", k, len, quick_cases[k].len);
+        if (!len) continue;
+        int64_t got = op_imm[in.op] == IMM_MEMARG ? (int64_t)in.b : op_imm[in.op] == IMM_FUNC ? (int64_t)in.a : in.i;
+        cr_assert_eq(got, quick_cases[k].value, "case %zu: value %lld", k, (long long)got);
+        Cursor c = over(quick_cases[k].bytes, quick_cases[k].n);
+        Instr slow;
+        bool canon = true;
+        instr_decode_slow(&c, &slow, &canon);
+        cr_assert(canon && slow.len == len && slow.a == in.a && slow.b == in.b && slow.i == in.i, "case %zu", k);
+    }
 }

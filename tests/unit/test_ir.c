@@ -158,3 +158,92 @@ Test(ir, edit_keeps_consistency) {
     ir_unlink(&f, get0);
     cr_assert_eq(f.locals[0].ngets, 1);
 }
+
+/* ---- the builder's quick paths build what its general path builds ---- */
+
+static bool same_instr(const Instr *a, const Instr *b) {
+    return a->op == b->op && a->lane == b->lane && a->flags == b->flags && a->off == b->off && a->len == b->len &&
+           a->a == b->a && a->mem == b->mem && a->n == b->n && a->heap == b->heap && a->heap2 == b->heap2 &&
+           a->b == b->b && a->bt.kind == b->bt.kind && a->bt.type == b->bt.type &&
+           a->bt.val.code == b->bt.val.code && a->bt.val.heap == b->bt.val.heap && a->vec == b->vec;
+}
+
+/* Contract: asserts that q (quick paths) and g (general path) are the same IR: every
+ * node field, operand, use, arm and local chain. */
+static void assert_same_ir(const IrFunc *q, const IrFunc *g, const char *what, uint32_t fn) {
+    cr_assert(q->nnodes == g->nnodes && q->nrefs == g->nrefs && q->nuses == g->nuses && q->narms == g->narms &&
+                  q->nlocals == g->nlocals && q->body.first == g->body.first && q->body.last == g->body.last,
+              "%s function %u: sizes differ", what, fn);
+    for (uint32_t i = 1; i < q->nnodes; i++) {
+        const IrNode *a = &q->nodes[i], *b = &g->nodes[i];
+        cr_assert(same_instr(&a->in, &b->in) && a->next == b->next && a->prev == b->prev && a->parent == b->parent &&
+                      a->parent_arm == b->parent_arm && a->flags == b->flags && a->args == b->args &&
+                      a->uses == b->uses && a->nargs == b->nargs && a->nres == b->nres && a->arms == b->arms &&
+                      a->narms == b->narms && a->delegate == b->delegate && a->type.code == b->type.code &&
+                      a->type.heap == b->type.heap && a->local_next == b->local_next,
+                  "%s function %u: node %u (%s) differs", what, fn, i, op_info[a->in.op].name);
+    }
+    for (uint32_t i = 0; i < q->nrefs; i++)
+        cr_assert(q->refs[i].node == g->refs[i].node && q->refs[i].idx == g->refs[i].idx, "%s %u: ref %u", what, fn, i);
+    for (uint32_t i = 0; i < q->nuses; i++)
+        cr_assert(q->uses[i].user == g->uses[i].user && q->uses[i].slot == g->uses[i].slot, "%s %u: use %u", what, fn, i);
+    for (uint32_t i = 1; i < q->narms; i++)
+        cr_assert(q->arms[i].first == g->arms[i].first && q->arms[i].last == g->arms[i].last &&
+                      q->arms[i].next == g->arms[i].next && q->arms[i].nparams == g->arms[i].nparams,
+                  "%s %u: arm %u", what, fn, i);
+    for (uint32_t i = 0; i < q->nlocals; i++)
+        cr_assert(q->locals[i].first_get == g->locals[i].first_get && q->locals[i].first_set == g->locals[i].first_set &&
+                      q->locals[i].ngets == g->locals[i].ngets && q->locals[i].nsets == g->locals[i].nsets,
+                  "%s %u: local %u", what, fn, i);
+}
+
+/* Contract: builds every defined function of the module in `path` both ways and
+ * compares; returns the number of functions compared (0: no such file). */
+static uint32_t compare_builds(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    static uint8_t bytes[1 << 22];
+    size_t n = fread(bytes, 1, sizeof bytes, fp);
+    fclose(fp);
+    Module mod;
+    WsError err;
+    ReadOptions ro = {.decode_code = true};
+    if (!module_read(&mod, bytes, n, path, &ro, &err)) return 0;
+    IrFunc q, g;
+    memset(&q, 0, sizeof q);
+    memset(&g, 0, sizeof g);
+    uint32_t compared = 0;
+    for (uint32_t i = mod.nfunc_imports; i < mod.nfuncs; i++) {
+        ir_build_quick = true;
+        bool ok_q = ir_build(&q, &mod, i, &err);
+        ir_build_quick = false;
+        bool ok_g = ir_build(&g, &mod, i, &err);
+        ir_build_quick = true;
+        cr_assert_eq(ok_q, ok_g, "%s function %u: built one way only", path, i);
+        if (!ok_q) continue;
+        assert_same_ir(&q, &g, path, i);
+        compared++;
+    }
+    ir_free(&q);
+    ir_free(&g);
+    module_free(&mod);
+    return compared;
+}
+
+/* The demo module (wasi-libc: loops, calls, memory, br_table, select) and, when the spec
+ * testsuite is present, modules with multi-value blocks, unreachable code, exceptions,
+ * GC and SIMD. */
+Test(ir_quick, same_ir_as_the_general_path) {
+    cr_assert_eq(compare_builds("fixtures/demo/hello.wasm"), 49); /* all its defined functions */
+    static const char *spec[] = {
+        "../shared/spec/json/unreached-valid/unreached-valid.0.wasm", "../shared/spec/json/block/block.0.wasm",
+        "../shared/spec/json/br_if/br_if.0.wasm", "../shared/spec/json/select/select.0.wasm",
+        "../shared/spec/json/local_tee/local_tee.0.wasm", "../shared/spec/json/call/call.0.wasm",
+        "../shared/spec/json/return/return.0.wasm", "../shared/spec/json/br_table/br_table.0.wasm",
+        "../shared/spec/json/unreachable/unreachable.0.wasm", "../shared/spec/json/try_table/try_table.0.wasm",
+        "../shared/spec/json/br_on_cast/br_on_cast.0.wasm", "../shared/spec/json/simd_lane/simd_lane.0.wasm",
+    };
+    uint32_t total = 0;
+    for (size_t i = 0; i < WS_ARRAY_LEN(spec); i++) total += compare_builds(spec[i]);
+    if (total == 0) cr_log_warn("spec testsuite absent: only the demo module compared");
+}

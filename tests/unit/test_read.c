@@ -195,3 +195,60 @@ Test(write, malformed_body_found_while_writing_is_reported_alike_at_any_thread_c
     size_t body10 = 17 + 40 + 1 + 2 + 1 + 10 * 4;
     cr_assert_eq(offsets[0], body10 + 2, "offset 0x%zx, want 0x%zx", offsets[0], body10 + 2);
 }
+
+/* ---- unchanged bodies reach the sink as runs of the input ---- */
+
+typedef struct PieceLog {
+    Buf bytes;                  /* everything emitted, in order */
+    uint32_t pieces, from_input;
+    const uint8_t *input;
+    size_t input_len;
+} PieceLog;
+
+static bool log_pieces(void *ctx, const WritePiece *v, uint32_t n) {
+    PieceLog *log = ctx;
+    for (uint32_t i = 0; i < n; i++) {
+        buf_bytes(&log->bytes, v[i].p, v[i].n);
+        log->pieces++;
+        if (v[i].p >= log->input && v[i].p < log->input + log->input_len) log->from_input++;
+    }
+    return true;
+}
+
+/* 40 canonical functions of 600 bytes (nops): the writer references each body with
+ * its size as input bytes, and consecutive ones as one piece (before: a copied size
+ * and a piece per body, 80 pieces). */
+Test(write, unchanged_bodies_are_one_run_of_the_input) {
+    enum { N = 40, BODY = 600 };
+    Buf in = {0};
+    const uint8_t head[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00};
+    buf_bytes(&in, head, sizeof head);
+    buf_u8(&in, 0x03);
+    buf_u32(&in, 1 + N);
+    buf_u32(&in, N);
+    for (int i = 0; i < N; i++) buf_u8(&in, 0x00);
+    buf_u8(&in, 0x0a);
+    buf_u32(&in, 1 + N * (2 + BODY));
+    buf_u32(&in, N);
+    for (int i = 0; i < N; i++) {
+        buf_u32(&in, BODY);
+        buf_u8(&in, 0x00); /* no locals */
+        for (int k = 0; k < BODY - 2; k++) buf_u8(&in, 0x01);
+        buf_u8(&in, 0x0b);
+    }
+    Module m;
+    WsError err;
+    cr_assert(read_ok(&m, in.data, in.len, &err), "%s", err.msg);
+    PieceLog log = {{0}, 0, 0, in.data, in.len};
+    WriteSink sink = {log_pieces, &log, false};
+    WriteLayout layout = {0};
+    cr_assert(module_write_stream(&m, NULL, &sink, &layout, &err), "%s", err.msg);
+    cr_assert_eq(log.bytes.len, in.len);
+    cr_assert_arr_eq(log.bytes.data, in.data, in.len);
+    cr_assert_eq(log.from_input, 1, "%u pieces from the input", log.from_input);
+    cr_assert_leq(log.pieces, 3, "%u pieces", log.pieces);
+    write_layout_free(&layout);
+    module_free(&m);
+    buf_free(&log.bytes);
+    buf_free(&in);
+}
