@@ -17,7 +17,9 @@
 #   3. node --no-warnings wasi-run.mjs TMP.wasm
 #                                              stdout + "exit=N" must equal
 #                                              the expected file
-# Cases run in parallel ($JOBS, default nproc); the report is in case order
+# Steps 1-2 run in parallel ($JOBS, default nproc); step 3 runs in $JOBS node
+# processes (wasi-run.mjs --batch: one process for many modules, each in a worker of
+# its own, as the single runs); the report is in case order
 # (modules sorted by name, then pipelines in the order given): one line per
 # failed case, with the stage that failed, why, and a command that reproduces
 # it. The last line is exactly "diff: N passed, N failed"; the exit status
@@ -37,35 +39,42 @@ SELF=$DIFF_DIR/run-diff.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/cases.sh"
 
 # --case IDX MODULE PIPELINE: run one case, write WORK/IDX.res (PASS or a FAIL line).
-run_case() {
-    local idx=$1 module=$2 pipeline=$3
-    local out=$WORK/$idx.wasm res=$WORK/$idx.res expected=${module%.wasm}.expected
-    local flags=()
+# case_vars IDX MODULE PIPELINE: sets the case's files, flags, label and repro command.
+case_vars() {
+    idx=$1 module=$2 pipeline=$3
+    out=$WORK/$idx.wasm res=$WORK/$idx.res expected=${module%.wasm}.expected
+    flags=()
     set -f
     # shellcheck disable=SC2206 # deliberate word splitting of the pipeline
     flags=($pipeline)
     set +f
-
     local repro_out=/tmp/wasmslim-repro.wasm
-    local repro
     repro="$(quote "$WASMSLIM" "$module" ${flags[@]+"${flags[@]}"} -o "$repro_out")"
     repro+=" && wasm-validate --enable-all $repro_out"
     repro+=" && { node --no-warnings $(quote "$WASI_RUN" "$repro_out"); echo exit=\$?; }"
     repro+=" | diff $(quote "$expected") -"
-    local label
     label="$(basename "$module") [$pipeline]"
+}
 
-    fail() { # STAGE REASON
-        printf 'FAIL %s %s: %s | repro: %s\n' "$1" "$label" "$2" "$repro" >"$res"
-        rm -f "$out" "$WORK/$idx".*.txt
-    }
+fail() { # STAGE REASON
+    printf 'FAIL %s %s: %s | repro: %s\n' "$1" "$label" "$2" "$repro" >"$res"
+    rm -f "$out" "$WORK/$idx".*.txt
+}
 
+# Steps 1 and 2 of a case; RUN in its result file when its module is to be run.
+optimize_one() {
+    case_vars "$@"
     if [[ ! -f $expected ]]; then
         fail setup "no expected output $(basename "$expected")"
         return 0
     fi
     optimize_case "${DIFF_OPT_TIMEOUT:-60}" "$module" "$out" "$WORK/$idx" ${flags[@]+"${flags[@]}"} || return 0
-    observe "$out" "$WORK/$idx.run.txt" "$WORK/$idx.err.txt"
+    echo RUN >"$res"
+}
+
+# Step 3's verdict, once the batch wrote the run's output to IDX.run.txt.
+judge_one() {
+    case_vars "$@"
     if ! cmp -s "$WORK/$idx.run.txt" "$expected"; then
         local got want why
         got=$(tail -n 1 "$WORK/$idx.run.txt")
@@ -88,7 +97,7 @@ run_case() {
 }
 
 if [[ ${1:-} == --case ]]; then
-    run_case "$2" "$3" "$4"
+    optimize_one "$2" "$3" "$4"
     exit 0
 fi
 
@@ -135,7 +144,23 @@ for m in "${modules[@]}"; do
     done
 done >"$WORK/cases"
 
-xargs -0 -n 3 -P "${JOBS:-$(nproc)}" "$SELF" --case <"$WORK/cases" || true
+jobs=${JOBS:-$(nproc)}
+xargs -0 -n 3 -P "$jobs" "$SELF" --case <"$WORK/cases" || true
+
+# step 3: the modules to run, dealt round-robin to $jobs batch runners
+mapfile -d '' -t fields <"$WORK/cases"
+for ((i = 0; i < n; i++)); do
+    [[ $(cat "$WORK/$i.res" 2>/dev/null) == RUN ]] || continue
+    printf '%s\t%s\t%s\n' "$WORK/$i.wasm" "$WORK/$i.run.txt" "$WORK/$i.err.txt" >>"$WORK/batch.$((i % jobs))"
+done
+for ((k = 0; k < jobs; k++)); do
+    [[ -f $WORK/batch.$k ]] && node --no-warnings "$WASI_RUN" --batch="$WORK/batch.$k" </dev/null &
+done
+wait
+for ((i = 0; i < n; i++)); do
+    [[ $(cat "$WORK/$i.res" 2>/dev/null) == RUN ]] || continue
+    judge_one "${fields[3 * i]}" "${fields[3 * i + 1]}" "${fields[3 * i + 2]}"
+done
 
 tally "$WORK" "$n"
 echo "diff: $PASSED passed, $FAILED failed"
