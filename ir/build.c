@@ -728,6 +728,18 @@ static void step(Builder *b, const Instr *in) {
     }
 }
 
+/* Contract: for local.get, global.get and the constants (4 in 10 instructions of
+ * ruby.wasm), which pop nothing and push one value, that value's type; else NULL
+ * (quick_arity then decides, or the general path). */
+static inline const ValType *pushes_one(const Builder *b, const Instr *in) {
+    switch (in->op) {
+    case OP_LOCAL_GET: return in->a < b->f->nlocals ? &b->f->locals[in->a].type : NULL;
+    case OP_GLOBAL_GET: return in->a < b->m->nglobals ? &b->m->globals[in->a].type : NULL;
+    case OP_I32_CONST: case OP_I64_CONST: case OP_F32_CONST: case OP_F64_CONST: return sig_push[in->op];
+    default: return NULL;
+    }
+}
+
 /* Contract: builds the run of plain instructions at b->c that have quick encodings and
  * quick_arity's arity, operands above the frame's height and room in every array, as
  * plain() would, with the counters held in locals.  The first instruction it does not
@@ -757,6 +769,26 @@ again:;
         if (!len) break;
         n->in.len = (uint32_t)len;
         p += len;
+        const ValType *pushed = pushes_one(b, &n->in);
+        if (pushed && nuses < f->cap_uses && sp < b->cap_stack) { /* the commonest shape, without loops */
+            NodeId id = nnodes++;
+            memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+            n->flags = IRN_SRC;
+            n->args = nrefs;
+            n->uses = nuses;
+            n->nres = 1;
+            n->parent = fr->node;
+            n->parent_arm = (uint16_t)fr->arm;
+            n->prev = last;
+            if (last) nodes[last].next = id;
+            else arm->first = id;
+            last = id;
+            n->type = *pushed;
+            uses[nuses++] = (IrUse){0, 0};
+            stack[sp++] = (Slot){{id, 0}, *pushed};
+            if (n->in.op == OP_LOCAL_GET) chain_local(b, id, &n->in);
+            continue;
+        }
         Arity a;
         if (!quick_arity(b, &n->in, stack, sp, height, &a) || sp < height + a.npop || nrefs + a.npop > f->cap_refs ||
             nuses + a.npush > f->cap_uses || sp - a.npop + a.npush > b->cap_stack) {
