@@ -93,7 +93,7 @@ static uint32_t new_uses(IrFunc *f, uint32_t n) {
 }
 
 static uint32_t new_arms(IrFunc *f, uint32_t n) {
-    ws_grow((void **)&f->arms, &f->cap_arms, f->narms + n, sizeof(IrArm));
+    if (f->narms + n > f->cap_arms) ws_grow((void **)&f->arms, &f->cap_arms, f->narms + n, sizeof(IrArm));
     uint32_t at = f->narms;
     memset(&f->arms[at], 0, n * sizeof(IrArm));
     f->narms += n;
@@ -253,7 +253,7 @@ static const Frame *label_frame(Builder *b, uint64_t depth, size_t off) {
 
 static void push_frame(Builder *b, NodeId id, uint32_t arm_index, uint32_t nlabel, const ValType *label,
                        uint32_t nres, const ValType *res) {
-    ws_grow((void **)&b->frames, &b->cap_frames, b->nframes + 1, sizeof(Frame));
+    if (b->nframes == b->cap_frames) ws_grow((void **)&b->frames, &b->cap_frames, b->nframes + 1, sizeof(Frame));
     Frame *fr = &b->frames[b->nframes++];
     memset(fr, 0, sizeof *fr);
     fr->node = id;
@@ -728,6 +728,14 @@ static void step(Builder *b, const Instr *in) {
     }
 }
 
+/* Contract: operand i of node id is the value in ops[i]: recorded in args[i], and the
+ * node as that value's user. */
+static inline void take_operand(IrNode *nodes, IrUse *uses, ValueRef *args, const Slot *ops, NodeId id, uint32_t i) {
+    ValueRef v = ops[i].ref;
+    args[i] = v;
+    if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
+}
+
 /* Contract: for local.get, global.get and the constants (4 in 10 instructions of
  * ruby.wasm), which pop nothing and push one value, that value's type; else NULL
  * (quick_arity then decides, or the general path). */
@@ -803,10 +811,12 @@ again:;
         n->uses = nuses;
         n->nres = a.npush;
         sp -= a.npop;
-        for (uint32_t i = 0; i < a.npop; i++) {
-            ValueRef v = stack[sp + i].ref;
-            refs[nrefs + i] = v;
-            if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
+        switch (a.npop) { /* one or two operands (most instructions) without the loop */
+        case 2: take_operand(nodes, uses, refs + nrefs, stack + sp, id, 1); /* fall through */
+        case 1: take_operand(nodes, uses, refs + nrefs, stack + sp, id, 0); /* fall through */
+        case 0: break;
+        default:
+            for (uint32_t i = 0; i < a.npop; i++) take_operand(nodes, uses, refs + nrefs, stack + sp, id, i);
         }
         nrefs += a.npop;
         n->parent = fr->node;

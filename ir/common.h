@@ -12,11 +12,13 @@
 #define WS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define WS_NOINLINE __attribute__((noinline))
 #define WS_PREFETCH(p) __builtin_prefetch(p)
+#define WS_LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #define WS_NORETURN
 #define WS_PRINTF(a, b)
 #define WS_NOINLINE
 #define WS_PREFETCH(p) ((void)(p))
+#define WS_LIKELY(x) (x)
 #endif
 
 #define WS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -127,7 +127,11 @@ void ir_lower(const IrFunc *f, Buf *out) {
                 cur = f->arms[n->arms].first;
                 continue;
             }
-            cur = n->next;
+            /* usually the next node in the array: taken as a predicted branch, that
+             * address is known before n->next is loaded (the walk is otherwise one
+             * dependent load per node) */
+            if (WS_LIKELY(n->next == cur + 1)) cur++;
+            else cur = n->next;
         }
         if (sp == 0) break;
         LowerFrame *fr = &stack[sp - 1];
