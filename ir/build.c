@@ -601,10 +601,9 @@ static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t np
     n->nargs = npop;
     n->uses = first_use;
     n->nres = npush;
-    Slot *stack = b->stack + sp;
     ValueRef *refs = f->refs + at;
-    for (uint32_t i = 0; i < npop; i++) {
-        ValueRef v = stack[i].ref;
+    for (uint32_t i = 0; i < npop; i++) { /* (b->stack is NULL until a first push) */
+        ValueRef v = b->stack[sp + i].ref;
         refs[i] = v;
         if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
     }
@@ -620,7 +619,7 @@ static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t np
     n->type = types[0];
     for (uint32_t i = 0; i < npush; i++) {
         uses[first_use + i] = (IrUse){0, 0};
-        stack[i] = (Slot){{id, i}, types[i]};
+        b->stack[sp + i] = (Slot){{id, i}, types[i]};
     }
 }
 
