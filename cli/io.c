@@ -28,14 +28,14 @@ static bool read_stream(FILE *f, uint8_t **data, size_t *len) {
     return true;
 }
 
-/* Contract: maps a regular file read-only; false when it cannot be mapped.  The page
- * table is filled at once (MAP_POPULATE): one call instead of a fault every 16 pages
- * (ruby.wasm: 9-10 ms of faults against about 6; pages the run never reads, such as
- * the sections it strips, are mapped but not copied). */
-static bool map_file(FILE *f, InputFile *in) {
+/* Contract: maps a regular file read-only; false when it cannot be mapped.  With whole,
+ * the page table is filled at once (MAP_POPULATE): one call instead of a fault every 16
+ * pages (ruby.wasm: 9-10 ms of faults against about 6), but every page is read in, so
+ * not for runs such as stripping, whose skipped sections are then never read. */
+static bool map_file(FILE *f, InputFile *in, bool whole) {
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0);
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | (whole ? MAP_POPULATE : 0), fileno(f), 0);
     if (p == MAP_FAILED) return false;
     in->data = p;
     in->len = (size_t)st.st_size;
@@ -43,7 +43,7 @@ static bool map_file(FILE *f, InputFile *in) {
     return true;
 }
 
-bool io_read_file(const char *path, InputFile *in) {
+bool io_read_file(const char *path, InputFile *in, bool whole) {
     memset(in, 0, sizeof *in);
     bool is_stdin = !strcmp(path, "-");
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
@@ -52,7 +52,7 @@ bool io_read_file(const char *path, InputFile *in) {
         return false;
     }
     uint8_t *data = NULL;
-    bool ok = (!is_stdin && map_file(f, in)) || read_stream(f, &data, &in->len);
+    bool ok = (!is_stdin && map_file(f, in, whole)) || read_stream(f, &data, &in->len);
     if (data) in->data = data;
     if (!ok) fprintf(stderr, "wasmslim: error: cannot read '%s': %s\n", path, strerror(errno));
     if (!is_stdin) fclose(f);

@@ -12,8 +12,9 @@ typedef struct InputFile {
     bool mapped;
 } InputFile;
 
-/* Reads path ("-" = stdin).  Prints an error and returns false on failure. */
-bool io_read_file(const char *path, InputFile *in);
+/* Reads path ("-" = stdin).  Prints an error and returns false on failure.  whole: the
+ * run will read (nearly) every byte, so a mapped file's pages are mapped in at once. */
+bool io_read_file(const char *path, InputFile *in, bool whole);
 void io_release(InputFile *in);
 
 /* Output written as it is produced to a temp file beside the target, renamed over it

@@ -51,8 +51,16 @@ enum { HEAP_PREPARE_MIN = 256 << 10 };
 
 static const char *display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
 
+/* True when the run decodes code anyway: -O levels, code passes, --print, --profile. */
+static bool run_touches_code(const Run *r) {
+    if (r->opt.opt_level >= 0 || r->opt.print_ir || r->opt.profile != STATS_NONE) return true;
+    for (uint32_t i = 0; i < r->opt.npipeline; i++)
+        if (pass_info[r->opt.pipeline[i]].flags & PF_CODE) return true;
+    return false;
+}
+
 static bool run_read(Run *r) {
-    if (!io_read_file(r->opt.input, &r->input)) return false;
+    if (!io_read_file(r->opt.input, &r->input, run_touches_code(r))) return false;
     if (r->input.len >= HEAP_PREPARE_MIN) ws_heap_prepare(4 * r->input.len + ((size_t)64 << 20));
     ReadOptions ro = {0}; /* code is decoded by -O0's IR round trip, or not at all */
     WsError err;
@@ -161,14 +169,6 @@ static bool run_passes(Run *r) {
     }
     drop_stale_dwarf(r);
     return true;
-}
-
-/* True when the run decodes code anyway: -O levels, code passes, --print, --profile. */
-static bool run_touches_code(const Run *r) {
-    if (r->opt.opt_level >= 0 || r->opt.print_ir || r->opt.profile != STATS_NONE) return true;
-    for (uint32_t i = 0; i < r->opt.npipeline; i++)
-        if (pass_info[r->opt.pipeline[i]].flags & PF_CODE) return true;
-    return false;
 }
 
 /* Contract: validates the module (the input, before the passes, which assume a valid
