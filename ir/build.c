@@ -576,6 +576,35 @@ static void chain_local(Builder *b, NodeId id, const Instr *in) {
     else f->locals[l].nsets++;
 }
 
+/* Contract: operand i of node id is the value in ops[i]: recorded in args[i], and the
+ * node as that value's user. */
+static inline void take_operand(IrNode *nodes, IrUse *uses, ValueRef *args, const Slot *ops, NodeId id, uint32_t i) {
+    ValueRef v = ops[i].ref;
+    args[i] = v;
+    if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
+}
+
+/* Contract: fills every field of node id but its instruction (decoded in place) and
+ * its type: IRN_SRC or not, operands at refs[args ..] (nargs), its results' users at
+ * uses[first_use ..] (nres), and its place at the end of frame fr's arm, whose last node
+ * is *last (updated). */
+static inline void place_node(IrNode *nodes, NodeId id, uint16_t flags, uint32_t args, uint32_t nargs,
+                              uint32_t first_use, uint32_t nres, const Frame *fr, IrArm *arm, NodeId *last) {
+    IrNode *n = &nodes[id];
+    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+    n->flags = flags;
+    n->args = args;
+    n->nargs = nargs;
+    n->uses = first_use;
+    n->nres = nres;
+    n->parent = fr->node;
+    n->parent_arm = (uint16_t)fr->arm;
+    n->prev = *last;
+    if (*last) nodes[*last].next = id;
+    else arm->first = id;
+    *last = id;
+}
+
 /* Contract: plain() for an instruction that pops npop values, all above the frame's
  * height, and pushes npush of the given types (quick_arity's), in one pass: the node
  * (whose `in` the decoder filled in place), its operands and uses, its place in the
@@ -594,29 +623,12 @@ static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t np
     f->nrefs = at + npop;
     f->nuses = first_use + npush;
     b->sp = sp + npush;
-    IrNode *n = &nodes[id];
-    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
-    n->flags = b->src_flag;
-    n->args = at;
-    n->nargs = npop;
-    n->uses = first_use;
-    n->nres = npush;
-    ValueRef *refs = f->refs + at;
-    for (uint32_t i = 0; i < npop; i++) { /* (b->stack is NULL until a first push) */
-        ValueRef v = b->stack[sp + i].ref;
-        refs[i] = v;
-        if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
-    }
     IrArm *arm = fr->node ? &f->arms[fr->arm_index] : &f->body;
-    n->parent = fr->node;
-    n->parent_arm = (uint16_t)fr->arm;
-    NodeId last = arm->last;
-    n->prev = last;
-    if (last) nodes[last].next = id;
-    else arm->first = id;
-    arm->last = id;
+    place_node(nodes, id, b->src_flag, at, npop, first_use, npush, fr, arm, &arm->last);
+    for (uint32_t i = 0; i < npop; i++) /* (b->stack is NULL until a first push) */
+        take_operand(nodes, uses, f->refs + at, b->stack + sp, id, i);
     if (npush == 0) return;
-    n->type = types[0];
+    nodes[id].type = types[0];
     for (uint32_t i = 0; i < npush; i++) {
         uses[first_use + i] = (IrUse){0, 0};
         b->stack[sp + i] = (Slot){{id, i}, types[i]};
@@ -727,14 +739,6 @@ static void step(Builder *b, const Instr *in) {
     }
 }
 
-/* Contract: operand i of node id is the value in ops[i]: recorded in args[i], and the
- * node as that value's user. */
-static inline void take_operand(IrNode *nodes, IrUse *uses, ValueRef *args, const Slot *ops, NodeId id, uint32_t i) {
-    ValueRef v = ops[i].ref;
-    args[i] = v;
-    if (v.node != 0 && !(v.idx & IR_PARAM)) uses[nodes[v.node].uses + v.idx] = (IrUse){id, i};
-}
-
 /* Contract: for local.get, global.get and the constants (4 in 10 instructions of
  * ruby.wasm), which pop nothing and push one value, that value's type; else NULL
  * (quick_arity then decides, or the general path). */
@@ -779,17 +783,7 @@ again:;
         const ValType *pushed = pushes_one(b, &n->in);
         if (pushed && nuses < f->cap_uses && sp < b->cap_stack) { /* the commonest shape, without loops */
             NodeId id = nnodes++;
-            memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
-            n->flags = IRN_SRC;
-            n->args = nrefs;
-            n->uses = nuses;
-            n->nres = 1;
-            n->parent = fr->node;
-            n->parent_arm = (uint16_t)fr->arm;
-            n->prev = last;
-            if (last) nodes[last].next = id;
-            else arm->first = id;
-            last = id;
+            place_node(nodes, id, IRN_SRC, nrefs, 0, nuses, 1, fr, arm, &last);
             n->type = *pushed;
             uses[nuses++] = (IrUse){0, 0};
             stack[sp++] = (Slot){{id, 0}, *pushed};
@@ -803,12 +797,7 @@ again:;
             break;
         }
         NodeId id = nnodes++;
-        memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
-        n->flags = IRN_SRC;
-        n->args = nrefs;
-        n->nargs = a.npop;
-        n->uses = nuses;
-        n->nres = a.npush;
+        place_node(nodes, id, IRN_SRC, nrefs, a.npop, nuses, a.npush, fr, arm, &last);
         sp -= a.npop;
         switch (a.npop) { /* one or two operands (most instructions) without the loop */
         case 2: take_operand(nodes, uses, refs + nrefs, stack + sp, id, 1); /* fall through */
@@ -818,12 +807,6 @@ again:;
             for (uint32_t i = 0; i < a.npop; i++) take_operand(nodes, uses, refs + nrefs, stack + sp, id, i);
         }
         nrefs += a.npop;
-        n->parent = fr->node;
-        n->parent_arm = (uint16_t)fr->arm;
-        n->prev = last;
-        if (last) nodes[last].next = id;
-        else arm->first = id;
-        last = id;
         if (a.npush) n->type = a.types[0];
         if (a.npush == 1) { /* the common case, without the loop */
             uses[nuses] = (IrUse){0, 0};
@@ -865,7 +848,6 @@ static void build_code(Builder *b) {
     while (b->nframes > 0) {
         if (cur_eof(&b->c)) cur_fail(&b->c, "unexpected end of section or function (END opcode expected)");
         IrFunc *f = b->f;
-        if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
         const uint8_t *at = b->c.p;
         if (ir_build_quick && build_straight(b) && b->c.p != at) continue;
         if (b->nframes == 0 || cur_eof(&b->c)) continue;

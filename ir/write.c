@@ -489,8 +489,8 @@ static void write_code(Writer *w) {
         for (uint32_t i = 0; i < count; i++) {
             uint32_t k = first + i;
             const uint8_t *at = defined_func(w, k)->body.p;
-            unsigned size_len = input_size_prefix(w->m, at, w->body_len[k]);
-            if (w->body_same[k] && size_len) {
+            unsigned size_len = w->body_same[k] ? input_size_prefix(w->m, at, w->body_len[k]) : 0;
+            if (size_len) {
                 emit_bytes(w, at - size_len, size_len + w->body_len[k]);
                 continue;
             }
