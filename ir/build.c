@@ -771,6 +771,50 @@ static inline const ValType *pushes_one(const Builder *b, const Instr *in) {
     }
 }
 
+/* Contract: end of any frame: what close_block does for it, with the users of the
+ * arm's values found through their stack slots. */
+static void quick_end(Builder *b) {
+    IrFunc *f = b->f;
+    Frame fr = *top_frame(b);
+    for (uint32_t i = 0; i + fr.height < b->sp; i++) {
+        const Slot *s = &b->stack[fr.height + i];
+        if (s->use != NO_USE) f->uses[s->use] = (IrUse){fr.node, IR_ARM_END | fr.arm << 16 | i};
+    }
+    b->sp = fr.height;
+    b->nframes--;
+    if (fr.node) push_results(b, fr.node, fr.nresults, frame_results(&fr));
+}
+
+/* Contract: block, loop or if with an empty or one-value block type (the quick
+ * decoder's), whose condition (if) is above the frame's height: what open_block does,
+ * in one pass.  False, nothing done, otherwise. */
+static bool quick_open(Builder *b, const Instr *in) {
+    IrFunc *f = b->f;
+    Frame *fr = top_frame(b);
+    uint32_t nargs = in->op == OP_IF;
+    if (b->sp < fr->height + nargs || in->bt.kind == BT_TYPE) return false;
+    NodeId id = f->nnodes++; /* in is this node's instruction, decoded in place */
+    uint32_t at = new_refs(f, nargs);
+    IrArm *parent = fr->node ? &f->arms[fr->arm_index] : &f->body;
+    place_node(f->nodes, id, IRN_SRC, at, nargs, 0, 0, fr, parent, &parent->last);
+    if (nargs) take_operand(f->uses, f->refs + at, &b->stack[--b->sp], id, 0);
+    uint32_t arm = new_arms(f, 1); /* may move f->arms: parent is not used after it */
+    f->nodes[id].arms = arm;
+    f->nodes[id].narms = 1;
+    f->arms[arm].head = *in;
+    uint32_t nr = in->bt.kind == BT_VAL;
+    push_frame(b, id, arm, in->op == OP_LOOP ? 0 : nr, NULL, nr, NULL);
+    if (nr) top_frame(b)->one = in->bt.val;
+    return true;
+}
+
+/* Contract: end, block, loop and if as step() would build them, without its dispatch
+ * and with the quick paths above when they apply. */
+static void step_structure(Builder *b, const Instr *in) {
+    if (in->op == OP_END) quick_end(b);
+    else if (!((in->op == OP_BLOCK || in->op == OP_LOOP || in->op == OP_IF) && quick_open(b, in))) step(b, in);
+}
+
 /* Contract: local.get, global.get or i32.const with a one-byte immediate at p (37% of
  * ruby.wasm's instructions), in range: decoded into *in (blank) as instr_decode_quick
  * would, *pushed set to its result's type, its length returned; else 0.  One test of
@@ -886,7 +930,7 @@ again:;
     b->c.p = p;
     if (!handed) return room;
     b->src_flag = IRN_SRC;
-    step(b, &nodes[nnodes].in);
+    step_structure(b, &nodes[nnodes].in);
     if (b->nframes > 0 && f->nnodes < f->cap_nodes) goto again; /* the frame may have changed: reload */
     return true;
 }

@@ -306,15 +306,18 @@ static inline size_t q_step(Validator *v, const uint8_t *p, const uint8_t *end) 
 void validate_code_quick(Validator *v, Cursor *c) {
     const uint8_t *p = c->p, *end = c->end; /* c->p is brought up to date for the general path */
     while (v->nctrls > 0) {
-        if (p >= end) {
-            c->p = p;
-            cur_fail(c, "unexpected end of section or function (END opcode expected)");
-        }
-        size_t k = q_step(v, p, end);
-        if (k) {
+        size_t k;
+        uint8_t op;
+        do { /* quick steps: of these only end can close the last frame */
+            if (p >= end) {
+                c->p = p;
+                cur_fail(c, "unexpected end of section or function (END opcode expected)");
+            }
+            op = p[0];
+            k = q_step(v, p, end);
             p += k;
-            continue;
-        }
+        } while (k && op != 0x0b);
+        if (k) continue;
         c->p = p;
         validate_step_general(v, c);
         p = c->p;
