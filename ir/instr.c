@@ -771,6 +771,12 @@ static OpId canon_one(Cursor *c, Buf *out, const uint8_t **run, const LocalRemap
  * that closes it, re-encoding only its non-canonical instructions (canonical runs are
  * copied as bytes). */
 static void canon_expr(Cursor *c, Buf *out) {
+    size_t small = instr_small_i32_expr(c->p, c->end);
+    if (small) { /* canonical already */
+        buf_bytes(out, c->p, small);
+        c->p += small;
+        return;
+    }
     const uint8_t *run = c->p;
     long depth = 1;
     while (!cur_eof(c) && depth > 0) depth += depth_change(canon_one(c, out, &run, NULL));

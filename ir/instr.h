@@ -115,6 +115,16 @@ static inline size_t instr_quick_sleb(const uint8_t *p, const uint8_t *end, int6
     return 0;
 }
 
+/* Contract: the length of `i32.const N end` at p, N canonical in at most four bytes (the
+ * offset of most data and element segments: esbuild.wasm has 98,450), or 0: decoding,
+ * validating and re-encoding it then reduce to this test. */
+static inline size_t instr_small_i32_expr(const uint8_t *p, const uint8_t *end) {
+    int64_t n;
+    if (end - p < 3 || p[0] != 0x41) return 0;
+    size_t k = instr_quick_sleb(p + 1, end, &n);
+    return k && p + 1 + k < end && p[1 + k] == 0x0b ? k + 2 : 0;
+}
+
 /* Contract: decodes the instruction at p (p < end) into *in (already blank, off set)
  * when it has one of the quick encodings, returning its length; 0 otherwise. */
 static inline size_t instr_decode_quick(const uint8_t *p, const uint8_t *end, Instr *in) {

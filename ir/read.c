@@ -223,8 +223,10 @@ static Expr read_expr(Cursor *c) {
     Expr e;
     e.offset = cur_offset(c);
     e.code = c->p;
+    size_t small = instr_small_i32_expr(c->p, c->end);
     CodeInfo info;
-    expr_scan(c, &info);
+    if (small) c->p += small;
+    else expr_scan(c, &info);
     e.len = (uint32_t)(c->p - e.code);
     return e;
 }

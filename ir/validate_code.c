@@ -469,6 +469,7 @@ void validate_body(Validator *v, const Func *f, uint32_t index) {
 }
 
 void validate_const_expr(Validator *v, const Expr *e, ValType t, uint32_t nglobals) {
+    if (t.code == VT_I32 && instr_small_i32_expr(e->code, e->code + e->len) == e->len) return; /* valid */
     Cursor c = code_cursor(v, e->code, e->len, e->offset);
     v->func = NULL;
     v->const_expr = true;

@@ -589,6 +589,33 @@ Test(expr, stops_after_its_end) {
     cr_assert(cur_eof(&c) && info.canonical && info.ninstrs == 4);
 }
 
+/* The shortcut for `i32.const N end` (segment offsets) takes exactly the canonical
+ * ones of up to four bytes, and canonicalizing one leaves its bytes as they are. */
+Test(expr, small_i32_const_shortcut) {
+    static const struct { uint8_t bytes[8]; size_t n, len; } small_cases[] = {
+        {{0x41, 0x05, 0x0B}, 3, 3},
+        {{0x41, 0x80, 0x01, 0x0B}, 4, 4},
+        {{0x41, 0xff, 0xff, 0xff, 0x3f, 0x0B}, 6, 6},        /* 2^27 - 1: four bytes */
+        {{0x41, 0x80, 0x80, 0x80, 0x80, 0x01, 0x0B}, 7, 0},  /* five bytes: full path */
+        {{0x41, 0x85, 0x00, 0x0B}, 4, 0},                    /* padded */
+        {{0x41, 0x05, 0x0B, 0x0B}, 4, 3},                    /* stops at its end */
+        {{0x41, 0x05}, 2, 0},                                /* no end */
+        {{0x41, 0x05, 0x1A}, 3, 0},                          /* more than a constant */
+        {{0x42, 0x05, 0x0B}, 3, 0},                          /* i64.const */
+        {{0x23, 0x00, 0x0B}, 3, 0},
+    };
+    for (size_t k = 0; k < WS_ARRAY_LEN(small_cases); k++) {
+        size_t len = instr_small_i32_expr(small_cases[k].bytes, small_cases[k].bytes + small_cases[k].n);
+        cr_assert_eq(len, small_cases[k].len, "case %zu: %zu", k, len);
+        if (!len) continue;
+        Cursor c = over(small_cases[k].bytes, small_cases[k].n);
+        Buf out = {0};
+        expr_canonicalize(&c, &out);
+        cr_assert(out.len == len && !memcmp(out.data, small_cases[k].bytes, len), "case %zu", k);
+        buf_free(&out);
+    }
+}
+
 Test(expr, missing_end) {
     Cursor c = over(B(0x41, 0x00));
     CodeInfo info;
