@@ -15,7 +15,8 @@
 typedef struct Slot {
     ValueRef ref;
     ValType type;
-    uint32_t use;                /* the value's entry in f->uses, or NO_USE */
+    uint32_t use;                /* the value's entry in f->uses, or NO_USE (parameters,
+                                    unknown operands of unreachable code) */
 } Slot;
 #define NO_USE UINT32_MAX
 
@@ -179,11 +180,6 @@ static void block_sig(Builder *b, const Instr *in, uint32_t *np, const ValType *
 
 /* ---- the stack ---- */
 
-static void push(Builder *b, ValueRef ref, ValType t) {
-    if (b->sp == b->cap_stack) ws_grow((void **)&b->stack, &b->cap_stack, b->sp + 1, sizeof(Slot));
-    bool none = ref.node == 0 || (ref.idx & IR_PARAM);
-    slot_write(&b->stack[b->sp++], ref, &t, none ? NO_USE : b->f->nodes[ref.node].uses + ref.idx);
-}
 
 static Frame *top_frame(Builder *b) { return &b->frames[b->nframes - 1]; }
 
@@ -197,12 +193,10 @@ static Slot pop(Builder *b, size_t off) {
     return s;
 }
 
-/* Records value s as used by node `user` at `slot`. */
-static void set_user(IrFunc *f, ValueRef v, NodeId user, uint32_t slot) {
-    if (v.node == 0 || (v.idx & IR_PARAM)) return;
-    IrUse *u = &f->uses[f->nodes[v.node].uses + v.idx];
-    u->user = user;
-    u->slot = slot;
+/* Records the value in slot s as used by node `user` at `slot` (nothing for a parameter
+ * or an unknown operand of unreachable code, which no node's results hold). */
+static inline void record_use(IrUse *uses, const Slot *s, NodeId user, uint32_t slot) {
+    if (s->use != NO_USE) uses[s->use] = (IrUse){user, slot};
 }
 
 /* Contract: pops n values into node id's operands (in push order). */
@@ -215,16 +209,15 @@ static void pop_args(Builder *b, NodeId id, uint32_t n) {
     if (b->sp >= top_frame(b)->height + n) { /* all above the frame: no underflow possible */
         b->sp -= n;
         for (uint32_t i = 0; i < n; i++) {
-            ValueRef v = b->stack[b->sp + i].ref;
-            f->refs[at + i] = v;
-            set_user(f, v, id, i);
+            f->refs[at + i] = b->stack[b->sp + i].ref;
+            record_use(f->uses, &b->stack[b->sp + i], id, i);
         }
         return;
     }
     for (uint32_t i = n; i-- > 0;) {
         Slot s = pop(b, node->in.off);
         f->refs[at + i] = s.ref;
-        set_user(f, s.ref, id, i);
+        record_use(f->uses, &s, id, i);
     }
 }
 
@@ -288,7 +281,9 @@ static void push_frame(Builder *b, NodeId id, uint32_t arm_index, uint32_t nlabe
 }
 
 static void push_params(Builder *b, NodeId id, uint32_t arm, uint32_t n, const ValType *types) {
-    for (uint32_t i = 0; i < n; i++) push(b, (ValueRef){id, IR_PARAM | arm << 16 | i}, types[i]);
+    if (b->sp + n > b->cap_stack) ws_grow((void **)&b->stack, &b->cap_stack, b->sp + n, sizeof(Slot));
+    for (uint32_t i = 0; i < n; i++)
+        slot_write(&b->stack[b->sp++], (ValueRef){id, IR_PARAM | arm << 16 | i}, &types[i], NO_USE);
 }
 
 /* Contract: opens block, loop, if, try or try_table: pops its params (and the if
@@ -321,7 +316,7 @@ static void close_arm(Builder *b) {
     Frame *fr = top_frame(b);
     uint32_t n = b->sp - fr->height;
     for (uint32_t i = 0; i < n; i++)
-        set_user(b->f, b->stack[fr->height + i].ref, fr->node, IR_ARM_END | fr->arm << 16 | i);
+        record_use(b->f->uses, &b->stack[fr->height + i], fr->node, IR_ARM_END | fr->arm << 16 | i);
     b->sp = fr->height;
 }
 
@@ -601,7 +596,7 @@ static void chain_local(Builder *b, NodeId id, const Instr *in) {
  * node as that value's user. */
 static inline void take_operand(IrUse *uses, ValueRef *args, const Slot *ops, NodeId id, uint32_t i) {
     args[i] = ops[i].ref;
-    if (ops[i].use != NO_USE) uses[ops[i].use] = (IrUse){id, i};
+    record_use(uses, &ops[i], id, i);
 }
 
 /* Contract: fills every field of node id but its instruction (decoded in place) and
@@ -771,20 +766,6 @@ static inline const ValType *pushes_one(const Builder *b, const Instr *in) {
     }
 }
 
-/* Contract: end of any frame: what close_block does for it, with the users of the
- * arm's values found through their stack slots. */
-static void quick_end(Builder *b) {
-    IrFunc *f = b->f;
-    Frame fr = *top_frame(b);
-    for (uint32_t i = 0; i + fr.height < b->sp; i++) {
-        const Slot *s = &b->stack[fr.height + i];
-        if (s->use != NO_USE) f->uses[s->use] = (IrUse){fr.node, IR_ARM_END | fr.arm << 16 | i};
-    }
-    b->sp = fr.height;
-    b->nframes--;
-    if (fr.node) push_results(b, fr.node, fr.nresults, frame_results(&fr));
-}
-
 /* Contract: block, loop or if with an empty or one-value block type (the quick
  * decoder's), whose condition (if) is above the frame's height: what open_block does,
  * in one pass.  False, nothing done, otherwise. */
@@ -809,9 +790,9 @@ static bool quick_open(Builder *b, const Instr *in) {
 }
 
 /* Contract: end, block, loop and if as step() would build them, without its dispatch
- * and with the quick paths above when they apply. */
+ * and with quick_open when it applies. */
 static void step_structure(Builder *b, const Instr *in) {
-    if (in->op == OP_END) quick_end(b);
+    if (in->op == OP_END) close_block(b, in);
     else if (!((in->op == OP_BLOCK || in->op == OP_LOOP || in->op == OP_IF) && quick_open(b, in))) step(b, in);
 }
 
