@@ -147,16 +147,13 @@ done >"$WORK/cases"
 jobs=${JOBS:-$(nproc)}
 xargs -0 -n 3 -P "$jobs" "$SELF" --case <"$WORK/cases" || true
 
-# step 3: the modules to run, dealt round-robin to $jobs batch runners
+# step 3: the modules to run, in $jobs batch runners
 mapfile -d '' -t fields <"$WORK/cases"
 for ((i = 0; i < n; i++)); do
     [[ $(cat "$WORK/$i.res" 2>/dev/null) == RUN ]] || continue
-    printf '%s\t%s\t%s\n' "$WORK/$i.wasm" "$WORK/$i.run.txt" "$WORK/$i.err.txt" >>"$WORK/batch.$((i % jobs))"
-done
-for ((k = 0; k < jobs; k++)); do
-    [[ -f $WORK/batch.$k ]] && node --no-warnings "$WASI_RUN" --batch="$WORK/batch.$k" </dev/null &
-done
-wait
+    printf '%s\t%s\t%s\n' "$WORK/$i.wasm" "$WORK/$i.run.txt" "$WORK/$i.err.txt"
+done >"$WORK/runs"
+run_batches "$WORK" "$jobs" "$WASI_RUN" "$WORK/runs"
 for ((i = 0; i < n; i++)); do
     [[ $(cat "$WORK/$i.res" 2>/dev/null) == RUN ]] || continue
     judge_one "${fields[3 * i]}" "${fields[3 * i + 1]}" "${fields[3 * i + 2]}"

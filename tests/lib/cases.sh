@@ -1,6 +1,7 @@
-# cases.sh - what the case runners share (tests/diff/run-diff.sh, tests/gen/run-gen.sh;
-# sourced): quoting, first lines of logs, the optimise-and-validate stages of a case,
-# and the tally of the WORK/IDX.res result files.
+# cases.sh - what the case runners share (tests/diff/run-diff.sh, tests/gen/run-gen.sh,
+# tests/meter/fixtures.sh; sourced): quoting, first lines of logs, the optimise-and-
+# validate stages of a case, batched program runs, and the tally of the WORK/IDX.res
+# result files.
 
 # Shell-quotes each argument, space-separated.
 quote() {
@@ -40,6 +41,22 @@ optimize_case() {
         fail validate "$(first_line "$log.val.txt")"
         return 1
     fi
+}
+
+# run_batches DIR JOBS WASI_RUN LIST...: runs every line of the LISTs (MODULE, OUT, ERR
+# and optional runner options, tab-separated: wasi-run.mjs --batch) in JOBS node
+# processes, the lines dealt round-robin into DIR/batch.K.
+run_batches() {
+    local dir=$1 jobs=$2 runner=$3 k=0 line list
+    shift 3
+    rm -f "$dir"/batch.*
+    cat "$@" 2>/dev/null | while IFS= read -r line; do
+        printf '%s\n' "$line" >>"$dir/batch.$((k++ % jobs))"
+    done
+    for list in "$dir"/batch.*; do
+        [ -f "$list" ] && node --no-warnings "$runner" --batch="$list" </dev/null &
+    done
+    wait
 }
 
 # tally WORK N: prints the FAIL line of every case 0..N-1 that did not pass (PASS or

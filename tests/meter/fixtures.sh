@@ -18,6 +18,8 @@ WS=$(realpath "$1")
 NAIVE=$(realpath "$2")
 DIR=$(realpath "$3")
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/cases.sh
+. "$HERE/../lib/cases.sh"
 RUN=$HERE/../diff/wasi-run.mjs
 BIG=4611686018427387904
 JOBS=${JOBS:-$(nproc)}
@@ -56,19 +58,6 @@ prepare() {
     fi
 }
 
-# run_batches LISTS...: runs every line of the lists, in $JOBS node processes.
-run_batches() {
-    local k=0 line
-    rm -f "$W"/batch.*
-    cat "$@" 2>/dev/null | while IFS= read -r line; do
-        printf '%s\n' "$line" >>"$W/batch.$((k++ % JOBS))"
-    done
-    for list in "$W"/batch.*; do
-        [ -f "$list" ] && node --no-warnings "$RUN" --batch="$list" </dev/null &
-    done
-    wait
-}
-
 # spent T NAME EXPECTED: sets SPENT to the fuel run NAME spent (x when its output differs)
 spent() {
     local t=$1 name=$2 expected=$3 left refilled
@@ -83,14 +72,15 @@ spent() {
 # judge MODULE: one line per check, "ok ..." or "FAIL ..."; on -O2 modules lists the
 # low-fuel runs (a tenth of the fuel needed, twice per mode) in $W/NAME/low.
 judge() {
-    local mod=$1 b t expected ref name
+    local mod=$1 b t expected ref name need
     b=$(basename "$mod" .wasm)
     t=$W/$b
     expected=${mod%.wasm}.expected
     [ -f "$expected" ] || { echo "FAIL $b: no $expected"; return; }
     [ -f "$t/fail" ] && cat "$t/fail"
     spent "$t" naive "$expected"
-    ref=$SPENT
+    need=$SPENT
+    ref=$need
     [ "$ref" = x ] && echo "FAIL $b naive: output differs"
     for name in lazy exact refill stack naive3 perbyte3; do
         [ -f "$t/$name.wasm" ] || continue
@@ -101,14 +91,13 @@ judge() {
         else echo "FAIL $b $name: spent $SPENT, naive $ref"; fi
     done
     [[ $b == *.O2 ]] || return 0
-    spent "$t" naive "$expected"
-    [ "$SPENT" = x ] && return 0
-    echo "$SPENT" >"$t/need"
+    [ "$need" = x ] && return 0
+    echo "$need" >"$t/need"
     local mode i
     for mode in lazy exact; do
         for i in 1 2; do
             printf '%s\t%s\t%s\t%s\n' "$t/low-$mode.wasm" "$t/low-$mode$i.out" "$t/low-$mode$i.err" \
-                "--fuel=$((SPENT / 10))" >>"$t/low"
+                "--fuel=$((need / 10))" >>"$t/low"
         done
     done
 }
@@ -147,9 +136,9 @@ ls "$DIR"/*.wasm >/dev/null 2>&1 || { echo "fixtures: no modules in $DIR"; echo 
 mods=()
 for m in "$DIR"/*.wasm; do [[ $m == *.O0g.wasm || $m == *.Ozg.wasm ]] || mods+=("$m"); done
 printf '%s\0' "${mods[@]}" | xargs -0 -n 1 -P "$JOBS" bash -c 'prepare "$0"'
-run_batches "$W"/*/runs
+run_batches "$W" "$JOBS" "$RUN" "$W"/*/runs
 out=$(for m in "${mods[@]}"; do judge "$m"; done)
-run_batches "$W"/*/low
+run_batches "$W" "$JOBS" "$RUN" "$W"/*/low
 out+=$'\n'$(for m in "${mods[@]}"; do judge_low "$m"; done)
 grep '^FAIL' <<<"$out"
 pass=$(grep -c '^ok' <<<"$out")
