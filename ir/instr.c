@@ -557,6 +557,12 @@ static uint64_t read_locals(Cursor *c, bool *canon) {
     return total;
 }
 
+bool local_decls_canonical(Cursor *c) {
+    bool canon = true;
+    read_locals(c, &canon);
+    return canon;
+}
+
 void body_scan(Cursor *c, CodeInfo *info) {
     bool canon = true;
     memset(info, 0, sizeof *info);

@@ -296,6 +296,10 @@ typedef struct CodeInfo {
  * catch/catch_all/delegate only in try, ...) and that the total number of locals fits
  * in u32.  The cursor must cover exactly the body. */
 void body_scan(Cursor *c, CodeInfo *info);
+/* Contract: steps over a body's local declarations; true when they are canonical
+ * (minimal LEB128s, no empty group, no two neighbouring groups of one type).  Fails on
+ * malformed ones or more than 2^32-1 locals. */
+bool local_decls_canonical(Cursor *c);
 /* Writes the body canonically to out (local declarations and instructions with minimal
  * LEB128s).  Input must already have passed body_scan. */
 void body_canonicalize(Cursor *c, Buf *out);

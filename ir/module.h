@@ -77,6 +77,8 @@ typedef struct Func {
     const uint8_t *dce_fixpoint; /* body.p when dce's scan last found nothing to do in it
                                     (bodies are never freed before the module, so a
                                     rewritten body never matches) */
+    const uint8_t *canonical_at; /* body.p when a scan found its bytes canonical, its
+                                    locals one group per type: the writer copies it */
 } Func;
 
 typedef struct Table {

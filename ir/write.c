@@ -324,8 +324,10 @@ static void section_header(Writer *w, uint8_t id, size_t payload, Bytes name) {
 
 /* ---- code: sized first, then written; bodies re-encoded in parallel ---- */
 
+/* Contract: true when the body's bytes are what the writer writes: rewritten by a pass
+ * (canonical), raw mode, or found canonical by a scan (dce's) since it last changed. */
 static bool copies_body(const Writer *w, const Func *f) {
-    return f->changed || w->opt->code_mode == CODE_RAW;
+    return f->changed || w->opt->code_mode == CODE_RAW || f->canonical_at == f->body.p;
 }
 
 /* Contract: re-encodes an unchanged body canonically into out (longjmps through err on
@@ -341,6 +343,23 @@ static void canonicalize_body(const Writer *w, const Func *f, Buf *out, WsError 
     if (w->group_locals && typed) body_canonicalize_grouped(&c, out, m->types[f->type].nparams);
     else body_canonicalize(&c, out);
 }
+
+#ifdef WS_DEBUG
+/* Contract (debug builds): a body copied because a scan marked it canonical is what
+ * re-encoding it gives; aborts otherwise. */
+static void check_canonical_mark(const Writer *w, const Func *f, Buf *scratch) {
+    if (f->changed || w->opt->code_mode == CODE_RAW) return;
+    WsError err = {0};
+    if (setjmp(err.jb)) abort(); /* a marked body failed to decode */
+    canonicalize_body(w, f, scratch, &err);
+    if (scratch->len != f->body.len || memcmp(scratch->data, f->body.p, f->body.len)) {
+        fprintf(stderr, "internal error: body at 0x%zx marked canonical is not\n", f->body_offset);
+        abort();
+    }
+}
+#else
+static void check_canonical_mark(const Writer *w, const Func *f, Buf *scratch) { (void)w; (void)f; (void)scratch; }
+#endif
 
 /* Bodies re-encoded when written: at most this many at once, and this many bytes; the
  * sizing pass keeps up to KEEP_BYTES of re-encoded bodies so they are not re-encoded
@@ -367,6 +386,7 @@ static void code_item(void *arg, uint32_t i, uint32_t worker) {
     const Func *f = defined_func(w, k);
     if (job->failed_at[worker] || (job->out && (w->body_same[k] || w->body_kept[k]))) return;
     if (!job->out && copies_body(w, f)) {
+        check_canonical_mark(w, f, &job->scratch[worker]);
         w->body_same[k] = 1;
         w->body_len[k] = f->body.len;
         return;

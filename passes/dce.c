@@ -476,13 +476,16 @@ typedef struct DceJob {
     uint8_t *want;      /* per defined function: build the IR */
     Buf *stripped;      /* per defined function: the DCE_NOPS body without its nops */
     uint32_t *nops;     /* per defined function: how many went */
+    uint8_t *canonical; /* per defined function: the scan found its bytes canonical */
 } DceJob;
 
 static void verdict_one(void *arg, uint32_t k, uint32_t worker) {
     (void)worker;
     DceJob *j = arg;
     const Func *fn = &j->m->funcs[j->m->nfunc_imports + k];
-    j->verdict[k] = fn->dce_fixpoint == fn->body.p ? DCE_STAYS : dce_scan_function(j->m, j->m->nfunc_imports + k);
+    bool canonical = false;
+    j->verdict[k] = fn->dce_fixpoint == fn->body.p ? DCE_STAYS : dce_scan_function(j->m, j->m->nfunc_imports + k, &canonical);
+    j->canonical[k] = canonical;
     j->want[k] = j->verdict[k] == DCE_BUILD;
 }
 
@@ -527,12 +530,16 @@ static void install_stripped(PassCtx *ctx, Module *m, DceJob *j) {
 
 /* Contract: the bodies dce leaves as they are, and those it only stripped of nops (the
  * scan judged them without their nops: nothing more would change), are marked so that
- * a later dce in the pipeline skips them unless another pass replaces them.  (Bodies
- * the IR rewrote are not marked: a second sweep over its output can still find
- * something, a constant left under a branch's value.) */
-static void mark_fixpoints(Module *m, const uint8_t *verdict) {
-    for (uint32_t k = 0; k < module_ndefined_funcs(m); k++)
-        if (verdict[k] != DCE_BUILD) m->funcs[m->nfunc_imports + k].dce_fixpoint = m->funcs[m->nfunc_imports + k].body.p;
+ * a later dce in the pipeline skips them unless another pass replaces them; those the
+ * scan found canonical are marked so that the writer copies them.  (Bodies the IR
+ * rewrote are not marked: a second sweep over its output can still find something, a
+ * constant left under a branch's value.) */
+static void mark_fixpoints(Module *m, const DceJob *j) {
+    for (uint32_t k = 0; k < module_ndefined_funcs(m); k++) {
+        Func *fn = &m->funcs[m->nfunc_imports + k];
+        if (j->verdict[k] != DCE_BUILD) fn->dce_fixpoint = fn->body.p;
+        if (j->verdict[k] == DCE_STAYS && j->canonical[k]) fn->canonical_at = fn->body.p;
+    }
 }
 
 /* Contract: runs dce on the functions the quick scan cannot clear (dce_scan.c) and that
@@ -543,7 +550,7 @@ static void mark_fixpoints(Module *m, const uint8_t *verdict) {
 void pass_dce(PassCtx *ctx, Module *m) {
     uint32_t n = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
     DceJob j = {m, ws_calloc(n + 1, 1), ws_calloc(n + 1, 1), ws_calloc(n + 1, sizeof(Buf)),
-                ws_calloc(n + 1, sizeof(uint32_t))};
+                ws_calloc(n + 1, sizeof(uint32_t)), ws_calloc(n + 1, 1)};
     pool_for(jobs, n, verdict_one, &j);
     bool strip = memchr(j.verdict, DCE_NOPS, n) != NULL;
     if (strip) pool_for(jobs, n, strip_one, &j);
@@ -552,10 +559,11 @@ void pass_dce(PassCtx *ctx, Module *m) {
     ctx->bodies_only = true; /* module_rewrite_some and install_stripped clear the marks */
     if (build && !module_rewrite_some(m, jobs, j.want, dce_function, ctx, &ctx->err)) ctx->failed = true;
     if (!ctx->failed && strip) install_stripped(ctx, m, &j);
-    if (!ctx->failed) mark_fixpoints(m, j.verdict);
+    if (!ctx->failed) mark_fixpoints(m, &j);
     for (uint32_t k = 0; k < n; k++) buf_free(&j.stripped[k]);
     free(j.verdict);
     free(j.want);
     free(j.stripped);
     free(j.nops);
+    free(j.canonical);
 }

@@ -21,7 +21,9 @@ typedef enum DceVerdict {
                    invalid bodies, which the IR builder then reports): build the IR */
 } DceVerdict;
 
-/* Contract: the verdict on defined function `index`. */
-DceVerdict dce_scan_function(const Module *m, uint32_t index);
+/* Contract: the verdict on defined function `index`; with DCE_STAYS, *canonical tells
+ * whether its bytes are the writer's canonical form with the locals one group per type
+ * (what Func.canonical_at records). */
+DceVerdict dce_scan_function(const Module *m, uint32_t index, bool *canonical);
 
 #endif

@@ -54,10 +54,14 @@ typedef struct LocalUse {
                           between taking nothing from below it and leaving nothing */
 } LocalUse;
 
+/* A value on the scan's stack (a struct: stores to the stack cannot alias the Scan's
+ * own counters, so they stay in registers). */
+typedef struct ScanVal { uint32_t v; } ScanVal;
+
 typedef struct Scan {
     const Module *m;
     const TypeDef *type;
-    uint32_t *vals;
+    ScanVal *vals;
     uint32_t serial;    /* pushes and arms so far */
     uint32_t nvals, cap_vals;
     ScanFrame *frames;
@@ -67,15 +71,16 @@ typedef struct Scan {
     uint32_t ngroups;
     uint32_t nparams, nlocals;
     uint32_t nops;      /* nops stepped over (as if absent) */
+    bool canonical;     /* the bytes so far are canonical (quick_step's encodings are) */
 } Scan;
 
 static inline ScanFrame *top_frame(Scan *s) { return &s->frames[s->nframes - 1]; }
 static inline uint32_t height(Scan *s) { return s->nvals - top_frame(s)->height; }
 
-static inline uint32_t top_kind(Scan *s) { return s->vals[s->nvals - 1] & VK_MASK; }
+static inline uint32_t top_kind(Scan *s) { return s->vals[s->nvals - 1].v & VK_MASK; }
 
 static inline void push(Scan *s, uint32_t kind) {
-    WS_VEC_PUSH(s->vals, s->nvals, s->cap_vals, ++s->serial << 2 | kind);
+    WS_VEC_PUSH(s->vals, s->nvals, s->cap_vals, ((ScanVal){++s->serial << 2 | kind}));
 }
 
 /* Contract: pops n values of the current frame; false when it holds fewer. */
@@ -147,6 +152,12 @@ typedef struct FixedSig { uint8_t npop, npush, kind; } FixedSig;
 static FixedSig fixed_sigs[OP_COUNT];
 static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
 
+/* By first byte, what quick_step does with a one-byte opcode: QS_SIG, no immediate and
+ * a fixed signature; QS_MEMARG, a load or store of a fixed signature; else nothing. */
+enum { QS_NONE, QS_SIG, QS_MEMARG };
+static uint8_t quick_kind[256];
+static uint16_t quick_op[256];
+
 static void fixed_sigs_init(void) {
     for (int op = 0; op < OP_COUNT; op++) {
         const char *sig = op_info[op].sig, *colon = strchr(sig, ':');
@@ -159,6 +170,13 @@ static void fixed_sigs_init(void) {
         f->npush = (uint8_t)strlen(colon + 1);
         f->kind = (op_info[op].fx & DCE_IMPURE) || f->npush != 1 ? VK_OTHER : VK_PURE;
         if (op == OP_I32_CONST) f->kind = VK_CONST;
+    }
+    for (int op = 0; op < OP_COUNT; op++) {
+        const OpInfo *oi = &op_info[op];
+        if (oi->prefix || fixed_sigs[op].npop == 0xff || op == OP_NOP) continue;
+        uint8_t kind = oi->imm == IMM_NONE ? QS_SIG : oi->imm == IMM_MEMARG ? QS_MEMARG : QS_NONE;
+        quick_kind[oi->code] = kind;
+        quick_op[oi->code] = (uint16_t)op;
     }
 }
 
@@ -177,7 +195,7 @@ static bool fixed_signature(Scan *s, OpId op) {
 static bool segment_balanced(Scan *s, const LocalUse *u) {
     const ScanFrame *f = top_frame(s);
     if (!u->sets || u->set_arm != f->arm || s->nvals != u->set_height) return false;
-    return s->nvals == f->height || s->vals[s->nvals - 1] == u->set_below;
+    return s->nvals == f->height || s->vals[s->nvals - 1].v == u->set_below;
 }
 
 static bool local_access(Scan *s, const Instr *in) {
@@ -195,7 +213,7 @@ static bool local_access(Scan *s, const Instr *in) {
     } else if (!u->sets++) {
         u->set_arm = top_frame(s)->arm;
         u->set_height = s->nvals;
-        u->set_below = s->nvals > top_frame(s)->height ? s->vals[s->nvals - 1] : 0;
+        u->set_below = s->nvals > top_frame(s)->height ? s->vals[s->nvals - 1].v : 0;
     }
     return true;
 }
@@ -266,6 +284,8 @@ static bool step(Scan *s, const Instr *in) {
 /* Contract: reads the local declarations into s; false when they declare more locals
  * than the scan follows. */
 static bool read_locals(Scan *s, Cursor *c) {
+    Cursor decls = *c;
+    s->canonical = local_decls_canonical(&decls);
     s->ngroups = cur_count(c, 2, "local declaration");
     s->groups = ws_malloc((s->ngroups + 1) * sizeof(IrLocalGroup));
     uint64_t total = s->nparams;
@@ -316,6 +336,48 @@ static bool locals_stay(const Scan *s) {
     return true;
 }
 
+/* Contract: steps over the instruction at p (p < end) from its bytes when it is one of
+ * the commonest kinds (local.get, global.get, i32.const and i64.const of a one-byte
+ * immediate, a one-byte operator or a load or store of memory 0 with one-byte
+ * immediates, of a fixed signature) in a live arm with enough values, leaving the scan
+ * as step() would; returns its length, or 0 with nothing changed. */
+static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
+    ScanFrame *f = top_frame(s);
+    if (f->dead || end - p < 2) return 0; /* the general path says why */
+    const FixedSig *sig;
+    size_t k;
+    switch (p[0]) {
+    case 0x20: {
+        if (p[1] >= 0x80 || p[1] >= s->nlocals) return 0;
+        LocalUse *u = &s->uses[p[1]];
+        if (!u->gets++) u->seg_balanced = segment_balanced(s, u);
+        push(s, VK_PURE);
+        f->nonempty = true;
+        return 2;
+    }
+    case 0x23: case 0x42:
+        if (p[1] >= 0x80) return 0;
+        push(s, VK_PURE);
+        f->nonempty = true;
+        return 2;
+    case 0x41:
+        if (p[1] >= 0x80) return 0;
+        push(s, VK_CONST);
+        f->nonempty = true;
+        return 2;
+    default:
+        if (quick_kind[p[0]] == QS_SIG) k = 1;
+        else if (quick_kind[p[0]] == QS_MEMARG && end - p >= 3 && p[1] < 0x40 && p[2] < 0x80) k = 3;
+        else return 0;
+        sig = &fixed_sigs[quick_op[p[0]]];
+        if (height(s) < sig->npop) return 0;
+        s->nvals -= sig->npop;
+        for (uint32_t i = 0; i < sig->npush; i++) push(s, sig->kind);
+        f->nonempty = true;
+        return k;
+    }
+}
+
 /* Contract: walks the body; false as soon as dce could change it. */
 static bool walk(Scan *s, Cursor *c) {
     ScanFrame fn = {SK_FUNC, true, false, false, 0, 0, s->type->nresults};
@@ -323,7 +385,12 @@ static bool walk(Scan *s, Cursor *c) {
     Instr in;
     while (s->nframes) {
         if (cur_eof(c)) return false;
-        instr_decode(c, &in);
+        size_t k = quick_step(s, c->p, c->end);
+        if (k) {
+            c->p += k;
+            continue;
+        }
+        instr_decode_canon(c, &in, &s->canonical);
         if (!step(s, &in)) return false;
     }
     return cur_eof(c) && locals_stay(s);
@@ -338,13 +405,14 @@ static bool body_stays(Scan *s, const Func *fn) {
     return read_locals(s, &c) && walk(s, &c);
 }
 
-DceVerdict dce_scan_function(const Module *m, uint32_t index) {
+DceVerdict dce_scan_function(const Module *m, uint32_t index, bool *canonical) {
     const Func *fn = &m->funcs[index];
     const TypeDef *type = func_type(m, fn->type);
     if (fn->import >= 0 || !type) return DCE_BUILD;
     pthread_once(&fixed_once, fixed_sigs_init);
     Scan s = {.m = m, .type = type, .nparams = type->nparams};
     bool stays = body_stays(&s, fn);
+    *canonical = stays && s.canonical && types_in_runs(&s); /* grouping keeps one run per type */
     free(s.vals);
     free(s.frames);
     free(s.uses);

@@ -68,12 +68,13 @@ static void scan_refs(DeadParams *dp) {
         if (m->tables[t].has_init) mark_ref_funcs(dp, m->tables[t].init.code, m->tables[t].init.len);
 }
 
-/* One-byte opcodes phase 1 looks at: local accesses and direct calls. */
-static inline bool noted_byte(uint8_t b) {
-    OpId op = (OpId)instr_dq_op[b]; /* prefix bytes map to no opcode named here */
-    return op == OP_LOCAL_GET || op == OP_LOCAL_SET || op == OP_LOCAL_TEE || op == OP_CALL ||
-           op == OP_RETURN_CALL;
-}
+/* By first byte, what phase 1 looks at: local accesses (local.get, local.set,
+ * local.tee), direct calls (call, return_call); the rest is stepped over. */
+enum { NOTE_NONE, NOTE_LOCAL, NOTE_CALL };
+static const uint8_t noted[256] = {
+    [0x20] = NOTE_LOCAL, [0x21] = NOTE_LOCAL, [0x22] = NOTE_LOCAL,
+    [0x10] = NOTE_CALL, [0x12] = NOTE_CALL,
+};
 
 static void note(const DeadParams *dp, uint32_t f, const Instr *in, uint32_t *mask, EdgeList *w) {
     OpId op = (OpId)in->op;
@@ -99,7 +100,12 @@ static bool scan_body(const DeadParams *dp, uint32_t f, uint32_t *mask, EdgeList
     skip_local_decls(&c);
     Instr in;
     while (c.p < c.end) {
-        size_t k = noted_byte(*c.p) ? 0 : instr_any_len(c.p, c.end);
+        uint8_t kind = noted[*c.p];
+        size_t k = kind == NOTE_NONE ? instr_any_len(c.p, c.end) : 0;
+        if (kind == NOTE_LOCAL && c.end - c.p >= 2 && c.p[1] < 0x80) { /* a one-byte index */
+            if (c.p[1] < 32) *mask &= ~(1u << c.p[1]);
+            k = 2;
+        }
         if (k) {
             c.p += k;
             continue;

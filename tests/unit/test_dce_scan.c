@@ -29,7 +29,7 @@ Test(dce_scan, every_rule_is_seen) {
         func_name(&c.m, f, name, sizeof name);
         cr_assert(name[0], "function %u has a name", f);
         bool expect = strncmp(name, "clean_", 6) != 0;
-        cr_assert_eq(dce_scan_function(&c.m, f) != DCE_STAYS, expect, "%s", name);
+        cr_assert_eq(dce_scan_function(&c.m, f, &(bool){false}) != DCE_STAYS, expect, "%s", name);
         if (expect) dirty++;
         else clean++;
     }
@@ -47,7 +47,7 @@ Test(dce_scan, what_it_clears_dce_leaves_alone) {
     bool *may = calloc(n, sizeof(bool));
     Bytes *before = calloc(n, sizeof(Bytes));
     for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
-        may[f] = dce_scan_function(&c.m, f) != DCE_STAYS;
+        may[f] = dce_scan_function(&c.m, f, &(bool){false}) != DCE_STAYS;
         before[f].len = c.m.funcs[f].body.len;
         before[f].p = malloc(before[f].len + 1);
         memcpy((uint8_t *)before[f].p, c.m.funcs[f].body.p, before[f].len);
@@ -80,11 +80,11 @@ Test(dce_scan, nops_dropped_on_the_bytes_as_dce_would) {
     for (size_t i = 0; i < 5; i++) {
         int64_t fs = case_func_named(&c.m, strip[i]), fb = case_func_named(&c.m, build[i]);
         cr_assert(fs >= 0 && fb >= 0);
-        cr_assert_eq(dce_scan_function(&c.m, (uint32_t)fs), DCE_NOPS, "%s", strip[i]);
-        cr_assert_eq(dce_scan_function(&c.m, (uint32_t)fb), DCE_BUILD, "%s", build[i]);
+        cr_assert_eq(dce_scan_function(&c.m, (uint32_t)fs, &(bool){false}), DCE_NOPS, "%s", strip[i]);
+        cr_assert_eq(dce_scan_function(&c.m, (uint32_t)fb, &(bool){false}), DCE_BUILD, "%s", build[i]);
     }
     for (uint32_t f = c.m.nfunc_imports; f < n; f++) {
-        verdict[f] = dce_scan_function(&c.m, f);
+        verdict[f] = dce_scan_function(&c.m, f, &(bool){false});
         if (verdict[f] != DCE_NOPS) continue;
         WsError err;
         Cursor cur = {c.m.input, c.m.funcs[f].body.p, c.m.funcs[f].body.p + c.m.funcs[f].body.len, &err};
@@ -133,6 +133,45 @@ Test(dce_scan, validation_marks_follow_the_bodies_dce_replaced) {
         free(before);
         case_free(&c);
     }
+}
+
+/* The scan's canonical marks: a body dce leaves is marked for the writer to copy as it
+ * is only when its bytes are canonical (one function here; a padded constant, an empty
+ * local group and a padded local index are not), and the written module holds every
+ * body in its canonical form either way. */
+Test(dce_scan, canonical_marks_let_the_writer_copy) {
+    static const uint8_t wasm[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+        0x01, 0x0a, 0x02, 0x60, 0x00, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7f, /* ()->i32, (i32)->i32 */
+        0x03, 0x05, 0x04, 0x00, 0x00, 0x00, 0x01,
+        0x0a, 0x1c, 0x04,
+        0x04, 0x00, 0x41, 0x05, 0x0b,                               /* i32.const 5 */
+        0x05, 0x00, 0x41, 0x85, 0x00, 0x0b,                         /* i32.const 5, padded */
+        0x09, 0x02, 0x00, 0x7f, 0x01, 0x7e, 0x20, 0x00, 0x50, 0x0b, /* (local) (local i64) */
+        0x05, 0x00, 0x20, 0x80, 0x00, 0x0b,                         /* local.get 0, padded */
+    };
+    Case c;
+    case_load_bytes(&c, wasm, sizeof wasm, 1);
+    Buf canon[4] = {{0}};
+    for (uint32_t f = 0; f < 4; f++) {
+        bool canonical = true;
+        cr_assert_eq(dce_scan_function(&c.m, f, &canonical), DCE_STAYS, "function %u", f);
+        cr_assert_eq(canonical, f == 0, "function %u", f);
+        WsError err;
+        Cursor cur = {c.m.input, c.m.funcs[f].body.p, c.m.funcs[f].body.p + c.m.funcs[f].body.len, &err};
+        cr_assert(!setjmp(err.jb));
+        body_canonicalize(&cur, &canon[f]);
+    }
+    cr_assert_eq(canon[2].len, 7); /* the empty group folded away */
+    case_run(&c, "dce", true);
+    for (uint32_t f = 0; f < 4; f++) {
+        cr_assert_eq(c.m.funcs[f].canonical_at == c.m.funcs[f].body.p, f == 0, "function %u", f);
+        const Func *out = &c.after.funcs[f];
+        cr_assert_eq(out->body.len, canon[f].len, "function %u", f);
+        cr_assert(!memcmp(out->body.p, canon[f].data, canon[f].len), "function %u", f);
+        buf_free(&canon[f]);
+    }
+    case_free(&c);
 }
 
 /* dead-params: removing a param retypes a function, so every mark goes; a run with
