@@ -142,6 +142,23 @@ static bool locals_move(const Reindex *r, Cursor *c) {
     return moved;
 }
 
+/* Contract: the commonest instructions naming an index (call, return_call, global.get,
+ * global.set, the index canonical in at most three bytes) renumbered from their bytes:
+ * their length, with the new index in *to and the original in *from; 0 for the others. */
+static inline size_t quick_index(const Reindex *r, const uint8_t *p, const uint8_t *end, uint32_t *from,
+                                 uint32_t *to) {
+    int space;
+    switch (p[0]) {
+    case 0x10: case 0x12: space = IX_FUNC; break;
+    case 0x23: case 0x24: space = IX_GLOBAL; break;
+    default: return 0;
+    }
+    size_t n = instr_quick_uleb(p + 1, end, 3, from);
+    if (!n) return 0;
+    *to = reindex_map(r, space, *from);
+    return 1 + n;
+}
+
 /* Contract: true when an index in the code from c to its end moves (stops at the first). */
 static bool code_moves(const Reindex *r, Cursor *c, Buf *vec) {
     Instr in;
@@ -151,6 +168,13 @@ static bool code_moves(const Reindex *r, Cursor *c, Buf *vec) {
             c->p += stable;
             continue;
         }
+        uint32_t from, to;
+        size_t quick = quick_index(r, c->p, c->end, &from, &to);
+        if (quick && to == from) {
+            c->p += quick;
+            continue;
+        }
+        if (quick) return true;
         instr_decode(c, &in);
         if (remap_instr(r, &in, vec)) return true;
     }
@@ -180,6 +204,17 @@ static void copy_remapped(const Reindex *r, Cursor *c, Buf *out, ReindexScratch 
             continue;
         }
         const uint8_t *at = c->p;
+        uint32_t from, to;
+        size_t quick = quick_index(r, at, c->end, &from, &to);
+        if (quick) {
+            c->p += quick;
+            if (to == from) continue; /* canonical already */
+            buf_bytes(out, run, (size_t)(at - run));
+            buf_u8(out, *at);
+            buf_u32(out, to);
+            run = c->p;
+            continue;
+        }
         instr_decode(c, &in);
         if (!remap_instr(r, &in, &s->vec) && is_canonical(&in, &s->canon)) continue;
         buf_bytes(out, run, (size_t)(at - run));
