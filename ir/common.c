@@ -54,9 +54,9 @@ char *ws_strdup(const char *s) {
     return memcpy(ws_malloc(n), s, n);
 }
 
-/* Contract: after the call, *items has room for need elements; *cap is updated.
- * Growth is geometric so pushes are amortised O(1). */
-void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem) {
+/* Contract: ws_grow's growth: *items reallocated for at least need elements, twice
+ * the capacity it had when that is more. */
+void ws_grow_to(void **items, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return;
     uint64_t n = *cap ? (uint64_t)*cap * 2 : 8;
     while (n < need) n *= 2;

@@ -33,8 +33,14 @@ void ws_big_free(void *p, size_t n);
 void ws_heap_prepare(size_t bytes);  /* heap tuning for a run of about this many bytes */
 void ws_thread_heap_prepare(void);   /* the same for a worker thread's arena */
 
-/* Grows *items (element size elem) so that it can hold at least need elements. */
-void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem);
+/* ws_grow's growth, out of line. */
+void ws_grow_to(void **items, uint32_t *cap, uint32_t need, size_t elem);
+/* Contract: after the call, *items has room for need elements; *cap is updated.
+ * Growth is geometric so pushes are amortised O(1).  (The test is in line: callers
+ * such as the IR editor call it once per node.) */
+static inline void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem) { /* grows *items */
+    if (need > *cap) ws_grow_to(items, cap, need, elem);
+}
 #define WS_VEC_PUSH(arr, len, cap, value)                                       \
     do {                                                                        \
         if ((len) + 1 > (cap)) ws_grow((void **)&(arr), &(cap), (len) + 1, sizeof(*(arr))); \

@@ -76,6 +76,10 @@ const struct RefsCache *unused_cache_get(const Module *m);
 /* Contract: when the cache lists defined function f with the body it has now, appends
  * its references to w's list and fills its maxref row (IX_COUNT entries); else false. */
 bool unused_cache_take(const struct RefsCache *c, const Module *m, uint32_t f, ScanWorker *w, uint32_t *maxrow);
+/* Contract: when the cache lists defined function f with the body it has now, points
+ * *refs at its references (each item once, with how it was first named) and sets *n;
+ * else false.  c may be NULL. */
+bool unused_cache_refs(const struct RefsCache *c, const Module *m, uint32_t f, const BodyRef **refs, uint32_t *n);
 /* Contract: after the sweep and renumbering, stores in m the references of every kept
  * body in the new numbering, for the next run. */
 void unused_cache_build(const Unused *u, const Reindex *r);

@@ -47,6 +47,13 @@ const struct RefsCache *unused_cache_get(const Module *m) {
     return c;
 }
 
+bool unused_cache_refs(const struct RefsCache *c, const Module *m, uint32_t f, const BodyRef **refs, uint32_t *n) {
+    if (!c || f >= c->nfuncs || !c->body[f] || c->body[f] != m->funcs[f].body.p) return false;
+    *refs = c->refs + c->first[f];
+    *n = c->count[f];
+    return true;
+}
+
 bool unused_cache_take(const struct RefsCache *c, const Module *m, uint32_t f, ScanWorker *w, uint32_t *maxrow) {
     if (!c || f >= c->nfuncs || !c->body[f] || c->body[f] != m->funcs[f].body.p) return false;
     if (c->count[f]) { /* (a worker may hold no list yet: no NULL + 0) */

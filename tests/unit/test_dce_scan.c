@@ -135,6 +135,21 @@ Test(dce_scan, validation_marks_follow_the_bodies_dce_replaced) {
     }
 }
 
+/* dead-params takes the calls of a body that is no candidate's from remove-unused's
+ * lists when the body is still the one listed: the caller is rewritten all the same. */
+Test(dce_scan, dead_params_takes_calls_from_remove_unused_lists) {
+    Case c;
+    case_load_wat(&c, WAT_DIR, "dead_param_listed", 1);
+    pass_run(&c.ctx, pass_lookup("strip-debug"), &c.m); /* local names would stop dead-params */
+    pass_run(&c.ctx, pass_lookup("remove-unused"), &c.m);
+    cr_assert_eq(c.m.nfuncs, 2);
+    cr_assert_not_null(c.m.refs_cache, "remove-unused left no lists");
+    case_run(&c, "dead-params", true); /* the output must validate */
+    cr_assert_eq(c.ctx.stats.params_removed, 1);
+    cr_assert_eq(c.after.types[c.after.funcs[0].type].nparams, 1);
+    case_free(&c);
+}
+
 /* The scan's canonical marks: a body dce leaves is marked for the writer to copy as it
  * is only when its bytes are canonical (one function here; a padded constant, an empty
  * local group and a padded local index are not), and the written module holds every
