@@ -66,6 +66,7 @@ typedef struct Scan {
     uint32_t nvals, cap_vals;
     ScanFrame *frames;
     uint32_t nframes, cap_frames;
+    ScanFrame *top;     /* frames[nframes - 1] */
     LocalUse *uses;
     IrLocalGroup *groups; /* the local declarations */
     uint32_t ngroups;
@@ -74,7 +75,7 @@ typedef struct Scan {
     bool canonical;     /* the bytes so far are canonical (quick_step's encodings are) */
 } Scan;
 
-static inline ScanFrame *top_frame(Scan *s) { return &s->frames[s->nframes - 1]; }
+static inline ScanFrame *top_frame(Scan *s) { return s->top; }
 static inline uint32_t height(Scan *s) { return s->nvals - top_frame(s)->height; }
 
 static inline uint32_t top_kind(Scan *s) { return s->vals[s->nvals - 1].v & VK_MASK; }
@@ -117,6 +118,7 @@ static bool open_frame(Scan *s, uint8_t kind, const BlockType *bt) {
     if (bt->kind == BT_TYPE) return false; /* parameters: not followed */
     ScanFrame f = {kind, false, false, false, s->nvals, ++s->serial, bt->kind == BT_VAL};
     WS_VEC_PUSH(s->frames, s->nframes, s->cap_frames, f);
+    s->top = &s->frames[s->nframes - 1];
     return true;
 }
 
@@ -130,6 +132,7 @@ static bool close_frame(Scan *s) {
     uint32_t n = f->nresults;
     s->nvals = f->height;
     s->nframes--;
+    s->top = s->nframes ? &s->frames[s->nframes - 1] : NULL;
     for (uint32_t i = 0; i < n; i++) push(s, VK_OTHER);
     return true;
 }
@@ -198,16 +201,18 @@ static bool segment_balanced(Scan *s, const LocalUse *u) {
     return s->nvals == f->height || s->vals[s->nvals - 1].v == u->set_below;
 }
 
-static bool local_access(Scan *s, const Instr *in) {
-    if (in->a >= s->nlocals) return false;
-    LocalUse *u = &s->uses[in->a];
-    if (in->op == OP_LOCAL_GET) {
+/* Contract: local.get, local.set or local.tee (op) of local x; false, with nothing
+ * changed, when x is out of range or the stack is short. */
+static inline bool local_access(Scan *s, OpId op, uint64_t x) {
+    if (x >= s->nlocals) return false;
+    LocalUse *u = &s->uses[x];
+    if (op == OP_LOCAL_GET) {
         if (!u->gets++) u->seg_balanced = segment_balanced(s, u);
         push(s, VK_PURE);
         return true;
     }
     if (!pop(s, 1)) return false;
-    if (in->op == OP_LOCAL_TEE) {
+    if (op == OP_LOCAL_TEE) {
         u->tees++;
         push(s, VK_OTHER);
     } else if (!u->sets++) {
@@ -274,7 +279,7 @@ static bool step(Scan *s, const Instr *in) {
     case OP_CALL_INDIRECT: return (t = func_type(m, in->a)) && call_of(s, t, 1);
     case OP_DROP: return height(s) >= 1 && top_kind(s) == VK_OTHER && pop(s, 1);
     case OP_SELECT: case OP_SELECT_T: return pop_condition(s) && pop(s, 2) && (push(s, VK_PURE), true);
-    case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: return local_access(s, in);
+    case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: return local_access(s, (OpId)in->op, in->a);
     case OP_GLOBAL_GET: push(s, VK_PURE); return true;
     case OP_GLOBAL_SET: return pop(s, 1);
     default: return fixed_signature(s, (OpId)in->op) || table_or_ref(s, (OpId)in->op);
@@ -337,8 +342,8 @@ static bool locals_stay(const Scan *s) {
 }
 
 /* Contract: steps over the instruction at p (p < end) from its bytes when it is one of
- * the commonest kinds (local.get, global.get, i32.const and i64.const of a one-byte
- * immediate, a one-byte operator or a load or store of memory 0 with one-byte
+ * the commonest kinds (local.get, local.set, local.tee, global.get, i32.const and
+ * i64.const of a one-byte immediate, a one-byte operator or a load or store of memory 0 with one-byte
  * immediates, of a fixed signature) in a live arm with enough values, leaving the scan
  * as step() would; returns its length, or 0 with nothing changed. */
 static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
@@ -347,14 +352,11 @@ static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
     const FixedSig *sig;
     size_t k;
     switch (p[0]) {
-    case 0x20: {
-        if (p[1] >= 0x80 || p[1] >= s->nlocals) return 0;
-        LocalUse *u = &s->uses[p[1]];
-        if (!u->gets++) u->seg_balanced = segment_balanced(s, u);
-        push(s, VK_PURE);
+    case 0x20: case 0x21: case 0x22:
+        if (p[1] >= 0x80 || !local_access(s, p[0] == 0x20 ? OP_LOCAL_GET : p[0] == 0x21 ? OP_LOCAL_SET : OP_LOCAL_TEE, p[1]))
+            return 0;
         f->nonempty = true;
         return 2;
-    }
     case 0x23: case 0x42:
         if (p[1] >= 0x80) return 0;
         push(s, VK_PURE);
@@ -382,6 +384,7 @@ static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
 static bool walk(Scan *s, Cursor *c) {
     ScanFrame fn = {SK_FUNC, true, false, false, 0, 0, s->type->nresults};
     WS_VEC_PUSH(s->frames, s->nframes, s->cap_frames, fn);
+    s->top = s->frames;
     Instr in;
     while (s->nframes) {
         if (cur_eof(c)) return false;
