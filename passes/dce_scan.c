@@ -54,14 +54,10 @@ typedef struct LocalUse {
                           between taking nothing from below it and leaving nothing */
 } LocalUse;
 
-/* A value on the scan's stack (a struct: stores to the stack cannot alias the Scan's
- * own counters, so they stay in registers). */
-typedef struct ScanVal { uint32_t v; } ScanVal;
-
 typedef struct Scan {
     const Module *m;
     const TypeDef *type;
-    ScanVal *vals;
+    uint32_t *vals;
     uint32_t serial;    /* pushes and arms so far */
     uint32_t nvals, cap_vals;
     ScanFrame *frames;
@@ -78,10 +74,10 @@ typedef struct Scan {
 static inline ScanFrame *top_frame(Scan *s) { return s->top; }
 static inline uint32_t height(Scan *s) { return s->nvals - top_frame(s)->height; }
 
-static inline uint32_t top_kind(Scan *s) { return s->vals[s->nvals - 1].v & VK_MASK; }
+static inline uint32_t top_kind(Scan *s) { return s->vals[s->nvals - 1] & VK_MASK; }
 
 static inline void push(Scan *s, uint32_t kind) {
-    WS_VEC_PUSH(s->vals, s->nvals, s->cap_vals, ((ScanVal){++s->serial << 2 | kind}));
+    WS_VEC_PUSH(s->vals, s->nvals, s->cap_vals, ++s->serial << 2 | kind);
 }
 
 /* Contract: pops n values of the current frame; false when it holds fewer. */
@@ -198,7 +194,7 @@ static bool fixed_signature(Scan *s, OpId op) {
 static bool segment_balanced(Scan *s, const LocalUse *u) {
     const ScanFrame *f = top_frame(s);
     if (!u->sets || u->set_arm != f->arm || s->nvals != u->set_height) return false;
-    return s->nvals == f->height || s->vals[s->nvals - 1].v == u->set_below;
+    return s->nvals == f->height || s->vals[s->nvals - 1] == u->set_below;
 }
 
 /* Contract: local.get, local.set or local.tee (op) of local x; false, with nothing
@@ -218,7 +214,7 @@ static inline bool local_access(Scan *s, OpId op, uint64_t x) {
     } else if (!u->sets++) {
         u->set_arm = top_frame(s)->arm;
         u->set_height = s->nvals;
-        u->set_below = s->nvals > top_frame(s)->height ? s->vals[s->nvals - 1].v : 0;
+        u->set_below = s->nvals > top_frame(s)->height ? s->vals[s->nvals - 1] : 0;
     }
     return true;
 }
@@ -343,20 +339,21 @@ static bool locals_stay(const Scan *s) {
 
 /* Contract: steps over the instruction at p (p < end) from its bytes when it is one of
  * the commonest kinds (local.get, local.set, local.tee, global.get, i32.const and
- * i64.const of a one-byte immediate, a one-byte operator or a load or store of memory 0 with one-byte
- * immediates, of a fixed signature) in a live arm with enough values, leaving the scan
- * as step() would; returns its length, or 0 with nothing changed. */
+ * i64.const of a one-byte immediate, a one-byte operator or a load or store of memory
+ * 0 with one-byte immediates, of a fixed signature) in a live arm with enough values,
+ * leaving the scan as step() would; returns its length, or 0 with nothing changed. */
 static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
     ScanFrame *f = top_frame(s);
     if (f->dead || end - p < 2) return 0; /* the general path says why */
     const FixedSig *sig;
     size_t k;
     switch (p[0]) {
-    case 0x20: case 0x21: case 0x22:
-        if (p[1] >= 0x80 || !local_access(s, p[0] == 0x20 ? OP_LOCAL_GET : p[0] == 0x21 ? OP_LOCAL_SET : OP_LOCAL_TEE, p[1]))
-            return 0;
+    case 0x20: case 0x21: case 0x22: {
+        OpId op = p[0] == 0x20 ? OP_LOCAL_GET : p[0] == 0x21 ? OP_LOCAL_SET : OP_LOCAL_TEE;
+        if (p[1] >= 0x80 || !local_access(s, op, p[1])) return 0;
         f->nonempty = true;
         return 2;
+    }
     case 0x23: case 0x42:
         if (p[1] >= 0x80) return 0;
         push(s, VK_PURE);
