@@ -376,6 +376,15 @@ static uint8_t *keep_alloc(Writer *w, size_t len) {
 
 static const Func *defined_func(const Writer *w, uint32_t k) { return &w->m->funcs[w->m->nfunc_imports + k]; }
 
+/* Contract: the sizing step's record of body k, which copies_body says is written as
+ * it is. */
+static void note_copied(Writer *w, uint32_t k, Buf *scratch) {
+    const Func *f = defined_func(w, k);
+    check_canonical_mark(w, f, scratch);
+    w->body_same[k] = 1;
+    w->body_len[k] = f->body.len;
+}
+
 /* Contract: item i of the job: the sizing step records body k's output length and
  * whether its canonical form is the input itself; the write step re-encodes it into
  * out[i].  A worker's first malformed body is recorded; it skips the rest. */
@@ -386,9 +395,7 @@ static void code_item(void *arg, uint32_t i, uint32_t worker) {
     const Func *f = defined_func(w, k);
     if (job->failed_at[worker] || (job->out && (w->body_same[k] || w->body_kept[k]))) return;
     if (!job->out && copies_body(w, f)) {
-        check_canonical_mark(w, f, &job->scratch[worker]);
-        w->body_same[k] = 1;
-        w->body_len[k] = f->body.len;
+        note_copied(w, k, &job->scratch[worker]);
         return;
     }
     if (setjmp(job->errors[worker].jb)) {
@@ -459,10 +466,16 @@ static size_t size_code(Writer *w, CodeJob *job) {
     w->body_len = ws_malloc((size_t)n * sizeof *w->body_len + 1);
     w->body_same = ws_malloc((size_t)n + 1);
     w->body_kept = ws_calloc((size_t)n + 1, sizeof *w->body_kept);
-    w->keep_area = ws_big_alloc(KEEP_BYTES);
     atomic_store(&w->keep_used, 0);
     job->out = NULL;
-    run_code_job(w, job, 0, n);
+    uint32_t copied = 0;
+    while (copied < n && copies_body(w, defined_func(w, copied))) copied++;
+    if (copied == n) { /* every body as it is (-O0, -O1 on canonical input): no thread started */
+        for (uint32_t k = 0; k < n; k++) note_copied(w, k, &job->scratch[0]);
+    } else {
+        w->keep_area = ws_big_alloc(KEEP_BYTES);
+        run_code_job(w, job, 0, n);
+    }
     size_t payload = leb_size_u64(n);
     for (uint32_t k = 0; k < n; k++) payload += leb_size_u64(w->body_len[k]) + w->body_len[k];
     return payload;
