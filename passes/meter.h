@@ -164,6 +164,11 @@ MeterPos meter_map_pos(const MeterFn *mf, MeterPos p);
 void meter_em_at(MeterFn *mf, Emit *e, MeterPos p);
 void meter_em_done(MeterFn *mf, const Emit *e, MeterPos p);
 void fuel_emit_flush(MeterFn *mf, Emit *e);
+/* Contract: once everything is emitted, the write-backs of $f to the fuel global
+ * (before calls, branches out of loops, exits) that follow a point where the two were
+ * made equal (a write-through at a loop header, a write-back, a reload) with nothing in
+ * between that may change either are dropped: stores of the value the global holds. */
+void fuel_drop_synced_flushes(MeterFn *mf);
 /* `if unreachable end` on the condition on the stack. */
 void fuel_emit_trap_if(Emit *e);
 /* True when some of f keeps the fuel in $f (a loop, or with *whole the function). */

@@ -439,6 +439,7 @@ static void instrument(MeterFn *mf, const FuelPlan *plan) {
     if (mc->stack) stack_emit(mf, order, count);
     if (mc->mem_cap) guard_grows(mf, order, count);
     if (mc->shift) renumber_calls(mf, order, count);
+    if (caches) fuel_drop_synced_flushes(mf);
     free(order);
     free(mf->cur_after);
     free(mf->cur_arm);

@@ -11,7 +11,9 @@
  * Inside a loop without exception handlers (and its nested loops) the fuel lives in
  * the local $f: read from the global before the loop, written back at the loop header
  * (so a trap never leaves more than one iteration unbilled), before every call, branch
- * out of the loop, return or throw, and after the loop; re-read after every call.  The
+ * out of the loop, return or throw, and after the loop; re-read after every call (a
+ * write-back where the global already holds $f, such as a call right after the header,
+ * is dropped once everything is emitted: fuel_drop_synced_flushes).  The
  * $out_of_fuel block (meter_frame.c) ends in `local.get $f  global.set $fuel
  * unreachable`, so $f holds the fuel at every branch to it.  With --fuel-import the
  * checks call the refill helper instead of branching. */
@@ -372,4 +374,64 @@ void fuel_emit(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t 
     }
     emit_cached_loops(mf, order, count);
     for (uint32_t i = 0; i < plan->ncharges; i++) emit_charge(mf, &plan->charges[i]);
+}
+
+/* ---- write-backs with nothing to write ---- */
+
+/* Contract: the local.get/local.tee of $f that node id (a global.set of the fuel) stores,
+ * or 0 when it stores something else. */
+static NodeId stored_from_f(const MeterFn *mf, const IrNode *n) {
+    if (n->in.op != OP_GLOBAL_SET || n->in.a != mf->mc->fuel_global || n->nargs != 1) return 0;
+    ValueRef v = ir_args(mf->f, n)[0];
+    if (v.node == 0 || (v.idx & IR_PARAM)) return 0;
+    const IrNode *src = ir_node(mf->f, v.node);
+    bool from_f = (src->in.op == OP_LOCAL_GET || src->in.op == OP_LOCAL_TEE) && src->in.a == mf->fuel_local;
+    return from_f ? v.node : 0;
+}
+
+/* True when node n leaves the global and $f equal: a store of $f to the global, or
+ * $f reloaded from the global. */
+static bool syncs(const MeterFn *mf, const IrNode *n) {
+    if (stored_from_f(mf, n)) return true;
+    if (n->in.op != OP_LOCAL_SET || n->in.a != mf->fuel_local || n->nargs != 1) return false;
+    ValueRef v = ir_args(mf->f, n)[0];
+    if (v.node == 0 || (v.idx & IR_PARAM)) return false;
+    const IrNode *src = ir_node(mf->f, v.node);
+    return src->in.op == OP_GLOBAL_GET && src->in.a == mf->mc->fuel_global;
+}
+
+/* True when node n may change the global or $f (other than as syncs() sees), or run
+ * code that does: calls, structured nodes, writes of either. */
+static bool may_unsync(const MeterFn *mf, const IrNode *n) {
+    OpId op = (OpId)n->in.op;
+    if (ir_is_structured(op) || meter_is_call(op) || meter_is_bulk(op)) return true;
+    if ((op == OP_LOCAL_SET || op == OP_LOCAL_TEE) && n->in.a == mf->fuel_local) return true;
+    return op == OP_GLOBAL_SET && n->in.a == mf->mc->fuel_global;
+}
+
+/* Contract: in one sequence, drops each write-back `local.get $f  global.set $fuel`
+ * the pass inserted where the global already holds $f. */
+static void drop_synced_in(MeterFn *mf, NodeId first) {
+    IrFunc *f = mf->f;
+    bool synced = false;
+    for (NodeId id = first, next; id; id = next) {
+        const IrNode *n = ir_node(f, id);
+        next = n->next;
+        NodeId src = stored_from_f(mf, n);
+        bool flush = src && id >= mf->orig_nnodes && src >= mf->orig_nnodes && n->prev == src &&
+                     ir_node(f, src)->in.op == OP_LOCAL_GET;
+        if (flush && synced) {
+            ir_unlink(f, id);
+            ir_unlink(f, src);
+            continue;
+        }
+        if (syncs(mf, n)) synced = true;
+        else if (may_unsync(mf, n)) synced = false;
+    }
+}
+
+void fuel_drop_synced_flushes(MeterFn *mf) {
+    IrFunc *f = mf->f;
+    drop_synced_in(mf, f->body.first);
+    for (uint32_t a = 1; a < f->narms; a++) drop_synced_in(mf, f->arms[a].first);
 }

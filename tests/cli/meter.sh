@@ -64,6 +64,29 @@ if grep -q "stack.limit 10" <<<"$rec" && ! grep -q "fuel" <<<"$rec"; then ok; el
 rec=$(record "$T/e.wasm")
 if grep -q "fuel.mode exact" <<<"$rec" && grep -q "fuel.init 5" <<<"$rec"; then ok; else fail "exact record: $rec"; fi
 
+# ---- write-backs with nothing to write ----
+# In a loop that keeps the fuel in $f, the header writes it through to the global; a
+# call right after the header then needs no write-back of its own ($f is read again
+# after it), and the run spends what it did: 2 + 5 x 9 + 1 units.
+cat >"$T/loopcall.wat" <<'EOF'
+(module
+  (func $g (param i32) (result i32) local.get 0)
+  (func (export "run") (result i32) (local i32 i32)
+    i32.const 5 local.set 0
+    loop
+      local.get 0 call $g local.set 1
+      local.get 0 i32.const 1 i32.sub local.tee 0
+      br_if 0
+    end
+    local.get 1))
+EOF
+wat2wasm "$T/loopcall.wat" -o "$T/loopcall.wasm" || fail "wat2wasm loopcall.wat"
+"$WS" "$T/loopcall.wasm" --fuel -q -o "$T/lc.wasm"
+run=$(wasm2wat "$T/lc.wasm" | awk '/\(func \(;1;\)/,0') # the loop's function
+if grep -q "call 0" <<<"$run" && ! grep -B1 "call 0" <<<"$run" | grep -q "global.set"; then ok; else fail "write-back before the call: $run"; fi
+n=$(spent "$T/lc.wasm" run)
+if [ "$n" = 48 ]; then ok; else fail "loopcall spends $n, not 48"; fi
+
 # ---- refusals and errors ----
 expect_exit 1 "already metered" "metered twice" -- "$T/f.wasm" --fuel -o "$T/x.wasm"
 check "no output left by a refusal" test ! -e "$T/x.wasm"
