@@ -38,7 +38,7 @@ void ws_grow_to(void **items, uint32_t *cap, uint32_t need, size_t elem);
 /* Contract: after the call, *items has room for need elements; *cap is updated.
  * Growth is geometric so pushes are amortised O(1).  (The test is in line: callers
  * such as the IR editor call it once per node.) */
-static inline void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem) { /* grows *items */
+static inline void ws_grow(void **items, uint32_t *cap, uint32_t need, size_t elem) {
     if (need > *cap) ws_grow_to(items, cap, need, elem);
 }
 #define WS_VEC_PUSH(arr, len, cap, value)                                       \

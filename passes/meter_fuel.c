@@ -378,26 +378,30 @@ void fuel_emit(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t 
 
 /* ---- write-backs with nothing to write ---- */
 
-/* Contract: the local.get/local.tee of $f that node id (a global.set of the fuel) stores,
+/* The node producing n's one operand, when n has one and a node produced it; else 0. */
+static NodeId operand_node(const IrFunc *f, const IrNode *n) {
+    if (n->nargs != 1) return 0;
+    ValueRef v = ir_args(f, n)[0];
+    return v.node == 0 || (v.idx & IR_PARAM) ? 0 : v.node;
+}
+
+/* Contract: the local.get/local.tee of $f that node n (a global.set of the fuel) stores,
  * or 0 when it stores something else. */
 static NodeId stored_from_f(const MeterFn *mf, const IrNode *n) {
-    if (n->in.op != OP_GLOBAL_SET || n->in.a != mf->mc->fuel_global || n->nargs != 1) return 0;
-    ValueRef v = ir_args(mf->f, n)[0];
-    if (v.node == 0 || (v.idx & IR_PARAM)) return 0;
-    const IrNode *src = ir_node(mf->f, v.node);
-    bool from_f = (src->in.op == OP_LOCAL_GET || src->in.op == OP_LOCAL_TEE) && src->in.a == mf->fuel_local;
-    return from_f ? v.node : 0;
+    if (n->in.op != OP_GLOBAL_SET || n->in.a != mf->mc->fuel_global) return 0;
+    NodeId src = operand_node(mf->f, n);
+    if (!src) return 0;
+    const IrNode *s = ir_node(mf->f, src);
+    return (s->in.op == OP_LOCAL_GET || s->in.op == OP_LOCAL_TEE) && s->in.a == mf->fuel_local ? src : 0;
 }
 
 /* True when node n leaves the global and $f equal: a store of $f to the global, or
  * $f reloaded from the global. */
 static bool syncs(const MeterFn *mf, const IrNode *n) {
     if (stored_from_f(mf, n)) return true;
-    if (n->in.op != OP_LOCAL_SET || n->in.a != mf->fuel_local || n->nargs != 1) return false;
-    ValueRef v = ir_args(mf->f, n)[0];
-    if (v.node == 0 || (v.idx & IR_PARAM)) return false;
-    const IrNode *src = ir_node(mf->f, v.node);
-    return src->in.op == OP_GLOBAL_GET && src->in.a == mf->mc->fuel_global;
+    if (n->in.op != OP_LOCAL_SET || n->in.a != mf->fuel_local) return false;
+    NodeId src = operand_node(mf->f, n);
+    return src && ir_node(mf->f, src)->in.op == OP_GLOBAL_GET && ir_node(mf->f, src)->in.a == mf->mc->fuel_global;
 }
 
 /* True when node n may change the global or $f (other than as syncs() sees), or run

@@ -55,11 +55,13 @@ bool unused_cache_refs(const struct RefsCache *c, const Module *m, uint32_t f, c
 }
 
 bool unused_cache_take(const struct RefsCache *c, const Module *m, uint32_t f, ScanWorker *w, uint32_t *maxrow) {
-    if (!c || f >= c->nfuncs || !c->body[f] || c->body[f] != m->funcs[f].body.p) return false;
-    if (c->count[f]) { /* (a worker may hold no list yet: no NULL + 0) */
-        ws_grow((void **)&w->refs, &w->cap_refs, w->nrefs + c->count[f], sizeof *w->refs);
-        memcpy(w->refs + w->nrefs, c->refs + c->first[f], c->count[f] * sizeof *w->refs);
-        w->nrefs += c->count[f];
+    const BodyRef *refs;
+    uint32_t n;
+    if (!unused_cache_refs(c, m, f, &refs, &n)) return false;
+    if (n) { /* (a worker may hold no list yet: no NULL + 0) */
+        ws_grow((void **)&w->refs, &w->cap_refs, w->nrefs + n, sizeof *w->refs);
+        memcpy(w->refs + w->nrefs, refs, n * sizeof *w->refs);
+        w->nrefs += n;
     }
     memcpy(maxrow, &c->maxref[(size_t)f * IX_COUNT], IX_COUNT * sizeof(uint32_t));
     return true;
