@@ -79,6 +79,10 @@ typedef struct Func {
                                     rewritten body never matches) */
     const uint8_t *canonical_at; /* body.p when a scan found its bytes canonical, its
                                     locals one group per type: the writer copies it */
+    const uint8_t *params_at;    /* body.p when dce's scan walked it whole: then bit i of
+                                    params_untouched is set when param i (< 32) is never
+                                    read nor written (dead-params takes it from there) */
+    uint32_t params_untouched;
 } Func;
 
 typedef struct Table {

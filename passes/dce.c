@@ -477,15 +477,19 @@ typedef struct DceJob {
     Buf *stripped;      /* per defined function: the DCE_NOPS body without its nops */
     uint32_t *nops;     /* per defined function: how many went */
     uint8_t *canonical; /* per defined function: the scan found its bytes canonical */
+    uint32_t *params;   /* per defined function scanned and cleared: its untouched params */
+    uint8_t *scanned;   /* per defined function: the scan ran (no earlier fixpoint) */
 } DceJob;
 
 static void verdict_one(void *arg, uint32_t k, uint32_t worker) {
     (void)worker;
     DceJob *j = arg;
     const Func *fn = &j->m->funcs[j->m->nfunc_imports + k];
-    bool canonical = false;
-    j->verdict[k] = fn->dce_fixpoint == fn->body.p ? DCE_STAYS : dce_scan_function(j->m, j->m->nfunc_imports + k, &canonical);
-    j->canonical[k] = canonical;
+    DceScanInfo info = {0};
+    j->scanned[k] = fn->dce_fixpoint != fn->body.p;
+    j->verdict[k] = !j->scanned[k] ? DCE_STAYS : dce_scan_function(j->m, j->m->nfunc_imports + k, &info);
+    j->canonical[k] = info.canonical;
+    j->params[k] = info.params_untouched;
     j->want[k] = j->verdict[k] == DCE_BUILD;
 }
 
@@ -531,7 +535,8 @@ static void install_stripped(PassCtx *ctx, Module *m, DceJob *j) {
 /* Contract: the bodies dce leaves as they are, and those it only stripped of nops (the
  * scan judged them without their nops: nothing more would change), are marked so that
  * a later dce in the pipeline skips them unless another pass replaces them; those the
- * scan found canonical are marked so that the writer copies them.  (Bodies the IR
+ * scan found canonical are marked so that the writer copies them; the params a scanned
+ * body never names are noted for dead-params.  (Bodies the IR
  * rewrote are not marked: a second sweep over its output can still find something, a
  * constant left under a branch's value.) */
 static void mark_fixpoints(Module *m, const DceJob *j) {
@@ -539,6 +544,10 @@ static void mark_fixpoints(Module *m, const DceJob *j) {
         Func *fn = &m->funcs[m->nfunc_imports + k];
         if (j->verdict[k] != DCE_BUILD) fn->dce_fixpoint = fn->body.p;
         if (j->verdict[k] == DCE_STAYS && j->canonical[k]) fn->canonical_at = fn->body.p;
+        if (j->verdict[k] != DCE_BUILD && j->scanned[k]) { /* stripped nops name no local */
+            fn->params_at = fn->body.p;
+            fn->params_untouched = j->params[k];
+        }
     }
 }
 
@@ -550,7 +559,8 @@ static void mark_fixpoints(Module *m, const DceJob *j) {
 void pass_dce(PassCtx *ctx, Module *m) {
     uint32_t n = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
     DceJob j = {m, ws_calloc(n + 1, 1), ws_calloc(n + 1, 1), ws_calloc(n + 1, sizeof(Buf)),
-                ws_calloc(n + 1, sizeof(uint32_t)), ws_calloc(n + 1, 1)};
+                ws_calloc(n + 1, sizeof(uint32_t)), ws_calloc(n + 1, 1), ws_calloc(n + 1, sizeof(uint32_t)),
+                ws_calloc(n + 1, 1)};
     pool_for(jobs, n, verdict_one, &j);
     bool strip = memchr(j.verdict, DCE_NOPS, n) != NULL;
     if (strip) pool_for(jobs, n, strip_one, &j);
@@ -566,4 +576,6 @@ void pass_dce(PassCtx *ctx, Module *m) {
     free(j.stripped);
     free(j.nops);
     free(j.canonical);
+    free(j.params);
+    free(j.scanned);
 }

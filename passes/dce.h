@@ -21,9 +21,15 @@ typedef enum DceVerdict {
                    invalid bodies, which the IR builder then reports): build the IR */
 } DceVerdict;
 
-/* Contract: the verdict on defined function `index`; with DCE_STAYS, *canonical tells
- * whether its bytes are the writer's canonical form with the locals one group per type
- * (what Func.canonical_at records). */
-DceVerdict dce_scan_function(const Module *m, uint32_t index, bool *canonical);
+/* What the scan learned of a body besides its verdict. */
+typedef struct DceScanInfo {
+    bool canonical;          /* DCE_STAYS: its bytes are the writer's canonical form, the
+                                locals one group per type (what Func.canonical_at records) */
+    uint32_t params_untouched; /* unless DCE_BUILD: bit i for param i < 32 that no
+                                  local.get, local.set or local.tee names (Func.params_at) */
+} DceScanInfo;
+
+/* Contract: the verdict on defined function `index`, and what *info says of it. */
+DceVerdict dce_scan_function(const Module *m, uint32_t index, DceScanInfo *info);
 
 #endif

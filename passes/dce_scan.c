@@ -64,8 +64,9 @@ typedef struct Scan {
     uint32_t nframes, cap_frames;
     ScanFrame *top;     /* frames[nframes - 1] */
     LocalUse *uses;
+    uint32_t cap_uses;
     IrLocalGroup *groups; /* the local declarations */
-    uint32_t ngroups;
+    uint32_t ngroups, cap_groups;
     uint32_t nparams, nlocals;
     uint32_t nops;      /* nops stepped over (as if absent) */
     bool canonical;     /* the bytes so far are canonical (quick_step's encodings are) */
@@ -288,7 +289,7 @@ static bool read_locals(Scan *s, Cursor *c) {
     Cursor decls = *c;
     s->canonical = local_decls_canonical(&decls);
     s->ngroups = cur_count(c, 2, "local declaration");
-    s->groups = ws_malloc((s->ngroups + 1) * sizeof(IrLocalGroup));
+    ws_grow((void **)&s->groups, &s->cap_groups, s->ngroups + 1, sizeof(IrLocalGroup));
     uint64_t total = s->nparams;
     for (uint32_t g = 0; g < s->ngroups; g++) {
         s->groups[g].count = cur_u32(c);
@@ -297,7 +298,8 @@ static bool read_locals(Scan *s, Cursor *c) {
         if (total > LIMIT_LOCALS) return false;
     }
     s->nlocals = (uint32_t)total;
-    s->uses = ws_calloc(total + 1, sizeof(LocalUse));
+    ws_grow((void **)&s->uses, &s->cap_uses, s->nlocals + 1, sizeof(LocalUse));
+    memset(s->uses, 0, (total + 1) * sizeof(LocalUse));
     return true;
 }
 
@@ -337,11 +339,56 @@ static bool locals_stay(const Scan *s) {
     return true;
 }
 
+/* Contract: the length of the canonical LEB128 at p (signed when `sign`) of at most
+ * four bytes, or 0 (longer, padded, truncated). */
+static inline size_t quick_leb(const uint8_t *p, const uint8_t *end, bool sign) {
+    if (p < end && p[0] < 0x80) return 1;
+    int64_t v;
+    uint32_t u;
+    return sign ? instr_quick_sleb(p, end, &v) : instr_quick_uleb(p, end, 4, &u);
+}
+
+/* Contract: quick_step for the structure and control instructions that take no value
+ * from the stack (end, br, block, loop, if with a one-byte block type) or one (br_if,
+ * if), and call with a canonical index of at most three bytes: what step() does, or 0
+ * with nothing changed when the general path must decide. */
+static inline size_t quick_control(Scan *s, ScanFrame *f, const uint8_t *p, const uint8_t *end) {
+    uint32_t n, x;
+    size_t k;
+    BlockType bt = {0};
+    switch (p[0]) {
+    case 0x0b: return close_frame(s) ? 1 : 0;
+    case 0x0c: case 0x0d:
+        if (p[1] >= 0x80 || !label_arity(s, p[1], &n)) return 0;
+        if (p[0] == 0x0c) return ends_arm(s, n) ? 2 : 0;
+        if (height(s) < n + 1 || top_kind(s) == VK_CONST) return 0;
+        s->nvals -= n + 1;
+        for (uint32_t i = 0; i < n; i++) push(s, VK_OTHER);
+        return 2;
+    case 0x02: case 0x03: case 0x04:
+        if (!blocktype_is_one_byte(p + 1, end)) return 0;
+        bt.kind = p[1] == 0x40 ? BT_EMPTY : BT_VAL;
+        if (p[0] == 0x04 && !pop_condition(s)) return 0;
+        open_frame(s, p[0] == 0x02 ? SK_BLOCK : p[0] == 0x03 ? SK_LOOP : SK_IF, &bt);
+        return 2;
+    case 0x10: {
+        const TypeDef *t;
+        if (!(k = instr_quick_uleb(p + 1, end, 3, &x)) || x >= s->m->nfuncs) return 0;
+        if (!(t = func_type(s->m, s->m->funcs[x].type)) || height(s) < t->nparams) return 0;
+        call_of(s, t, 0);
+        return 1 + k;
+    }
+    default: return 0;
+    }
+}
+
 /* Contract: steps over the instruction at p (p < end) from its bytes when it is one of
- * the commonest kinds (local.get, local.set, local.tee, global.get, i32.const and
- * i64.const of a one-byte immediate, a one-byte operator or a load or store of memory
- * 0 with one-byte immediates, of a fixed signature) in a live arm with enough values,
- * leaving the scan as step() would; returns its length, or 0 with nothing changed. */
+ * the commonest kinds (local.get, local.set, local.tee, global.get of a one-byte index,
+ * i32.const and i64.const of at most four bytes, a one-byte operator or a load or
+ * store of memory 0 with a one-byte alignment and an offset of at most four bytes, of
+ * a fixed signature; quick_control's) in a live arm with enough values, leaving the
+ * scan as step() would; returns its length, or 0 with nothing changed.  Every
+ * encoding it takes is canonical. */
 static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
     ScanFrame *f = top_frame(s);
     if (f->dead || end - p < 2) return 0; /* the general path says why */
@@ -354,19 +401,25 @@ static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
         f->nonempty = true;
         return 2;
     }
-    case 0x23: case 0x42:
+    case 0x23:
         if (p[1] >= 0x80) return 0;
         push(s, VK_PURE);
         f->nonempty = true;
         return 2;
-    case 0x41:
-        if (p[1] >= 0x80) return 0;
-        push(s, VK_CONST);
+    case 0x41: case 0x42:
+        if (!(k = quick_leb(p + 1, end, true))) return 0;
+        push(s, p[0] == 0x41 ? VK_CONST : VK_PURE);
         f->nonempty = true;
-        return 2;
+        return 1 + k;
+    case 0x0b: return quick_control(s, f, p, end); /* end: the arm keeps its state */
+    case 0x02: case 0x03: case 0x04: case 0x0c: case 0x0d: case 0x10:
+        f->nonempty = true; /* before open_frame may move the frames (as step() would
+                               set it if the general path takes the instruction) */
+        return quick_control(s, f, p, end);
     default:
         if (quick_kind[p[0]] == QS_SIG) k = 1;
-        else if (quick_kind[p[0]] == QS_MEMARG && end - p >= 3 && p[1] < 0x40 && p[2] < 0x80) k = 3;
+        else if (quick_kind[p[0]] == QS_MEMARG && end - p >= 3 && p[1] < 0x40 && (k = quick_leb(p + 2, end, false)))
+            k += 2;
         else return 0;
         sig = &fixed_sigs[quick_op[p[0]]];
         if (height(s) < sig->npop) return 0;
@@ -405,17 +458,47 @@ static bool body_stays(Scan *s, const Func *fn) {
     return read_locals(s, &c) && walk(s, &c);
 }
 
-DceVerdict dce_scan_function(const Module *m, uint32_t index, bool *canonical) {
+/* Contract: after a whole walk, the params (below 32) the body never names. */
+static uint32_t params_untouched(const Scan *s) {
+    uint32_t mask = 0;
+    for (uint32_t l = 0; l < s->nparams && l < 32; l++)
+        if (!s->uses[l].gets && !s->uses[l].sets && !s->uses[l].tees) mask |= 1u << l;
+    return mask;
+}
+
+/* Per thread, the arrays of its last scan, kept for the next one (each scan resets
+ * what it uses): the scan runs once per body, most bodies are small, and allocating
+ * them afresh each time was a tenth of its work on sql-wasm.wasm. */
+static _Thread_local struct {
+    uint32_t *vals;
+    uint32_t cap_vals;
+    ScanFrame *frames;
+    uint32_t cap_frames;
+    LocalUse *uses;
+    uint32_t cap_uses;
+    IrLocalGroup *groups;
+    uint32_t cap_groups;
+} kept;
+
+DceVerdict dce_scan_function(const Module *m, uint32_t index, DceScanInfo *info) {
     const Func *fn = &m->funcs[index];
     const TypeDef *type = func_type(m, fn->type);
+    memset(info, 0, sizeof *info);
     if (fn->import >= 0 || !type) return DCE_BUILD;
     pthread_once(&fixed_once, fixed_sigs_init);
-    Scan s = {.m = m, .type = type, .nparams = type->nparams};
+    Scan s = {.m = m, .type = type, .nparams = type->nparams, .vals = kept.vals, .cap_vals = kept.cap_vals,
+              .frames = kept.frames, .cap_frames = kept.cap_frames, .uses = kept.uses, .cap_uses = kept.cap_uses,
+              .groups = kept.groups, .cap_groups = kept.cap_groups};
     bool stays = body_stays(&s, fn);
-    *canonical = stays && s.canonical && types_in_runs(&s); /* grouping keeps one run per type */
-    free(s.vals);
-    free(s.frames);
-    free(s.uses);
-    free(s.groups);
+    info->canonical = stays && s.canonical && types_in_runs(&s); /* grouping keeps one run per type */
+    if (stays) info->params_untouched = params_untouched(&s);
+    kept.vals = s.vals;
+    kept.cap_vals = s.cap_vals;
+    kept.frames = s.frames;
+    kept.cap_frames = s.cap_frames;
+    kept.uses = s.uses;
+    kept.cap_uses = s.cap_uses;
+    kept.groups = s.groups;
+    kept.cap_groups = s.cap_groups;
     return !stays ? DCE_BUILD : s.nops ? DCE_NOPS : DCE_STAYS;
 }

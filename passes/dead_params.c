@@ -14,7 +14,9 @@
  *
  * The bodies are scanned for accesses to the candidates' params and for direct calls
  * to candidates; a body remove-unused listed (its cache, when the body is still that
- * one) is scanned only when it is a candidate's: its calls come from the list.  A
+ * one) is not scanned when it is no candidate's, or when dce's scan counted its params'
+ * accesses (Func.params_at, when the body is still that one): its calls come from the
+ * list, its untouched params from dce.  A
  * module without candidates is not scanned at all (esbuild.wasm: all 5,329 functions
  * escape). */
 #include "pass.h"
@@ -126,20 +128,22 @@ static bool scan_body(const DeadParams *dp, uint32_t f, uint32_t *mask, EdgeList
 }
 
 /* Phase 1 (per defined function, from its bytes): which params of a candidate are never
- * read or written, and which candidates each function calls (a body that is no
- * candidate's and that the cache lists is left to find_wanted). */
+ * read or written, and which candidates each function calls (a body the cache lists is
+ * left to find_wanted when it is no candidate's, or dce counted its params' accesses). */
 static void find_unused(void *arg, uint32_t k, uint32_t worker) {
     DeadParams *dp = arg;
     uint32_t f = dp->m->nfunc_imports + k;
     const Module *m = dp->m;
     const BodyRef *refs;
     uint32_t nrefs;
-    if (!dp->candidate[f] && unused_cache_refs(dp->cache, m, f, &refs, &nrefs)) {
-        dp->listed[k] = 1;
-        return;
-    }
     uint32_t np = m->funcs[f].type < m->ntypes ? m->types[m->funcs[f].type].nparams : 0;
     uint32_t mask = !dp->candidate[f] ? 0 : np >= 32 ? ~0u : (1u << np) - 1;
+    bool counted = m->funcs[f].params_at == m->funcs[f].body.p; /* by dce's scan */
+    if ((!dp->candidate[f] || counted) && unused_cache_refs(dp->cache, m, f, &refs, &nrefs)) {
+        dp->listed[k] = 1;
+        dp->unused[f] = mask & (counted ? m->funcs[f].params_untouched : 0);
+        return;
+    }
     if (!scan_body(dp, f, &mask, &dp->edges[worker])) {
         mask = 0;
         dp->want[k] = 1; /* undecodable: the IR build reports it */
