@@ -387,6 +387,16 @@ bool validator_check_body(Validator *w, uint32_t index, WsError *err) {
     validate_body(w, &w->m->funcs[index], index);
     return true;
 }
+bool validator_check_body_listened(Validator *w, uint32_t index, const ValidateListener *l, bool *canonical,
+                                   WsError *err) {
+    w->listen = l;
+    w->listed_mem0 = false;
+    bool ok = validator_check_body(w, index, err);
+    *canonical = ok && w->canonical;
+    w->listen = NULL;
+    return ok;
+}
+
 void validator_worker_free(Validator *w) { worker_free(w); }
 void validator_end(Validator *v) { if (v) validator_free(v); }
 

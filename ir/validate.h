@@ -32,4 +32,22 @@ void validator_end(Validator *v);
 /* Checks defined function `index`'s body on worker w; false with *err at its first error. */
 bool validator_check_body(Validator *w, uint32_t index, WsError *err);
 
+/* What a pass that reads every body anyway can learn from the check instead (remove-
+ * unused lists each body's references): `local` is called on each local declaration's
+ * type, in order, with its offset; then `instr` on the instructions that may
+ * name a module item, in order: calls, call_indirect, global.get and global.set, the
+ * first load or store of memory 0 the quick path takes, and every instruction the
+ * quick path does not take.  Those of the quick path have only op, off, a, b and mem
+ * set (the rest zero).  Offsets count as the check's (from the input). */
+typedef struct ValidateListener {
+    void (*local)(void *ctx, ValType t, size_t at);
+    void (*instr)(void *ctx, const Instr *in);
+    void *ctx;
+} ValidateListener;
+/* validator_check_body, telling l what it walks (until the error, if any); *canonical
+ * then says whether the body's bytes are the writer's canonical form, its declared
+ * locals one group per type (what Func.canonical_at records). */
+bool validator_check_body_listened(Validator *w, uint32_t index, const ValidateListener *l, bool *canonical,
+                                   WsError *err);
+
 #endif

@@ -357,6 +357,7 @@ static void read_locals(Validator *v, Cursor *c, const TypeDef *ft) {
         uint32_t n = cur_u32(c);
         size_t toff = cur_offset(c);
         ValType t = read_valtype(c);
+        if (v->listen) v->listen->local(v->listen->ctx, t, toff);
         check_valtype(v, toff, t);
         total += n;
         if (total > UINT32_MAX) vfail(v, at, "too many locals");
@@ -419,7 +420,8 @@ static void step(Validator *v, const Instr *in) {
 
 void validate_step_general(Validator *v, Cursor *c) {
     Instr in;
-    instr_decode(c, &in);
+    instr_decode_canon(c, &in, &v->canonical);
+    if (v->listen) v->listen->instr(v->listen->ctx, &in);
     step(v, &in);
 }
 
@@ -440,6 +442,7 @@ static Cursor code_cursor(Validator *v, const uint8_t *p, uint32_t len, size_t f
     const Module *m = v->m;
     bool in_input = m->input && p >= m->input && p + len <= m->input + m->input_len;
     c.file_start = in_input ? m->input : p;
+    v->file_start = c.file_start;
     v->base = in_input ? 0 : file_off;
     c.p = p;
     c.end = p + len;
@@ -456,13 +459,31 @@ static void start_frame(Validator *v, const ValType *results, uint32_t n) {
     ctrl_push(v, FK_FUNC, &sig);
 }
 
+/* Contract: after read_locals, for a listened check: true when the declarations (at
+ * decls) are canonical and name each type in one group, as the writer groups them
+ * (then the body is written as it is when its code is canonical too); false also when
+ * there are too many groups to compare cheaply. */
+static bool locals_written_as_they_are(const Validator *v, Cursor decls) {
+    if (!local_decls_canonical(&decls)) return false;
+    uint32_t first = v->nparams, n = v->nlgroups - first; /* every declared group is non-empty */
+    if (n > 32) return false;
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t k = 0; k < i; k++) {
+            ValType a = v->lgroup_type[first + i], b = v->lgroup_type[first + k];
+            if (a.code == b.code && a.heap == b.heap) return false;
+        }
+    return true;
+}
+
 void validate_body(Validator *v, const Func *f, uint32_t index) {
     (void)index;
     const TypeDef *ft = &v->m->types[f->type];
     Cursor c = code_cursor(v, f->body.p, f->body.len, f->body_offset);
     v->func = ft;
     v->const_expr = false;
+    Cursor decls = c;
     read_locals(v, &c, ft);
+    v->canonical = v->listen && locals_written_as_they_are(v, decls);
     start_frame(v, ft->results, ft->nresults);
     validate_code_quick(v, &c);
     if (!cur_eof(&c)) cur_fail(&c, "section size mismatch: code after the function's final end");

@@ -13,8 +13,9 @@
 #include "validate_int.h"
 
 /* Contract: an unsigned LEB128 of at most 32 bits at p, as the general decoder accepts it
- * (padded ones too): its length with *out set, or 0 when it is malformed or truncated. */
-static inline size_t q_u32(const uint8_t *p, const uint8_t *end, uint32_t *out) {
+ * (padded ones too: v->canonical is then cleared): its length with *out set, or 0 when
+ * it is malformed or truncated. */
+static inline size_t q_u32(Validator *v, const uint8_t *p, const uint8_t *end, uint32_t *out) {
     if (p < end && p[0] < 0x80) {
         *out = p[0];
         return 1;
@@ -24,6 +25,7 @@ static inline size_t q_u32(const uint8_t *p, const uint8_t *end, uint32_t *out) 
         r |= (uint32_t)(p[n] & 0x7f) << (7 * n);
         if (p[n] >= 0x80) continue;
         if (n == 4 && p[n] >= 0x10) return 0; /* bits beyond 32: "integer too large" */
+        if (p[n] == 0) v->canonical = false; /* n > 0 here: padded */
         *out = r;
         return n + 1;
     }
@@ -31,11 +33,14 @@ static inline size_t q_u32(const uint8_t *p, const uint8_t *end, uint32_t *out) 
 }
 
 /* Contract: the length of a well-formed signed LEB128 of `bytes` bytes at most (5: i32,
- * 10: i64) at p, or 0; the last allowed byte must hold only sign bits above the value. */
-static inline size_t q_sleb(const uint8_t *p, const uint8_t *end, size_t bytes) {
+ * 10: i64) at p, or 0; the last allowed byte must hold only sign bits above the value.
+ * A padded one (its last byte only extends the sign of the byte before) clears
+ * v->canonical. */
+static inline size_t q_sleb(Validator *v, const uint8_t *p, const uint8_t *end, size_t bytes) {
     for (size_t n = 0; n < bytes && p + n < end; n++) {
         uint8_t b = p[n];
         if (b >= 0x80) continue;
+        if (n && ((b == 0 && !(p[n - 1] & 0x40)) || (b == 0x7f && (p[n - 1] & 0x40)))) v->canonical = false;
         if (n + 1 < bytes) return n + 1;
         if (bytes == 5) return b < 0x08 || b >= 0x78 ? 5 : 0;
         return b == 0 || b == 0x7f ? 10 : 0;
@@ -223,8 +228,20 @@ static inline size_t q_memarg(Validator *v, const uint8_t *p, const uint8_t *end
     uint32_t off;
     /* flags above the natural alignment (at most 3 here) include those with a memory index */
     if (end - p < 3 || p[1] > v->align[v->qop[p[0]]]) return 0;
-    size_t k = q_u32(p + 2, end, &off);
+    size_t k = q_u32(v, p + 2, end, &off);
     return k && q_sig(v, &v->qsig[p[0]]) ? 2 + k : 0;
+}
+
+/* Contract: tells the listener of the item-naming instruction op at p (immediates a,
+ * b; memory 0 for a load or store) the quick path just took. */
+static WS_NOINLINE void q_tell(Validator *v, uint16_t op, uint32_t a, uint32_t b, const uint8_t *p) {
+    static const Instr blank;
+    Instr in = blank;
+    in.op = op;
+    in.off = (uint32_t)(p - v->file_start);
+    in.a = a;
+    in.b = b;
+    v->listen->instr(v->listen->ctx, &in);
 }
 
 /* Contract: types the instruction at p (p < end) when the quick path covers it and
@@ -250,22 +267,24 @@ static inline size_t q_step(Validator *v, const uint8_t *p, const uint8_t *end) 
     case 0x05: k = q_else(v); break;
     case 0x0b: k = q_end(v); break;
     case 0x0c:
-        if (!(k = q_u32(p + 1, end, &a)) || !q_label(v, a, &ts, &n) || !q_jump(v, ts, n)) return false;
+        if (!(k = q_u32(v, p + 1, end, &a)) || !q_label(v, a, &ts, &n) || !q_jump(v, ts, n)) return false;
         k++;
         break;
     case 0x0d:
-        if (!(k = q_u32(p + 1, end, &a)) || !q_br_if(v, a)) return false;
+        if (!(k = q_u32(v, p + 1, end, &a)) || !q_br_if(v, a)) return false;
         k++;
         break;
     case 0x0f: k = q_jump(v, v->func->results, v->func->nresults); break;
     case 0x10:
-        if (!(k = q_u32(p + 1, end, &a)) || a >= v->m->nfuncs) return false;
+        if (!(k = q_u32(v, p + 1, end, &a)) || a >= v->m->nfuncs) return false;
         if (!q_call_type(v, &v->m->types[v->m->funcs[a].type], 0)) return false;
+        if (v->listen) q_tell(v, OP_CALL, a, 0, p);
         k++;
         break;
     case 0x11:
-        if (!(k = q_u32(p + 1, end, &a)) || !(k2 = q_u32(p + 1 + k, end, &b))) return false;
+        if (!(k = q_u32(v, p + 1, end, &a)) || !(k2 = q_u32(v, p + 1 + k, end, &b))) return false;
         k = q_call_indirect(v, a, b) ? 1 + k + k2 : 0;
+        if (k && v->listen) q_tell(v, OP_CALL_INDIRECT, a, b, p);
         break;
     case 0x1a:
         if (v->nvals == q_top(v)->height) return false;
@@ -284,20 +303,24 @@ static inline size_t q_step(Validator *v, const uint8_t *p, const uint8_t *end) 
         break;
     }
     case 0x20: case 0x21: case 0x22:
-        if (!(k = q_u32(p + 1, end, &a)) || !q_local(v, p[0], a)) return false;
+        if (!(k = q_u32(v, p + 1, end, &a)) || !q_local(v, p[0], a)) return false;
         k++;
         break;
     case 0x23: case 0x24:
-        if (!(k = q_u32(p + 1, end, &a)) || !q_global(v, p[0], a)) return false;
+        if (!(k = q_u32(v, p + 1, end, &a)) || !q_global(v, p[0], a)) return false;
+        if (v->listen) q_tell(v, p[0] == 0x23 ? OP_GLOBAL_GET : OP_GLOBAL_SET, a, 0, p);
         k++;
         break;
-    case 0x41: if ((k = q_sleb(p + 1, end, 5))) { val_push(v, vt_num(VT_I32)); k++; } break;
-    case 0x42: if ((k = q_sleb(p + 1, end, 10))) { val_push(v, vt_num(VT_I64)); k++; } break;
+    case 0x41: if ((k = q_sleb(v, p + 1, end, 5))) { val_push(v, vt_num(VT_I32)); k++; } break;
+    case 0x42: if ((k = q_sleb(v, p + 1, end, 10))) { val_push(v, vt_num(VT_I64)); k++; } break;
     case 0x43: if (end - p >= 5) { val_push(v, vt_num(VT_F32)); k = 5; } break;
     case 0x44: if (end - p >= 9) { val_push(v, vt_num(VT_F64)); k = 9; } break;
     default:
         if (v->qkind[p[0]] == QK_SIG) k = q_sig(v, &v->qsig[p[0]]);
-        else if (v->qkind[p[0]] == QK_MEMARG) k = q_memarg(v, p, end);
+        else if (v->qkind[p[0]] == QK_MEMARG && (k = q_memarg(v, p, end)) && v->listen && !v->listed_mem0) {
+            v->listed_mem0 = true; /* the next ones name nothing new */
+            q_tell(v, v->qop[p[0]], 0, 0, p);
+        }
         break;
     }
     return k;

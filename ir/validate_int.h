@@ -83,6 +83,9 @@ typedef struct Validator {
     uint32_t const_globals;     /* globals visible to that expression */
     size_t base;                /* added to cursor offsets (bodies not in the input) */
     const uint8_t *file_start;  /* cursor origin for the code being checked */
+    const struct ValidateListener *listen; /* told what the body names (or NULL) */
+    bool listed_mem0;           /* the quick path told it of memory 0 in this body */
+    bool canonical;             /* listened checks: the body's bytes so far are canonical */
 } Validator;
 
 /* Fails with err->offset = v->base + off. */

@@ -48,6 +48,12 @@ typedef struct PassCtx {
                            others keep theirs (a body's validity depends on the module
                            outside the bodies only) */
     WsError err;
+    /* Set by the driver when the input's bodies are still unchecked (everything else
+     * is): the first pass, which reads every body anyway, checks each with a worker of
+     * it (validator_check_body), marks it valid, fails on the lowest invalid function's
+     * error as validation would, and sets input_checked (remove-unused does). */
+    const struct Validator *input_checker;
+    bool input_checked;
 } PassCtx;
 
 typedef enum PassKind { PASS_MODULE, PASS_FUNCTION } PassKind;

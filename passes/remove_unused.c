@@ -20,6 +20,7 @@
 #include "../ir/leb.h"
 #include "../ir/names.h"
 #include "../ir/pool.h"
+#include "../ir/validate.h"
 #include <stdlib.h>
 
 /* Contract: in a scan worker's view, appends the reference to the body's list unless
@@ -199,15 +200,69 @@ static void scan_body(Unused *u, uint32_t f) {
     uint32_t n = cur_count(&c, 2, "local declaration");
     for (uint32_t i = 0; i < n; i++) {
         cur_u32(&c);
-        mark_valtype(u, read_valtype(&c), cur_offset(&c));
+        size_t at = cur_offset(&c); /* where the type starts */
+        mark_valtype(u, read_valtype(&c), at);
     }
     mark_code(u, &c);
 }
 
+#ifdef WS_DEBUG
+/* Debug builds: the list the check made of body f (from refs[first]) is the one
+ * scan_body makes, and so is the highest index per space; aborts otherwise. */
+static void check_listed(Unused *view, ScanWorker *w, uint32_t f, size_t first) {
+    size_t n = w->nrefs - first;
+    uint32_t row[IX_COUNT];
+    memcpy(row, view->cur_max, sizeof row);
+    memset(view->cur_max, 0, sizeof row);
+    w->stamp = view->m->nfuncs + 1 + f; /* a stamp no body's listing used */
+    scan_body(view, f);
+    bool same = w->nrefs - first == 2 * n && !memcmp(view->cur_max, row, sizeof row);
+    for (size_t i = 0; same && i < n; i++) {
+        const BodyRef *a = &w->refs[first + i], *b = &w->refs[first + n + i];
+        same = a->space == b->space && a->how == b->how && a->index == b->index && a->at == b->at;
+    }
+    if (!same) {
+        fprintf(stderr, "internal error: remove-unused: function %u's references listed by its check "
+                        "differ from its scan's\n", f);
+        abort();
+    }
+    w->nrefs = first + n;
+}
+#else
+static void check_listed(Unused *view, ScanWorker *w, uint32_t f, size_t first) {
+    (void)view, (void)w, (void)f, (void)first;
+}
+#endif
+
+static void list_local(void *ctx, ValType t, size_t at) { mark_valtype(ctx, t, at); }
+static void list_instr(void *ctx, const Instr *in) { mark_instr(ctx, in); }
+
+/* Contract: checks body f for the driver (ctx->input_checker) and lists what it names
+ * from what the check walks (the same list scan_body makes of a valid body), marking
+ * it for the writer to copy when the check found it canonical; the lowest function of
+ * the worker's whose check fails is kept with its error. */
+static void check_and_list(Unused *view, ScanWorker *w, uint32_t f) {
+    ValidateListener l = {list_local, list_instr, view};
+    WsError e;
+    view->cur_max = &view->maxref[(size_t)f * IX_COUNT];
+    size_t first = w->nrefs;
+    bool canonical;
+    if (validator_check_body_listened(w->checker, f, &l, &canonical, &e)) {
+        Func *fn = &view->m->funcs[f];
+        fn->valid = true;
+        if (canonical) fn->canonical_at = fn->body.p; /* the writer copies it, unless it moves */
+        check_listed(view, w, f, first);
+        return;
+    }
+    if (w->invalid && w->invalid <= f) return;
+    w->invalid = f + 1;
+    w->invalid_err = e;
+}
+
 /* Contract: pool_for body: lists what defined function nfunc_imports + i names (from the
- * previous run's cache when its body is the one listed there, else scanned) in the worker's
- * view of the marking state; a malformed body keeps its error for marking to report
- * if the body is reachable. */
+ * previous run's cache when its body is the one listed there, else scanned, or from its
+ * check) in the worker's view of the marking state; a malformed body keeps its error
+ * for marking to report if the body is reachable. */
 static void scan_one(void *arg, uint32_t i, uint32_t worker) {
     BodyScan *bs = arg;
     ScanWorker *w = &bs->workers[worker];
@@ -224,11 +279,32 @@ static void scan_one(void *arg, uint32_t i, uint32_t worker) {
         WS_VEC_PUSH(w->fails, w->nfails, w->cap_fails, w->err);
         return;
     }
-    if (!unused_cache_take(bs->cache, view.m, f, w, &view.maxref[(size_t)f * IX_COUNT])) scan_body(&view, f);
+    if (w->checker) check_and_list(&view, w, f);
+    else if (!unused_cache_take(bs->cache, view.m, f, w, &view.maxref[(size_t)f * IX_COUNT])) scan_body(&view, f);
     bs->list[f].count = (uint32_t)(w->nrefs - first);
 }
 
-/* Contract: lists the references of every defined body, on ctx->jobs threads. */
+/* Contract: after a scan that checked the bodies, fails (through u->err) on the lowest
+ * invalid function's error, as the validator would have; else notes them checked. */
+static void report_checks(Unused *u, BodyScan *bs) {
+    const ScanWorker *worst = NULL;
+    for (uint32_t t = 0; t < bs->nworkers; t++) {
+        ScanWorker *w = &bs->workers[t];
+        validator_worker_free(w->checker);
+        w->checker = NULL;
+        if (w->invalid && (!worst || w->invalid < worst->invalid)) worst = w;
+    }
+    if (!worst) {
+        u->ctx->input_checked = true;
+        return;
+    }
+    u->err->offset = worst->invalid_err.offset;
+    memcpy(u->err->msg, worst->invalid_err.msg, sizeof u->err->msg);
+    longjmp(u->err->jb, 1);
+}
+
+/* Contract: lists the references of every defined body, on ctx->jobs threads, checking
+ * each body too when the driver left that to this pass. */
 static void scan_bodies(Unused *u, BodyScan *bs) {
     const Module *m = u->m;
     uint32_t items = u->base[IX_COUNT];
@@ -239,14 +315,17 @@ static void scan_bodies(Unused *u, BodyScan *bs) {
         bs->workers[t].seen = ws_calloc(items + 1, sizeof(uint32_t));
         bs->workers[t].seen_reffunc = ws_calloc(m->nfuncs + 1, sizeof(uint32_t));
         bs->workers[t].err.file = m->file;
+        if (u->ctx->input_checker) bs->workers[t].checker = validator_worker(u->ctx->input_checker);
     }
     bs->list = ws_calloc(m->nfuncs + 1, sizeof(BodyRefs));
     bs->cache = unused_cache_get(m);
     pool_for(bs->nworkers, module_ndefined_funcs(m), scan_one, bs);
+    if (u->ctx->input_checker) report_checks(u, bs);
 }
 
 static void body_scan_free(BodyScan *bs) {
     for (uint32_t t = 0; bs->workers && t < bs->nworkers; t++) {
+        if (bs->workers[t].checker) validator_worker_free(bs->workers[t].checker);
         free(bs->workers[t].seen);
         free(bs->workers[t].seen_reffunc);
         free(bs->workers[t].refs);
@@ -484,8 +563,8 @@ static bool unused_mark(Unused *u) {
         u->ctx->failed = true;
         return false;
     }
+    scan_bodies(u, u->scan); /* first: an invalid body is reported before any option */
     unused_resolve_exports(u);
-    scan_bodies(u, u->scan);
     mark_roots(u);
     drain(u);
     unused_why_kept(u);

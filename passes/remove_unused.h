@@ -29,6 +29,9 @@ typedef struct ScanWorker {
     WsError err;         /* the body being scanned fails through this */
     WsError *fails;      /* errors of the malformed bodies it met */
     uint32_t nfails, cap_fails;
+    struct Validator *checker; /* ctx->input_checker's worker: bodies are checked too */
+    uint32_t invalid;    /* 1 + the lowest function whose check failed, or 0 */
+    WsError invalid_err; /* its error */
 } ScanWorker;
 
 /* Per function: where its references are (worker, first, count), or failed (then

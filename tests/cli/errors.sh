@@ -41,6 +41,28 @@ cp "$T/empty.wasm" "$T/keep.wasm"
 check "existing output kept on failure" cmp "$T/empty.wasm" "$T/keep.wasm"
 check "no temp files left" test -z "$(ls "$T" | grep '\.tmp\.')"
 
+# invalid bodies: the same first error (the lowest function's) and exit 1 whether the
+# bodies are checked before the passes (-p dce) or, when remove-unused comes first, by
+# its scan; an unreachable invalid body is reported all the same
+cat >"$T/bad.wat" <<'WAT'
+(module
+  (func (export "a") (result i32) i32.const 1)
+  (func $b (result i32) i64.const 1)
+  (func $c (export "c") (result i32) f32.const 1))
+WAT
+if wat2wasm --no-check "$T/bad.wat" -o "$T/bad.wasm" 2>/dev/null; then
+    want=$("$WS" "$T/bad.wasm" -p dce -o "$T/out.wasm" 2>&1)
+    if grep -Eq "bad.wasm:0x2c: error: type mismatch" <<<"$want"; then ok; else fail "invalid body: $want"; fi
+    for flags in "-O1" "--remove-unused" "-O2" "-Oz" "-p remove-unused,dce" "--strip-debug -O1" "-O1 -j1"; do
+        # shellcheck disable=SC2086
+        got=$("$WS" "$T/bad.wasm" $flags -o "$T/out.wasm" 2>&1); rc=$?
+        if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then ok; else fail "invalid body with $flags: rc=$rc $got"; fi
+        if [ -e "$T/out.wasm" ]; then fail "invalid body with $flags: left an output"; rm -f "$T/out.wasm"; else ok; fi
+    done
+else
+    fail "wat2wasm --no-check bad.wat"
+fi
+
 # missing input, unknown option
 "$WS" "$T/nope.wasm" -o "$T/x.wasm" 2>/dev/null; rc=$?
 if [ $rc -eq 1 ]; then ok; else fail "missing input: rc=$rc"; fi

@@ -6,7 +6,9 @@
  *   - the -O0 IR round trip (module_rewrite_functions with no transform, as the CLI's -O0;
  *     relocatable objects only decode), which must succeed on every valid module;
  *   - every registered pass on its own;
- *   - every registered pass in registry order, one after the other.
+ *   - every registered pass in registry order, one after the other;
+ *   - remove-unused checking the input's bodies as its scan lists them (run_checking),
+ *     on invalid modules too: it must then fail with the validator's error.
  * Relocatable objects skip PF_CODE passes, which the CLI refuses for them.  After each
  * run the module must validate, write, read back with the full decode and validate
  * again; an invalid output, a write or read-back failure, or an "internal error" (the IR
@@ -144,6 +146,49 @@ static void run(const uint8_t *data, size_t size, bool roundtrip, int first, int
     module_free(&m);
 }
 
+#ifdef HAVE_VALIDATE
+/* remove-unused as the first pass of an -O level, with the input's bodies left to its
+ * scan (PassCtx.input_checker, as the CLI runs it; the code read lightly, as the CLI
+ * reads it): on a valid module it must succeed, and the output pass check_output; on
+ * one whose bodies alone are invalid it must fail with exactly the validator's error
+ * (want).  Debug builds also compare each body's list with the plain scan's and each
+ * canonical mark with a re-encoding. */
+static void run_checking(const uint8_t *data, size_t size, bool is_valid, const WsError *want) {
+    Module m;
+    WsError err;
+    ReadOptions ro = {0};
+    if (!module_read(&m, data, size, "fuzz", &ro, &err)) finding("a module does not read lightly", NULL, &err);
+    Validator *v = m.is_object ? NULL : validator_begin(&m, &err);
+    if (!v) {
+        if (is_valid && !m.is_object) finding("validator_begin rejects a valid module", NULL, &err);
+        module_free(&m);
+        return;
+    }
+    PassOptions opt = pass_options(data, size);
+    PassCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = &opt;
+    ctx.jobs = 1;
+    ctx.input_checker = v;
+    pass_run(&ctx, PASS_ID_remove_unused, &m);
+    validator_end(v);
+    if (!is_valid && !ctx.failed) finding("the checking scan accepts an invalid body", "remove-unused", want);
+    if (!is_valid && (ctx.err.offset != want->offset || strcmp(ctx.err.msg, want->msg)))
+        finding("the checking scan reports another error than validation", "remove-unused", &ctx.err);
+    if (is_valid && ctx.failed && internal(&ctx.err)) finding("a pass fails with an internal error", "remove-unused", &ctx.err);
+    if (is_valid && !ctx.failed) {
+        if (!ctx.input_checked) finding("the checking scan did not check the bodies", "remove-unused", NULL);
+        if (!valid(&m, &err)) finding("the module does not validate after the checking scan", "remove-unused", &err);
+        Buf out = {0};
+        WriteOptions wo = {CODE_CANONICAL, 0};
+        if (!module_write(&m, &wo, &out, &err)) finding("a valid module does not write", "remove-unused", &err);
+        check_output(&out, "remove-unused checking");
+        buf_free(&out);
+    }
+    module_free(&m);
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Module m;
@@ -158,6 +203,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
 #endif
     module_free(&m);
+#ifdef HAVE_VALIDATE
+    run_checking(data, size, is_valid, &err);
+#endif
     if (!is_valid) return 0;
     run(data, size, true, 0, 0, "-O0");
     for (int p = 0; p < PASS_COUNT; p++) run(data, size, false, p, p + 1, pass_info[p].name);

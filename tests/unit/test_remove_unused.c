@@ -12,6 +12,7 @@
 #include "../../ir/leb.h"
 #include "../../ir/module.h"
 #include "../../ir/names.h"
+#include "../../ir/validate.h"
 #include "../../passes/pass.h"
 #include "pass_case.h"
 
@@ -350,5 +351,90 @@ Test(remove_unused, nothing_to_remove_keeps_bytes) {
     cr_assert_not(c.m.code_changed);
     cr_assert_eq(c.after.nfuncs, 6);
     for (uint32_t f = 0; f < c.m.nfuncs; f++) cr_assert_not(c.m.funcs[f].changed);
+    case_free(&c);
+}
+
+/* Five exported functions: () -> i32 but the fourth, (i32) -> i32. */
+static const uint8_t five_bodies[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x0a, 0x02, 0x60, 0x00, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x03, 0x06, 0x05, 0x00, 0x00, 0x00, 0x01, 0x00,
+    0x07, 0x15, 0x05, 0x01, 0x61, 0x00, 0x00, 0x01, 0x62, 0x00, 0x01, 0x01, 0x63, 0x00, 0x02,
+    0x01, 0x64, 0x00, 0x03, 0x01, 0x65, 0x00, 0x04,
+    0x0a, 0x27, 0x05,
+    0x04, 0x00, 0x41, 0x05, 0x0b,                                     /* i32.const 5 */
+    0x05, 0x00, 0x41, 0x85, 0x00, 0x0b,                               /* i32.const 5, padded */
+    0x09, 0x02, 0x00, 0x7f, 0x01, 0x7e, 0x20, 0x00, 0x50, 0x0b,       /* (local) (local i64) */
+    0x05, 0x00, 0x20, 0x80, 0x00, 0x0b,                               /* local.get 0, padded */
+    0x0a, 0x03, 0x01, 0x7f, 0x01, 0x7e, 0x01, 0x7f, 0x20, 0x00, 0x0b, /* i32 in two groups */
+};
+
+/* Contract: remove-unused on bytes with the input's bodies left to it, as the CLI runs
+ * it when it is the first pass (the bodies need not be valid); the checker stays for
+ * the caller to end. */
+static Validator *run_checking(Case *c, const uint8_t *wasm, size_t n) {
+    memset(c, 0, sizeof *c);
+    c->in = malloc(n + 1);
+    memcpy(c->in, wasm, n);
+    c->in_len = n;
+    WsError err;
+    cr_assert(module_read(&c->m, c->in, n, "t.wasm", NULL, &err), "read: %s", err.msg);
+    c->opt.opt_level = 1;
+    c->ctx.opt = &c->opt;
+    c->ctx.jobs = 2;
+    Validator *v = validator_begin(&c->m, &err);
+    cr_assert_not_null(v, "%s", err.msg);
+    c->ctx.input_checker = v;
+    pass_run(&c->ctx, pass_lookup("remove-unused"), &c->m);
+    return v;
+}
+
+/* With the input's bodies left to it (PassCtx.input_checker), remove-unused checks each
+ * body while it lists it: every body is marked valid, and only the canonical one is
+ * marked for the writer to copy (not a padded constant, an empty local group, a padded
+ * local index, nor a type declared in two groups); the module written is the one a
+ * run that checked the bodies first writes. */
+Test(remove_unused, checks_the_input_bodies_it_lists) {
+    Case c, plain;
+    Validator *v = run_checking(&c, five_bodies, sizeof five_bodies);
+    cr_assert_not(c.ctx.failed, "%s", c.ctx.err.msg);
+    cr_assert(c.ctx.input_checked);
+    cr_assert_eq(c.m.nfuncs, 5);
+    for (uint32_t f = 0; f < 5; f++) {
+        cr_assert(c.m.funcs[f].valid, "function %u", f);
+        cr_assert_eq(c.m.funcs[f].canonical_at == c.m.funcs[f].body.p, f == 0, "function %u", f);
+    }
+    case_run(&c, "", true);
+    case_load_bytes(&plain, five_bodies, sizeof five_bodies, 1);
+    case_run(&plain, "remove-unused", true);
+    cr_assert_eq(c.out.len, plain.out.len);
+    cr_assert(!memcmp(c.out.data, plain.out.data, c.out.len));
+    validator_end(v);
+    case_free(&plain);
+    case_free(&c);
+}
+
+/* An invalid body, reachable or not, fails the checking scan with the validator's error
+ * for the lowest such function. */
+Test(remove_unused, checking_scan_reports_the_first_invalid_body) {
+    uint8_t wasm[sizeof five_bodies];
+    memcpy(wasm, five_bodies, sizeof wasm);
+    wasm[sizeof wasm - 8] = 0x7e; /* the last body's local 0: i64, returned as i32 */
+    cr_assert_eq(wasm[56], 0x41);
+    wasm[56] = 0x42;              /* the first body: i64.const 5 */
+    Module m;
+    WsError want;
+    ReadOptions ro = {0};
+    cr_assert(module_read(&m, wasm, sizeof wasm, "in.wasm", &ro, &want));
+    cr_assert_not(module_validate(&m, &want));
+    module_free(&m);
+    Case c;
+    Validator *v = run_checking(&c, wasm, sizeof wasm);
+    cr_assert(c.ctx.failed);
+    cr_assert_not(c.ctx.input_checked);
+    cr_assert_eq(c.ctx.err.offset, want.offset);
+    cr_assert_str_eq(c.ctx.err.msg, want.msg);
+    cr_assert(strstr(c.ctx.err.msg, "type mismatch"), "%s", c.ctx.err.msg);
+    validator_end(v);
     case_free(&c);
 }
