@@ -34,13 +34,14 @@ bool validator_check_body(Validator *w, uint32_t index, WsError *err);
 
 /* What a pass that reads every body anyway can learn from the check instead (remove-
  * unused lists each body's references): `local` is called on each local declaration's
- * type, in order, with its offset; then `instr` on the instructions that may
- * name a module item, in order: calls, call_indirect, global.get and global.set, the
- * first load or store of memory 0 the quick path takes, and every instruction the
- * quick path does not take.  Those of the quick path have only op, off, a, b and mem
- * set (the rest zero).  Offsets count as the check's (from the input). */
+ * type, in order, with its offset; then, in order, `item` on the calls, call_indirect,
+ * global.get and global.set and the first load or store of memory 0 the quick path
+ * takes (op, its index immediates a and b, or none for a memory access, and offset),
+ * and `instr` on every instruction the quick path does not take.  Offsets count as
+ * the check's (from the input). */
 typedef struct ValidateListener {
     void (*local)(void *ctx, ValType t, size_t at);
+    void (*item)(void *ctx, uint16_t op, uint32_t a, uint32_t b, size_t at);
     void (*instr)(void *ctx, const Instr *in);
     void *ctx;
 } ValidateListener;

@@ -233,15 +233,9 @@ static inline size_t q_memarg(Validator *v, const uint8_t *p, const uint8_t *end
 }
 
 /* Contract: tells the listener of the item-naming instruction op at p (immediates a,
- * b; memory 0 for a load or store) the quick path just took. */
-static WS_NOINLINE void q_tell(Validator *v, uint16_t op, uint32_t a, uint32_t b, const uint8_t *p) {
-    static const Instr blank;
-    Instr in = blank;
-    in.op = op;
-    in.off = (uint32_t)(p - v->file_start);
-    in.a = a;
-    in.b = b;
-    v->listen->instr(v->listen->ctx, &in);
+ * b; none for a load or store) the quick path just took. */
+static inline void q_tell(Validator *v, uint16_t op, uint32_t a, uint32_t b, const uint8_t *p) {
+    v->listen->item(v->listen->ctx, op, a, b, (size_t)(p - v->file_start));
 }
 
 /* Contract: types the instruction at p (p < end) when the quick path covers it and

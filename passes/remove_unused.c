@@ -237,12 +237,26 @@ static void check_listed(Unused *view, ScanWorker *w, uint32_t f, size_t first) 
 static void list_local(void *ctx, ValType t, size_t at) { mark_valtype(ctx, t, at); }
 static void list_instr(void *ctx, const Instr *in) { mark_instr(ctx, in); }
 
+/* Contract: what mark_quick lists for a call, call_indirect, global.get, global.set or
+ * load or store of memory 0 (op) with index immediates a and b. */
+static void list_item(void *ctx, uint16_t op, uint32_t a, uint32_t b, size_t at) {
+    Unused *u = ctx;
+    int ka, kb;
+    if (op_imm[op] == IMM_MEMARG) {
+        mark_scanned(u, IX_MEM, 0, HOW_USE, at);
+        return;
+    }
+    reindex_imm_spaces(op_imm[op], &ka, &kb);
+    mark_scanned(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, at);
+    if (kb >= 0) mark_scanned(u, kb, b, HOW_USE, at);
+}
+
 /* Contract: checks body f for the driver (ctx->input_checker) and lists what it names
  * from what the check walks (the same list scan_body makes of a valid body), marking
  * it for the writer to copy when the check found it canonical; the lowest function of
  * the worker's whose check fails is kept with its error. */
 static void check_and_list(Unused *view, ScanWorker *w, uint32_t f) {
-    ValidateListener l = {list_local, list_instr, view};
+    ValidateListener l = {list_local, list_item, list_instr, view};
     WsError e;
     view->cur_max = &view->maxref[(size_t)f * IX_COUNT];
     size_t first = w->nrefs;
