@@ -352,7 +352,7 @@ static inline size_t quick_leb(const uint8_t *p, const uint8_t *end, bool sign) 
  * from the stack (end, br, block, loop, if with a one-byte block type) or one (br_if,
  * if), and call with a canonical index of at most three bytes: what step() does, or 0
  * with nothing changed when the general path must decide. */
-static inline size_t quick_control(Scan *s, ScanFrame *f, const uint8_t *p, const uint8_t *end) {
+static inline size_t quick_control(Scan *s, const uint8_t *p, const uint8_t *end) {
     uint32_t n, x;
     size_t k;
     BlockType bt = {0};
@@ -411,11 +411,11 @@ static inline size_t quick_step(Scan *s, const uint8_t *p, const uint8_t *end) {
         push(s, p[0] == 0x41 ? VK_CONST : VK_PURE);
         f->nonempty = true;
         return 1 + k;
-    case 0x0b: return quick_control(s, f, p, end); /* end: the arm keeps its state */
+    case 0x0b: return quick_control(s, p, end); /* end: the arm keeps its state */
     case 0x02: case 0x03: case 0x04: case 0x0c: case 0x0d: case 0x10:
         f->nonempty = true; /* before open_frame may move the frames (as step() would
                                set it if the general path takes the instruction) */
-        return quick_control(s, f, p, end);
+        return quick_control(s, p, end);
     default:
         if (quick_kind[p[0]] == QS_SIG) k = 1;
         else if (quick_kind[p[0]] == QS_MEMARG && end - p >= 3 && p[1] < 0x40 && (k = quick_leb(p + 2, end, false)))

@@ -22,6 +22,8 @@ typedef struct Case {
 
 /* Reads b (copied) as the case's module, which must be valid; level = opt_level. */
 void case_load_bytes(Case *c, const uint8_t *b, size_t n, int level);
+/* The same for a module that need not be valid (it must read). */
+void case_load_unchecked(Case *c, const uint8_t *b, size_t n, int level);
 /* Builds DIR/NAME.wat with wat2wasm (names kept) and loads it. */
 void case_load_wat(Case *c, const char *dir, const char *name, int level);
 /* Runs the passes of a comma-separated list, then writes, validates (with wabt too when

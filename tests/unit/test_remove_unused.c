@@ -373,15 +373,8 @@ static const uint8_t five_bodies[] = {
  * it when it is the first pass (the bodies need not be valid); the checker stays for
  * the caller to end. */
 static Validator *run_checking(Case *c, const uint8_t *wasm, size_t n) {
-    memset(c, 0, sizeof *c);
-    c->in = malloc(n + 1);
-    memcpy(c->in, wasm, n);
-    c->in_len = n;
+    case_load_unchecked(c, wasm, n, 1);
     WsError err;
-    cr_assert(module_read(&c->m, c->in, n, "t.wasm", NULL, &err), "read: %s", err.msg);
-    c->opt.opt_level = 1;
-    c->ctx.opt = &c->opt;
-    c->ctx.jobs = 2;
     Validator *v = validator_begin(&c->m, &err);
     cr_assert_not_null(v, "%s", err.msg);
     c->ctx.input_checker = v;
