@@ -100,6 +100,12 @@ static inline size_t instr_quick_uleb(const uint8_t *p, const uint8_t *end, size
     return 0;
 }
 
+/* Contract: true when p[n] (n > 0), the last byte of a signed LEB128, only extends the
+ * sign of the byte before it: the encoding is padded. */
+static inline bool instr_sleb_padded(const uint8_t *p, size_t n) {
+    return (p[n] == 0 && !(p[n - 1] & 0x40)) || (p[n] == 0x7f && (p[n - 1] & 0x40));
+}
+
 /* Contract: the same for a canonical signed LEB128 of at most four bytes. */
 static inline size_t instr_quick_sleb(const uint8_t *p, const uint8_t *end, int64_t *out) {
     uint32_t r = 0;
@@ -107,7 +113,7 @@ static inline size_t instr_quick_sleb(const uint8_t *p, const uint8_t *end, int6
         uint8_t b = p[n];
         r |= (uint32_t)(b & 0x7f) << (7 * n);
         if (b >= 0x80) continue;
-        if (n && ((b == 0 && !(p[n - 1] & 0x40)) || (b == 0x7f && (p[n - 1] & 0x40)))) return 0; /* padded */
+        if (n && instr_sleb_padded(p, n)) return 0;
         uint32_t bits = 7 * (uint32_t)(n + 1);
         *out = b & 0x40 ? (int64_t)r - ((int64_t)1 << bits) : (int64_t)r;
         return n + 1;

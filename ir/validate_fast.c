@@ -40,7 +40,7 @@ static inline size_t q_sleb(Validator *v, const uint8_t *p, const uint8_t *end, 
     for (size_t n = 0; n < bytes && p + n < end; n++) {
         uint8_t b = p[n];
         if (b >= 0x80) continue;
-        if (n && ((b == 0 && !(p[n - 1] & 0x40)) || (b == 0x7f && (p[n - 1] & 0x40)))) v->canonical = false;
+        if (n && instr_sleb_padded(p, n)) v->canonical = false;
         if (n + 1 < bytes) return n + 1;
         if (bytes == 5) return b < 0x08 || b >= 0x78 ? 5 : 0;
         return b == 0 || b == 0x7f ? 10 : 0;

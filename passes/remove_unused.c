@@ -143,6 +143,20 @@ static inline void mark_scanned(Unused *u, int k, uint32_t i, uint8_t how, size_
     mark(u, k, i, how, at);
 }
 
+/* Contract: marks what a call, call_indirect, global or table access, throw (op, with
+ * index immediates a and b) or load or store of memory 0 (op of IMM_MEMARG; a and b
+ * unused) at offset `at` names, as mark_instr would. */
+static void mark_named(Unused *u, OpId op, uint32_t a, uint32_t b, size_t at) {
+    int ka, kb;
+    if (op_imm[op] == IMM_MEMARG) {
+        mark_scanned(u, IX_MEM, 0, HOW_USE, at);
+        return;
+    }
+    reindex_imm_spaces(op_imm[op], &ka, &kb);
+    mark_scanned(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, at);
+    if (kb >= 0) mark_scanned(u, kb, b, HOW_USE, at);
+}
+
 /* Contract: for the commonest one-byte instructions that name an item (instr_stable_len
  * took the others), steps over the one at c and marks what it names (as mark_instr
  * would); false, with c unmoved, for any other. */
@@ -158,13 +172,12 @@ static bool mark_quick(Unused *u, Cursor *c) {
         reindex_imm_spaces(op_imm[op], &ka, &kb);
         uint32_t a = scan_u32(c);
         uint32_t b = kb >= 0 ? scan_u32(c) : 0;
-        mark_scanned(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, off);
-        if (kb >= 0) mark_scanned(u, kb, b, HOW_USE, off);
+        mark_named(u, op, a, b, off);
         return true;
     case IMM_MEMARG:
         if (c->end - at < 2 || at[1] >= 0x40) return false; /* an explicit memory index */
         c->p += 2;
-        mark_scanned(u, IX_MEM, 0, HOW_USE, off);
+        mark_named(u, op, 0, 0, off);
         if (c->p < c->end && *c->p < 0x80) c->p++; /* the offset */
         else cur_u64(c);
         return true;
@@ -237,18 +250,8 @@ static void check_listed(Unused *view, ScanWorker *w, uint32_t f, size_t first) 
 static void list_local(void *ctx, ValType t, size_t at) { mark_valtype(ctx, t, at); }
 static void list_instr(void *ctx, const Instr *in) { mark_instr(ctx, in); }
 
-/* Contract: what mark_quick lists for a call, call_indirect, global.get, global.set or
- * load or store of memory 0 (op) with index immediates a and b. */
 static void list_item(void *ctx, uint16_t op, uint32_t a, uint32_t b, size_t at) {
-    Unused *u = ctx;
-    int ka, kb;
-    if (op_imm[op] == IMM_MEMARG) {
-        mark_scanned(u, IX_MEM, 0, HOW_USE, at);
-        return;
-    }
-    reindex_imm_spaces(op_imm[op], &ka, &kb);
-    mark_scanned(u, ka, a, op_imm[op] == IMM_FUNC ? HOW_CALL : HOW_USE, at);
-    if (kb >= 0) mark_scanned(u, kb, b, HOW_USE, at);
+    mark_named(ctx, (OpId)op, a, b, at);
 }
 
 /* Contract: checks body f for the driver (ctx->input_checker) and lists what it names
