@@ -1,12 +1,15 @@
 /* test_pool.c - the worker pool (ir/pool.c): every item runs exactly once whatever the
- * thread count, calls reuse the parked workers, and a call made from inside a call
- * runs inline. */
+ * thread count, calls reuse the parked workers, a call made from inside a call runs
+ * inline, and threads are bound to CPUs only when each can have its own. */
+#define _GNU_SOURCE /* sched_getaffinity, pthread_getaffinity_np, CPU_* */
 #include "../../ir/leb.h"
 #include "../../ir/module.h"
 #include "../../ir/pool.h"
 #include "../../ir/validate.h"
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -133,4 +136,49 @@ Test(pool, validation_starts_no_thread_under_j1) {
     pool_set_default_threads(0);
     module_free(&m);
     buf_free(&b);
+}
+
+/* What each thread's CPU mask was while it ran items (the mask of the last item it ran). */
+typedef struct Masks {
+    cpu_set_t of[4];
+    atomic_uint seen; /* bit w: worker w ran an item */
+} Masks;
+
+static void note_mask(void *ctx, uint32_t i, uint32_t worker) {
+    Masks *m = ctx;
+    (void)i;
+    if (worker >= 4) return;
+    pthread_getaffinity_np(pthread_self(), sizeof m->of[worker], &m->of[worker]);
+    atomic_fetch_or(&m->seen, 1u << worker);
+    for (volatile uint32_t k = 0; k < 20000; k++) {} /* long enough for the worker to take items */
+}
+
+/* With a CPU per thread allowed, a call binds its caller to one CPU and the worker to
+ * another, and gives the caller its own mask back; with one CPU allowed, no thread is
+ * bound (the worker keeps the process's mask). */
+Test(pool, threads_are_bound_only_with_a_cpu_each, .timeout = 60) {
+    cpu_set_t allowed, after;
+    cr_assert_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    if (CPU_COUNT(&allowed) < 2) cr_skip_test("one CPU allowed: nothing to bind");
+    Masks m;
+    memset(&m, 0, sizeof m);
+    for (int round = 0; round < 50 && atomic_load(&m.seen) != 3; round++) pool_for(2, 400, note_mask, &m);
+    cr_assert_eq(atomic_load(&m.seen), 3, "the worker never ran an item in 50 calls");
+    cr_assert_eq(CPU_COUNT(&m.of[0]), 1, "the caller runs bound to its home CPU during a call");
+    cr_assert_eq(CPU_COUNT(&m.of[1]), 1, "the worker is bound to one CPU");
+    cr_assert(!CPU_EQUAL(&m.of[0], &m.of[1]), "caller and worker share a CPU");
+    cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
+    cr_assert(CPU_EQUAL(&after, &allowed), "the caller did not get its own mask back");
+}
+
+Test(pool, more_threads_than_cpus_binds_nothing, .timeout = 60) {
+    cpu_set_t allowed;
+    cr_assert_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    uint32_t threads = (uint32_t)CPU_COUNT(&allowed) + 1; /* as -j 3 on two CPUs, or -j 2 on one */
+    Masks m;
+    memset(&m, 0, sizeof m);
+    for (int round = 0; round < 50 && (atomic_load(&m.seen) & 3) != 3; round++) pool_for(threads, 400, note_mask, &m);
+    cr_assert_eq(atomic_load(&m.seen) & 3, 3, "worker 1 never ran an item in 50 calls");
+    cr_assert(CPU_EQUAL(&m.of[0], &allowed), "the caller's mask changed");
+    cr_assert(CPU_EQUAL(&m.of[1], &allowed), "a worker was bound though the CPUs are fewer than the threads");
 }
