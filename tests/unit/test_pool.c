@@ -154,8 +154,7 @@ static void note_mask(void *ctx, uint32_t i, uint32_t worker) {
 }
 
 /* With a CPU per thread allowed, a call binds its caller to one CPU and the worker to
- * another, and gives the caller its own mask back; with one CPU allowed, no thread is
- * bound (the worker keeps the process's mask). */
+ * another, and gives the caller its own mask back. */
 Test(pool, threads_are_bound_only_with_a_cpu_each, .timeout = 60) {
     cpu_set_t allowed, after;
     cr_assert_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
@@ -171,6 +170,8 @@ Test(pool, threads_are_bound_only_with_a_cpu_each, .timeout = 60) {
     cr_assert(CPU_EQUAL(&after, &allowed), "the caller did not get its own mask back");
 }
 
+/* With fewer CPUs allowed than threads, no thread is bound: the caller and the worker
+ * run with the process's mask. */
 Test(pool, more_threads_than_cpus_binds_nothing, .timeout = 60) {
     cpu_set_t allowed;
     cr_assert_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
