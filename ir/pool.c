@@ -14,7 +14,8 @@
  * CPU for milliseconds while the other idled (a test program's two 3.5 ms halves took
  * 7 ms in 9 runs of 10), and sql-wasm.wasm -O1's first parallel step took 4.5-5.7 ms
  * instead of 2.5 in half the runs.  So when the process may use a CPU per thread, each
- * worker is bound to one of them other than the first caller's, and during each call
+ * worker is bound to one of them other than the first caller's (the next ones after
+ * it, so that processes started on different CPUs do not share), and during each call
  * the calling thread is bound to that first caller's CPU ("home"; its own CPU mask is
  * given back when the call ends).  Binding the workers alone was worse: a caller woken
  * by a worker then ran on the worker's CPU, sharing it with the worker's spinning. */
@@ -104,7 +105,9 @@ static void *pool_worker(void *arg) {
 
 /* Contract: when the process may use more CPUs than `want` workers: on the first start,
  * makes the caller's CPU the home, and binds the thread attr creates (worker number `k`
- * from 0) to the k-th allowed CPU other than home.  Leaves attr as it is otherwise. */
+ * from 0) to the (k+1)-th allowed CPU after home, counting round from the last to the
+ * first (so that processes with different homes spread their workers apart).  Leaves
+ * attr as it is otherwise. */
 static void bind_worker(pthread_attr_t *attr, uint32_t k, uint32_t want) {
     cpu_set_t allowed, one;
     if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
@@ -114,8 +117,9 @@ static void bind_worker(pthread_attr_t *attr, uint32_t k, uint32_t want) {
     }
     if (pool.home < 0 || (uint32_t)CPU_COUNT(&allowed) <= want) return;
     CPU_ZERO(&one);
-    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-        if (cpu == pool.home || !CPU_ISSET(cpu, &allowed) || k-- > 0) continue;
+    for (int step = 1; step < CPU_SETSIZE; step++) {
+        int cpu = (pool.home + step) % CPU_SETSIZE;
+        if (!CPU_ISSET(cpu, &allowed) || k-- > 0) continue;
         CPU_SET(cpu, &one);
         pthread_attr_setaffinity_np(attr, sizeof one, &one); /* if refused: unbound */
         return;

@@ -154,7 +154,7 @@ static void note_mask(void *ctx, uint32_t i, uint32_t worker) {
 }
 
 /* With a CPU per thread allowed, a call binds its caller to one CPU and the worker to
- * another, and gives the caller its own mask back. */
+ * the next allowed one, and gives the caller its own mask back. */
 Test(pool, threads_are_bound_only_with_a_cpu_each, .timeout = 60) {
     cpu_set_t allowed, after;
     cr_assert_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
@@ -166,6 +166,11 @@ Test(pool, threads_are_bound_only_with_a_cpu_each, .timeout = 60) {
     cr_assert_eq(CPU_COUNT(&m.of[0]), 1, "the caller runs bound to its home CPU during a call");
     cr_assert_eq(CPU_COUNT(&m.of[1]), 1, "the worker is bound to one CPU");
     cr_assert(!CPU_EQUAL(&m.of[0], &m.of[1]), "caller and worker share a CPU");
+    int home = 0, next = -1;
+    while (!CPU_ISSET(home, &m.of[0])) home++;
+    for (int step = 1; step < CPU_SETSIZE && next < 0; step++)
+        if (CPU_ISSET((home + step) % CPU_SETSIZE, &allowed)) next = (home + step) % CPU_SETSIZE;
+    cr_assert(CPU_ISSET(next, &m.of[1]), "the worker is not on the allowed CPU after the caller's");
     cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
     cr_assert(CPU_EQUAL(&after, &allowed), "the caller did not get its own mask back");
 }
