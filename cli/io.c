@@ -1,7 +1,8 @@
 /* io.c - whole-file reads and atomic writes (temp file + rename). */
-#define _DEFAULT_SOURCE /* MAP_POPULATE (Linux) */
+#define _GNU_SOURCE /* MAP_POPULATE, renameat2 (Linux) */
 #include "io.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -34,7 +35,11 @@ static bool read_stream(FILE *f, uint8_t **data, size_t *len) {
  * not for runs such as stripping, whose skipped sections are then never read. */
 static bool map_file(FILE *f, InputFile *in, bool whole) {
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    in->dev = st.st_dev;
+    in->ino = st.st_ino;
+    in->is_file = true;
+    if (st.st_size <= 0) return false;
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | (whole ? MAP_POPULATE : 0), fileno(f), 0);
     if (p == MAP_FAILED) return false;
     in->data = p;
@@ -100,9 +105,10 @@ static bool write_pieces(int fd, const WritePiece *v, uint32_t n) {
     return true;
 }
 
-bool io_out_open(OutputFile *o, const char *path) {
+bool io_out_open(OutputFile *o, const char *path, const InputFile *in) {
     memset(o, 0, sizeof *o);
     o->path = path;
+    o->in = in;
     if (!strcmp(path, "-")) {
         o->fd = STDOUT_FILENO;
         return true;
@@ -128,8 +134,26 @@ bool io_out_write(void *ctx, const WritePiece *v, uint32_t n) {
     return false;
 }
 
-/* Contract: on success gives the temp file the usual mode and renames it over the
- * target; on failure (or abort) removes it.  Prints the I/O error, if any. */
+/* Contract: puts the finished temp file in the target's place, atomically: 0, or -1
+ * with errno, like rename().  rename() over an existing file makes ext4 (its
+ * auto_da_alloc) write the new file's data out first, so that a crash cannot leave the
+ * name empty: 14 ms for a 16 MB output, 0.7 ms for 300 KB.  That flush is kept where
+ * it guards the input (the target is the input file, or anything but a regular file);
+ * over another regular file the two names are swapped (renameat2's RENAME_EXCHANGE,
+ * as atomic for readers as rename) and the old file, now under the temp name, is
+ * unlinked: after a crash it may be lost, as after a plain write over it. */
+static int replace_target(const OutputFile *o) {
+    struct stat st;
+    bool is_input = o->in && o->in->is_file;
+    if (lstat(o->path, &st) != 0 || !S_ISREG(st.st_mode)) return rename(o->tmp, o->path);
+    if (is_input && st.st_dev == o->in->dev && st.st_ino == o->in->ino) return rename(o->tmp, o->path);
+    if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path, RENAME_EXCHANGE) != 0) return rename(o->tmp, o->path);
+    unlink(o->tmp); /* the old target */
+    return 0;
+}
+
+/* Contract: on success gives the temp file the usual mode and puts it in the
+ * target's place; on failure (or abort) removes it.  Prints the I/O error, if any. */
 static bool out_finish(OutputFile *o, bool keep) {
     bool ok = keep && !o->failed;
     if (o->tmp) {
@@ -137,7 +161,7 @@ static bool out_finish(OutputFile *o, bool keep) {
         umask(mask);
         fchmod(o->fd, 0666 & ~mask);
         if (close(o->fd) != 0 && ok) { o->failed = true; o->saved_errno = errno; ok = false; }
-        if (ok && rename(o->tmp, o->path) != 0) { o->failed = true; o->saved_errno = errno; ok = false; }
+        if (ok && replace_target(o) != 0) { o->failed = true; o->saved_errno = errno; ok = false; }
         if (!ok) unlink(o->tmp);
         free(o->tmp);
         o->tmp = NULL;

@@ -3,6 +3,7 @@
 #define WS_IO_H
 
 #include "../ir/module.h"
+#include <sys/types.h>
 
 /* An input file's bytes: mapped read-only when it is a regular file, else read whole
  * into a malloc'd buffer (stdin, pipes). */
@@ -10,6 +11,9 @@ typedef struct InputFile {
     const uint8_t *data;
     size_t len;
     bool mapped;
+    bool is_file;       /* a regular file: dev and ino name it */
+    dev_t dev;
+    ino_t ino;
 } InputFile;
 
 /* Reads path ("-" = stdin).  Prints an error and returns false on failure.  whole: the
@@ -22,14 +26,17 @@ void io_release(InputFile *in);
  * ("-" = stdout, written directly). */
 typedef struct OutputFile {
     const char *path;
+    const InputFile *in; /* the run's input (a target that is the input is replaced
+                            with the file system's crash guard), or NULL */
     char *tmp;
     int fd;
     bool failed;
     int saved_errno;
 } OutputFile;
 
-/* Opens the temp file; prints an error and returns false on failure. */
-bool io_out_open(OutputFile *o, const char *path);
+/* Opens the temp file; prints an error and returns false on failure.  in: the run's
+ * input, or NULL. */
+bool io_out_open(OutputFile *o, const char *path, const InputFile *in);
 /* A WriteSink emit function: ctx is the OutputFile; the pieces go out with writev. */
 bool io_out_write(void *ctx, const WritePiece *v, uint32_t n);
 /* Renames the temp file over the target; prints the error and removes it on failure. */

@@ -230,7 +230,7 @@ static bool run_write(Run *r) {
     WriteOptions wo = {CODE_CANONICAL, pool_default_threads()};
     if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
     OutputFile out;
-    if (!io_out_open(&out, r->opt.output)) return false;
+    if (!io_out_open(&out, r->opt.output, &r->input)) return false;
     WriteSink sink = {io_out_write, &out, false};
     WriteLayout layout;
     WsError err;

@@ -83,6 +83,23 @@ if [ -n "$src" ]; then
     check "stdin/stdout" cmp "$T/a.wasm" "$T/c.wasm"
     check "in place" "$WS" "$T/in.wasm" -O0 -o "$T/in.wasm"
     check "in place result" cmp "$T/a.wasm" "$T/in.wasm"
+    # over an existing output (swapped in, the old file unlinked): the new bytes, no
+    # temp file, another link to the old file keeps the old bytes; a symlink is
+    # replaced, not followed; a directory is refused and kept
+    cp "$T/empty.wasm" "$T/over.wasm"
+    ln "$T/over.wasm" "$T/over.link"
+    check "over an existing output" "$WS" "$T/in.wasm" -O0 -o "$T/over.wasm"
+    check "over an existing output: new bytes" cmp "$T/a.wasm" "$T/over.wasm"
+    check "over an existing output: old link kept" cmp "$T/empty.wasm" "$T/over.link"
+    check "over an existing output: no temp file" test -z "$(ls "$T" | grep '\.tmp\.')"
+    ln -s "$T/over.link" "$T/sym.wasm"
+    check "over a symlink" "$WS" "$T/in.wasm" -O0 -o "$T/sym.wasm"
+    check "over a symlink: replaced" test -f "$T/sym.wasm" -a ! -L "$T/sym.wasm"
+    check "over a symlink: target kept" cmp "$T/empty.wasm" "$T/over.link"
+    mkdir "$T/dir.wasm"
+    "$WS" "$T/in.wasm" -O0 -o "$T/dir.wasm" 2>/dev/null; rc=$?
+    if [ $rc -eq 1 ] && [ -d "$T/dir.wasm" ]; then ok; else fail "output over a directory: rc=$rc"; fi
+    check "over a directory: no temp file" test -z "$(ls "$T" | grep '\.tmp\.')"
     # --time-passes: one line per phase on stderr, same module bytes
     timing=$("$WS" "$T/a.wasm" -O1 --time-passes -q -o "$T/t.wasm" 2>&1)
     "$WS" "$T/a.wasm" -O1 -q -o "$T/t2.wasm" 2>/dev/null
