@@ -4,11 +4,19 @@
  * Why parked and not started per call: a thread created by a busy thread may wait on
  * its creator's CPU until the creator blocks (measured in our 2-vCPU VMs: 0.2 ms
  * usually, 2.5-3 ms one time in three), so a short parallel step often ran on one CPU;
- * a worker that already runs elsewhere takes the next step at once.  The first call
- * waits until its new workers have begun to run (blocking, so that the scheduler
- * spreads them).  Between calls a worker spins briefly (the next step often follows
- * within microseconds), then sleeps on a condition variable.  Calls from inside a call
- * (or from two threads at once) run inline.
+ * a worker that already runs elsewhere takes the next step at once.  Between calls a
+ * worker spins briefly (the next step often follows within microseconds), then sleeps
+ * on a condition variable.  Calls from inside a call (or from two threads at once) run
+ * inline.
+ *
+ * Why nobody waits for a worker to arrive: waking a sleeping or new thread on the other
+ * CPU of these VMs takes 0.3 ms at best (the idle virtual CPU is woken by the host),
+ * and sql-wasm.wasm -O1's first parallel step began 0.5-3.8 ms late while the caller
+ * waited for its new worker to run.  So a worker joins a call only while it is open:
+ * the caller works from the start, and when its share is done it closes the call and
+ * waits only for the workers that joined (they are running chunks).  A worker that
+ * arrives after that sits the call out.  Unbound new workers are still waited for at
+ * the first call (blocking, so that the scheduler spreads them).
  *
  * Why bound to CPUs: in the same VMs the scheduler left a new thread on its creator's
  * CPU for milliseconds while the other idled (a test program's two 3.5 ms halves took
@@ -34,7 +42,8 @@ typedef struct Pool {
     pthread_cond_t wake;       /* a new call was published */
     pthread_cond_t done;       /* the last worker of a call finished */
     _Atomic uint64_t call;     /* number of the current call << 8 | its thread count */
-    atomic_uint active;        /* workers of the current call still running */
+    bool open;                 /* workers may still join the current call (under lock) */
+    atomic_uint active;        /* workers that joined the current call and still run */
     atomic_uint next;          /* next item to hand out */
     void (*fn)(void *ctx, uint32_t i, uint32_t worker);
     void *ctx;
@@ -46,7 +55,7 @@ typedef struct Pool {
 } Pool;
 
 static Pool pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                    0, 0, 0, NULL, NULL, 0, 0, 0, ATOMIC_FLAG_INIT, -1};
+                    0, false, 0, 0, NULL, NULL, 0, 0, 0, ATOMIC_FLAG_INIT, -1};
 
 static inline void cpu_relax(void) {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -79,9 +88,18 @@ static uint64_t await_call(uint64_t seen) {
     return c;
 }
 
-/* Contract: a worker's life: each call whose thread count includes it is worked on
- * (the caller waits for it, so the call's fields hold still until it reports done);
- * the others are only noted. */
+/* Contract: true when the worker joined the call numbered `call` (still open: the
+ * caller then waits for it, so the call's fields hold still until it reports done). */
+static bool join_call(uint64_t call) {
+    pthread_mutex_lock(&pool.lock);
+    bool joined = pool.open && atomic_load(&pool.call) >> 8 == call >> 8;
+    if (joined) atomic_fetch_add(&pool.active, 1);
+    pthread_mutex_unlock(&pool.lock);
+    return joined;
+}
+
+/* Contract: a worker's life: each call whose thread count includes it is joined if it
+ * is still open and worked on; the others are only noted. */
 static void *pool_worker(void *arg) {
     uint32_t id = (uint32_t)(uintptr_t)arg;
     ws_thread_heap_prepare();
@@ -92,7 +110,7 @@ static void *pool_worker(void *arg) {
     uint64_t seen = 0;
     for (;;) {
         seen = await_call(seen);
-        if (id >= (uint32_t)(seen & 0xff)) continue;
+        if (id >= (uint32_t)(seen & 0xff) || !join_call(seen)) continue;
         run_chunks(id);
         if (atomic_fetch_sub(&pool.active, 1) == 1) {
             pthread_mutex_lock(&pool.lock);
@@ -150,13 +168,18 @@ static uint32_t start_workers(uint32_t want) {
         if (!ok) break;
         pool.started++;
     }
+    if (pool.home >= 0) return pool.started; /* bound: they will run where they must */
     pthread_mutex_lock(&pool.lock); /* until they run: the scheduler then spreads them */
     while (atomic_load(&pool.running) < pool.started) pthread_cond_wait(&pool.done, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
     return pool.started;
 }
 
-static void wait_workers(void) {
+/* Contract: closes the current call to workers not yet in it and waits for those in. */
+static void close_call(void) {
+    pthread_mutex_lock(&pool.lock);
+    pool.open = false;
+    pthread_mutex_unlock(&pool.lock);
     for (uint32_t k = 0; k < SPIN_ROUNDS && atomic_load(&pool.active); k++) cpu_relax();
     pthread_mutex_lock(&pool.lock);
     while (atomic_load(&pool.active)) pthread_cond_wait(&pool.done, &pool.lock);
@@ -178,13 +201,14 @@ void pool_for(uint32_t nthreads, uint32_t n, void (*fn)(void *ctx, uint32_t i, u
     pool.ctx = ctx;
     pool.n = n;
     atomic_store(&pool.next, 0);
-    atomic_store(&pool.active, threads - 1);
+    atomic_store(&pool.active, 0);
+    pool.open = true;
     uint64_t number = (atomic_load(&pool.call) >> 8) + 1;
     atomic_store(&pool.call, number << 8 | threads);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.lock);
     run_chunks(0);
-    wait_workers();
+    close_call();
     if (bound) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
     atomic_flag_clear(&pool.busy);
 }
