@@ -215,7 +215,8 @@ static bool run_validate(Run *r) {
         ws_error_print(&err, stderr);
         return false;
     }
-    bool skip_bodies = !run_touches_code(r);
+    bool skip_bodies = !run_touches_code(r) && r->opt.output; /* a run that writes nothing
+                                                                 only validates: all of it */
     if (module_validate_except_code(&r->m, skip_bodies, &err)) {
         if (!skip_bodies) module_mark_bodies_valid(&r->m, true);
         return true;

@@ -59,6 +59,12 @@ if wat2wasm --no-check "$T/bad.wat" -o "$T/bad.wasm" 2>/dev/null; then
         if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then ok; else fail "invalid body with $flags: rc=$rc $got"; fi
         if [ -e "$T/out.wasm" ]; then fail "invalid body with $flags: left an output"; rm -f "$T/out.wasm"; else ok; fi
     done
+    # without -o the run only validates, bodies included (with or without passes)
+    for flags in "" "--strip-debug" "--stats"; do
+        # shellcheck disable=SC2086
+        got=$("$WS" "$T/bad.wasm" $flags 2>&1 >/dev/null); rc=$?
+        if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then ok; else fail "validation only ($flags): rc=$rc $got"; fi
+    done
 else
     fail "wat2wasm --no-check bad.wat"
 fi
