@@ -49,6 +49,8 @@ static void phase_done(Run *r, const char *name) {
 /* Inputs from this size on get the heap readied for them (ws_heap_prepare); smaller
  * runs allocate too little for it to matter, and would pay for its 16 MB probe. */
 enum { HEAP_PREPARE_MIN = 256 << 10 };
+/* --converge: at most this many rounds after the first (wasm-opt has no bound). */
+enum { CONVERGE_ROUNDS = 16 };
 
 static const char *display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
 
@@ -157,6 +159,57 @@ static bool finish_input_check(Run *r, PassCtx *ctx) {
     return false;
 }
 
+/* Contract: runs pipeline[from, to) on the module; false (with the message printed)
+ * when a pass refuses the module.  A failed pass leaves ctx->failed for the caller. */
+static bool run_pipeline(Run *r, PassCtx *ctx, uint32_t from, uint32_t to) {
+    for (uint32_t i = from; i < to && !ctx->failed; i++) {
+        PassId id = r->opt.pipeline[i];
+        if (r->m.is_object && (pass_info[id].flags & PF_CODE)) {
+            fprintf(stderr, "%s: error: pass %s changes code, which a relocatable object (with a "
+                            "\"linking\" section) cannot take: optimise the linked module instead\n",
+                    r->m.file, pass_info[id].name);
+            return false;
+        }
+        pass_run(ctx, id, &r->m);
+        if (!finish_input_check(r, ctx)) return false;
+        phase_done(r, pass_info[id].name);
+    }
+    return true;
+}
+
+static WriteOptions write_options(const Run *r) {
+    WriteOptions wo = {CODE_CANONICAL, pool_default_threads()};
+    if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
+    return wo;
+}
+
+static bool discard(void *ctx, const WritePiece *v, uint32_t n) { return (void)ctx, (void)v, (void)n, true; }
+
+/* Contract: the size the module would be written at; SIZE_MAX if it cannot be. */
+static size_t written_size(const Run *r) {
+    WriteOptions wo = write_options(r);
+    WriteSink sink = {discard, NULL, false};
+    WriteLayout layout;
+    WsError err;
+    size_t n = module_write_stream(&r->m, &wo, &sink, &layout, &err) ? layout.total : SIZE_MAX;
+    write_layout_free(&layout);
+    return n;
+}
+
+/* Contract: --converge, as wasm-opt has it: the passes (metering excepted: it runs
+ * once, last) run again while each round makes the written module smaller; the
+ * module is left as the last round made it. */
+static bool converge(Run *r, PassCtx *ctx, uint32_t npasses) {
+    size_t last = written_size(r);
+    for (uint32_t round = 0; round < CONVERGE_ROUNDS && !ctx->failed; round++) {
+        if (!run_pipeline(r, ctx, 0, npasses)) return false;
+        size_t now = written_size(r);
+        if (now >= last) break;
+        last = now;
+    }
+    return true;
+}
+
 static bool run_passes(Run *r) {
     if (!run_roundtrip(r)) return false;
     PassCtx ctx;
@@ -167,18 +220,10 @@ static bool run_passes(Run *r) {
     if (r->opt.output && !strcmp(r->opt.output, "-")) r->opt.pass.dce.report = stderr; /* stdout is the module */
     ctx.jobs = pool_default_threads();
     ctx.input_checker = r->checker; /* left by run_validate to the first pass */
-    for (uint32_t i = 0; i < r->opt.npipeline; i++) {
-        PassId id = r->opt.pipeline[i];
-        if (r->m.is_object && (pass_info[id].flags & PF_CODE)) {
-            fprintf(stderr, "%s: error: pass %s changes code, which a relocatable object (with a "
-                            "\"linking\" section) cannot take: optimise the linked module instead\n",
-                    r->m.file, pass_info[id].name);
-            return false;
-        }
-        pass_run(&ctx, id, &r->m);
-        if (!finish_input_check(r, &ctx)) return false;
-        phase_done(r, pass_info[id].name);
-    }
+    uint32_t n = r->opt.npipeline, npasses = n && r->opt.pipeline[n - 1] == PASS_ID_meter ? n - 1 : n;
+    if (!run_pipeline(r, &ctx, 0, npasses)) return false;
+    if (r->opt.converge && npasses && !ctx.failed && !converge(r, &ctx, npasses)) return false;
+    if (!run_pipeline(r, &ctx, npasses, n)) return false;
     r->stats = ctx.stats;
     if (ctx.failed) {
         ws_error_print(&ctx.err, stderr);
@@ -228,8 +273,7 @@ static bool run_validate(Run *r) {
 /* Contract: streams the module to opt.output (a temp file renamed over it once whole)
  * and builds the after-report from what was written. */
 static bool run_write(Run *r) {
-    WriteOptions wo = {CODE_CANONICAL, pool_default_threads()};
-    if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
+    WriteOptions wo = write_options(r);
     OutputFile out;
     if (!io_out_open(&out, r->opt.output, &r->input)) return false;
     WriteSink sink = {io_out_write, &out, false};

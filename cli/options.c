@@ -10,7 +10,8 @@ void options_usage(FILE *out) {
           "Reads a WebAssembly module, runs the requested passes and writes it back in\n"
           "canonical encoding.  '-' reads stdin / writes stdout.\n"
           "\n"
-          "  -o FILE              write the result to FILE (atomically: temp file + rename)\n"
+          "  -o FILE, --output FILE  write the result to FILE (atomically: temp file +\n"
+          "                       rename)\n"
           "  -O0                  every function through the IR and back; no transforms\n"
           "  -j N                 threads for every parallel step, validation included\n"
           "                       (default: online processors, at most 64); the output is\n"
@@ -32,6 +33,11 @@ void options_usage(FILE *out) {
           "  --inline-growth=PCT  whole-module code growth budget (default 5/15)\n"
           "  --inline-report      what was inlined where, and the bytes won\n"
           "  -p PASS,PASS,...     run the named passes in order (see --list-passes)\n"
+          "  --converge           run the passes again while the module gets smaller\n"
+          "                       (metering, if asked for, runs once, after)\n"
+          "  -g, --debuginfo      accepted for wasm-opt compatibility: the name section and\n"
+          "                       debug sections are kept unless a --strip flag drops them\n"
+          "                       (DWARF only while the code it describes is unchanged)\n"
           "  --list-passes        list the passes\n"
           "\n"
           "Stripping (never decodes code; keeps every data segment):\n"
@@ -194,9 +200,15 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         return parse_pass_list(o, argv[++*i]);
     } else if (!strcmp(a, "--list-passes")) {
         o->list_passes = true;
-    } else if (!strcmp(a, "-o")) {
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
         if (*i + 1 >= argc) return options_usage_error("%s needs a file name", a);
         o->output = argv[++*i];
+    } else if (starts_with(a, "--output=")) {
+        o->output = a + 9;
+    } else if (!strcmp(a, "--converge")) {
+        o->converge = true;
+    } else if (!strcmp(a, "-g") || !strcmp(a, "--debuginfo")) {
+        /* names and debug sections are kept unless a --strip flag says otherwise */
     } else if (!strcmp(a, "-j") || (a[0] == '-' && a[1] == 'j' && a[2])) {
         const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : "");
         char *end;

@@ -19,6 +19,7 @@ typedef struct Options {
     bool no_validate;        /* --no-validate: skip validating the module before output */
     bool print_ir;           /* --print / --print-function */
     bool time_passes;        /* --time-passes: wall time of each phase on stderr */
+    bool converge;           /* --converge: the passes again while the module shrinks */
     const char *print_function; /* NAME or INDEX, NULL = all */
     uint32_t jobs;           /* -j N: worker threads (default: online processors) */
     bool help, version, list_passes;

@@ -106,6 +106,25 @@ if [ -n "$src" ]; then
     "$WS" "$T/in.wasm" -O0 -o "$T/dir.wasm" 2>/dev/null; rc=$?
     if [ $rc -eq 1 ] && [ -d "$T/dir.wasm" ]; then ok; else fail "output over a directory: rc=$rc"; fi
     check "over a directory: no temp file" test -z "$(ls "$T" | grep '\.tmp\.')"
+    # wasm-opt's spellings: --output FILE, --output=FILE, -g/--debuginfo (names and
+    # debug sections are kept anyway: same bytes)
+    "$WS" "$T/in.wasm" -O1 -q -o "$T/o1.wasm" 2>/dev/null
+    "$WS" "$T/in.wasm" -O1 -q --output "$T/o2.wasm" 2>/dev/null
+    "$WS" "$T/in.wasm" -O1 -q --output="$T/o3.wasm" -g 2>/dev/null
+    "$WS" "$T/in.wasm" -O1 -q --debuginfo -o "$T/o4.wasm" 2>/dev/null
+    check "--output FILE" cmp "$T/o1.wasm" "$T/o2.wasm"
+    check "--output=FILE -g" cmp "$T/o1.wasm" "$T/o3.wasm"
+    check "--debuginfo" cmp "$T/o1.wasm" "$T/o4.wasm"
+    # --converge: the passes again while the module shrinks (here: one more round that
+    # changes nothing), metering once, after them; no larger than one round, valid
+    timing=$("$WS" "$T/in.wasm" -Oz --converge --fuel --time-passes -q -o "$T/cv.wasm" 2>&1)
+    phases=$(sed -n 's/^time: \([a-z -]*[a-z]\) *[0-9.]* ms$/\1/p' <<<"$timing" | tr '\n' ,)
+    round="remove-unused,dce,dead-params,inline,dce,remove-unused,"
+    if [[ $phases == "read,validate input,$round$round"*"meter,validate output,write,total," ]] &&
+       [ "$(grep -o meter <<<"$phases" | wc -l)" -eq 1 ]; then ok; else fail "--converge phases: $phases"; fi
+    "$WS" "$T/in.wasm" -Oz --fuel -q -o "$T/cv1.wasm" 2>/dev/null
+    if [ "$(stat -c %s "$T/cv.wasm")" -le "$(stat -c %s "$T/cv1.wasm")" ]; then ok; else fail "--converge grew the module"; fi
+    check "--converge output valid" "$WS" "$T/cv.wasm"
     # --time-passes: one line per phase on stderr, same module bytes
     timing=$("$WS" "$T/a.wasm" -O1 --time-passes -q -o "$T/t.wasm" 2>&1)
     "$WS" "$T/a.wasm" -O1 -q -o "$T/t2.wasm" 2>/dev/null
