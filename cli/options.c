@@ -17,6 +17,7 @@ void options_usage(FILE *out) {
           "                       (default: online processors, at most 64); the output is\n"
           "                       the same for every N\n"
           "  -O1                  --remove-unused --dce\n"
+          "  -O                   -Os, as in wasm-opt\n"
           "  -O2, -O3, -Os, -Oz   also --inline (speed levels: small and hot callees; size\n"
           "                       levels: only what makes the module smaller), then cleanup\n"
           "  --dce                function-level dead code elimination, and parameters no\n"
@@ -33,7 +34,7 @@ void options_usage(FILE *out) {
           "  --inline-growth=PCT  whole-module code growth budget (default 5/15)\n"
           "  --inline-report      what was inlined where, and the bytes won\n"
           "  -p PASS,PASS,...     run the named passes in order (see --list-passes)\n"
-          "  --converge           run the passes again while the module gets smaller\n"
+          "  --converge, -c       run the passes again while the module gets smaller\n"
           "                       (metering, if asked for, runs once, after)\n"
           "  -g, --debuginfo      accepted for wasm-opt compatibility: the name section and\n"
           "                       debug sections are kept unless a --strip flag drops them\n"
@@ -174,7 +175,7 @@ static const char *const level_passes[] = {"remove-unused", "dce", "dead-params"
 /* Contract: appends the passes of an -O level (those that exist) to the pipeline. */
 static bool add_opt_level(Options *o, const char *flag) {
     char c = flag[2];
-    o->opt_level = c == 's' ? 's' : c == 'z' ? 'z' : c ? c - '0' : 2;
+    o->opt_level = c == 's' || !c ? 's' : c == 'z' ? 'z' : c - '0'; /* -O is -Os, as in wasm-opt */
     bool inline_ok = o->opt_level >= 2;
     for (size_t i = 0; i < WS_ARRAY_LEN(level_passes); i++) {
         if (!inline_ok && !strcmp(level_passes[i], "inline")) continue;
@@ -205,7 +206,7 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->output = argv[++*i];
     } else if (starts_with(a, "--output=")) {
         o->output = a + 9;
-    } else if (!strcmp(a, "--converge")) {
+    } else if (!strcmp(a, "--converge") || !strcmp(a, "-c")) {
         o->converge = true;
     } else if (!strcmp(a, "-g") || !strcmp(a, "--debuginfo")) {
         /* names and debug sections are kept unless a --strip flag says otherwise */

@@ -115,6 +115,13 @@ if [ -n "$src" ]; then
     check "--output FILE" cmp "$T/o1.wasm" "$T/o2.wasm"
     check "--output=FILE -g" cmp "$T/o1.wasm" "$T/o3.wasm"
     check "--debuginfo" cmp "$T/o1.wasm" "$T/o4.wasm"
+    # -O is -Os, as in wasm-opt (not -O2: they differ on an -O0 build of the fixture)
+    o0=${src%.O2g.wasm}.O0.wasm
+    if [ -e "$o0" ]; then
+        "$WS" "$o0" -O -q -o "$T/oo.wasm" 2>/dev/null
+        "$WS" "$o0" -Os -q -o "$T/os.wasm" 2>/dev/null
+        check "-O is -Os" cmp "$T/oo.wasm" "$T/os.wasm"
+    fi
     # --converge: the passes again while the module shrinks (here: one more round that
     # changes nothing), metering once, after them; no larger than one round, valid
     timing=$("$WS" "$T/in.wasm" -Oz --converge --fuel --time-passes -q -o "$T/cv.wasm" 2>&1)
