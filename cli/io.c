@@ -35,11 +35,7 @@ static bool read_stream(FILE *f, uint8_t **data, size_t *len) {
  * not for runs such as stripping, whose skipped sections are then never read. */
 static bool map_file(FILE *f, InputFile *in, bool whole) {
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-    in->dev = st.st_dev;
-    in->ino = st.st_ino;
-    in->is_file = true;
-    if (st.st_size <= 0) return false;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | (whole ? MAP_POPULATE : 0), fileno(f), 0);
     if (p == MAP_FAILED) return false;
     in->data = p;
@@ -55,6 +51,12 @@ bool io_read_file(const char *path, InputFile *in, bool whole) {
     if (!f) {
         fprintf(stderr, "wasmslim: error: cannot open '%s': %s\n", path, strerror(errno));
         return false;
+    }
+    struct stat st; /* which file it is (stdin too, when redirected from one) */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        in->dev = st.st_dev;
+        in->ino = st.st_ino;
+        in->is_file = true;
     }
     uint8_t *data = NULL;
     bool ok = (!is_stdin && map_file(f, in, whole)) || read_stream(f, &data, &in->len);
