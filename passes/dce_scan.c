@@ -86,8 +86,9 @@ static inline uint32_t height(const Stacks *k) { return k->nvals - k->top->heigh
 
 static inline uint32_t top_kind(const Stacks *k) { return (uint32_t)k->vals[k->nvals - 1] & VK_MASK; }
 
-/* Contract: room for one more value; the arrays are reached through values, not
- * addresses, so that a copy of the stacks can live in registers. */
+/* Contract: items reallocated at twice *cap elements (16 at first), *cap updated; the
+ * array goes in and out by value, not by address, so that a copy of the stacks can
+ * live in registers. */
 static void *grown(void *items, uint32_t *cap, size_t elem) {
     uint32_t n = *cap ? *cap * 2 : 16;
     *cap = n;
