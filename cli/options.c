@@ -22,6 +22,8 @@ void options_usage(FILE *out) {
           "                       levels: only what makes the module smaller), then cleanup\n"
           "  --dce                function-level dead code elimination, and parameters no\n"
           "                       caller needs (functions only called directly)\n"
+          "  --vacuum             wasm-opt's name for the function-level pass alone (dce)\n"
+          "  --dae, --dae-optimizing  parameters no caller needs (dead-params); then dce\n"
           "  --remove-unused      remove what no export, start or active segment reaches (alias\n"
           "                       --remove-unused-module-elements); renumbers everything\n"
           "  --export-only=A,B    drop every other export first (adds --remove-unused)\n"
@@ -42,7 +44,7 @@ void options_usage(FILE *out) {
           "  --list-passes        list the passes\n"
           "\n"
           "Stripping (never decodes code; keeps every data segment):\n"
-          "  --strip-debug        name section, DWARF (.debug_*), sourceMappingURL,\n"
+          "  --strip-debug, --strip  name section, DWARF (.debug_*), sourceMappingURL,\n"
           "                       external_debug_info, reloc..debug_*\n"
           "  --strip-dwarf        DWARF only\n"
           "  --strip-producers    the producers section\n"
@@ -72,7 +74,7 @@ void options_usage(FILE *out) {
           "                       (stderr)\n"
           "  --no-validate        do not validate the module (by default every module is\n"
           "                       validated after the passes; without -o that is all)\n"
-          "  --all-features, -all, --enable-FEATURE\n"
+          "  --all-features, -all, --enable-FEATURE, --detect-features\n"
           "                       accepted for wasm-opt compatibility: every feature of\n"
           "                       WebAssembly 3.0 is always enabled\n"
           "  -h, --help           this text\n"
@@ -145,6 +147,7 @@ static bool parse_pass_list(Options *o, const char *list) {
 static int parse_pass_flag(Options *o, const char *a) {
     static const struct { const char *flag; PassId id; } simple[] = {
         {"--strip-debug", PASS_ID_strip_debug},
+        {"--strip", PASS_ID_strip_debug}, /* wasm-opt: "deprecated; same as strip-debug" */
         {"--strip-dwarf", PASS_ID_strip_dwarf},
         {"--strip-producers", PASS_ID_strip_producers},
         {"--strip-target-features", PASS_ID_strip_target_features},
@@ -248,8 +251,9 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->help = true;
     } else if (!strcmp(a, "--version")) {
         o->version = true;
-    } else if (!strcmp(a, "--all-features") || !strcmp(a, "-all") || starts_with(a, "--enable-")) {
-        /* every feature is always on */
+    } else if (!strcmp(a, "--all-features") || !strcmp(a, "-all") || starts_with(a, "--enable-") ||
+               !strcmp(a, "--detect-features")) {
+        /* every feature is always on (wasm-opt's --detect-features does nothing either) */
     } else if (a[0] == '-' && a[1] != '\0') {
         return options_usage_error("unknown option '%s'", a);
     } else {

@@ -4,6 +4,7 @@
  *   --export-only=NAME,...   drop every other export first (adds the pass)
  *   --keep-export=NAME,...   keep these exports (or functions, by name) as roots
  *   --why-kept=NAME|INDEX    print why a function is kept (adds the pass)
+ *   --vacuum, --dae, --dae-optimizing   wasm-opt's names: dce; dead-params; both
  */
 #include <stdio.h>
 #include "options.h"
@@ -30,6 +31,10 @@ int options_parse_dce(Options *o, const char *arg) {
         if (!push_value(d->export_only, &d->nexport_only, arg + 14, arg)) return -1;
         return options_add_pass(o, PASS_ID_remove_unused) ? 1 : -1;
     }
+    if (!strcmp(arg, "--vacuum")) /* nops, pure drops, empty blocks, dead code: dce's work */
+        return options_add_pass(o, PASS_ID_dce) ? 1 : -1;
+    if (!strcmp(arg, "--dae") || !strcmp(arg, "--dae-optimizing")) /* dead argument elimination */
+        return options_add_pass(o, PASS_ID_dead_params) && (arg[5] != '-' || options_add_pass(o, PASS_ID_dce)) ? 1 : -1;
     if (has_prefix(arg, "--why-kept=")) {
         if (!push_value(d->why_kept, &d->nwhy_kept, arg + 11, arg)) return -1;
         return options_add_pass(o, PASS_ID_remove_unused) ? 1 : -1;

@@ -122,6 +122,24 @@ if [ -n "$src" ]; then
         "$WS" "$o0" -Os -q -o "$T/os.wasm" 2>/dev/null
         check "-O is -Os" cmp "$T/oo.wasm" "$T/os.wasm"
     fi
+    # wasm-opt's pass names: each gives its equivalent's bytes, which differ from a run
+    # without passes (so an alias taken as a no-op fails)
+    if [ -e "$o0" ]; then
+        for pair in "$src|--strip|--strip-debug" "$o0|--vacuum|-p dce" "$o0|--dae|-p dead-params" \
+                    "$o0|--dae-optimizing|-p dead-params,dce"; do
+            IFS='|' read -r file alias same <<<"$pair"
+            # shellcheck disable=SC2086
+            "$WS" "$file" $alias -q -o "$T/pa.wasm" 2>/dev/null
+            # shellcheck disable=SC2086
+            "$WS" "$file" $same -q -o "$T/pb.wasm" 2>/dev/null
+            "$WS" "$file" -q -o "$T/pc.wasm" 2>/dev/null
+            if cmp -s "$T/pa.wasm" "$T/pb.wasm" && ! cmp -s "$T/pa.wasm" "$T/pc.wasm"; then ok
+            else fail "$alias: not the bytes of $same"; fi
+        done
+        "$WS" "$o0" --detect-features -O1 -q -o "$T/pa.wasm" 2>/dev/null
+        "$WS" "$o0" -O1 -q -o "$T/pb.wasm" 2>/dev/null
+        check "--detect-features" cmp "$T/pa.wasm" "$T/pb.wasm"
+    fi
     # --converge: the passes again while the module shrinks (here: one more round that
     # changes nothing), metering once, after them; no larger than one round, valid
     timing=$("$WS" "$T/in.wasm" -Oz --converge --fuel --time-passes -q -o "$T/cv.wasm" 2>&1)
