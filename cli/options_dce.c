@@ -33,8 +33,10 @@ int options_parse_dce(Options *o, const char *arg) {
     }
     if (!strcmp(arg, "--vacuum")) /* nops, pure drops, empty blocks, dead code: dce's work */
         return options_add_pass(o, PASS_ID_dce) ? 1 : -1;
-    if (!strcmp(arg, "--dae") || !strcmp(arg, "--dae-optimizing")) /* dead argument elimination */
-        return options_add_pass(o, PASS_ID_dead_params) && (arg[5] != '-' || options_add_pass(o, PASS_ID_dce)) ? 1 : -1;
+    if (!strcmp(arg, "--dae")) /* dead argument elimination */
+        return options_add_pass(o, PASS_ID_dead_params) ? 1 : -1;
+    if (!strcmp(arg, "--dae-optimizing"))
+        return options_add_pass(o, PASS_ID_dead_params) && options_add_pass(o, PASS_ID_dce) ? 1 : -1;
     if (has_prefix(arg, "--why-kept=")) {
         if (!push_value(d->why_kept, &d->nwhy_kept, arg + 11, arg)) return -1;
         return options_add_pass(o, PASS_ID_remove_unused) ? 1 : -1;

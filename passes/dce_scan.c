@@ -86,27 +86,24 @@ static inline uint32_t height(const Stacks *k) { return k->nvals - k->top->heigh
 
 static inline uint32_t top_kind(const Stacks *k) { return (uint32_t)k->vals[k->nvals - 1] & VK_MASK; }
 
-/* Contract: items reallocated at twice *cap elements (16 at first), *cap updated; the
- * array goes in and out by value, not by address, so that a copy of the stacks can
- * live in registers. */
-static void *grown(void *items, uint32_t *cap, size_t elem) {
-    uint32_t n = *cap ? *cap * 2 : 16;
-    *cap = n;
-    return ws_realloc(items, (size_t)n * elem);
-}
-
-static inline void push(Stacks *k, uint32_t kind) {
-    if (k->nvals == k->cap_vals) {
-        uint32_t cap = k->cap_vals;
-        k->vals = grown(k->vals, &cap, sizeof *k->vals);
-        k->cap_vals = cap;
-    }
-    k->vals[k->nvals++] = (ScanVal)++k->serial << 2 | kind;
-}
-
-/* Contract: push() within the room quick_run() reserved (see there). */
+/* Contract: pushes a value of the given kind within the room reserved (quick_run's,
+ * or push's check). */
 static inline void push_reserved(Stacks *k, uint32_t kind) {
     k->vals[k->nvals++] = (ScanVal)++k->serial << 2 | kind;
+}
+
+/* Contract: pushes a value, growing the array first when it is full.  The array and
+ * its capacity go through temporaries, so that no address of a field is taken and a
+ * copy of the stacks can live in registers. */
+static inline void push(Stacks *k, uint32_t kind) {
+    if (k->nvals == k->cap_vals) {
+        void *vals = k->vals;
+        uint32_t cap = k->cap_vals;
+        ws_grow_to(&vals, &cap, k->nvals + 1, sizeof *k->vals);
+        k->vals = vals;
+        k->cap_vals = cap;
+    }
+    push_reserved(k, kind);
 }
 
 /* Contract: pops n values of the current frame; false when it holds fewer. */
@@ -143,9 +140,11 @@ static inline bool ends_arm(Stacks *k, uint32_t keep) {
  * type (parameters: not followed). */
 static inline bool open_frame(Stacks *k, uint8_t kind, uint8_t bt_kind) {
     if (bt_kind == BT_TYPE) return false;
-    if (k->nframes == k->cap_frames) {
+    if (k->nframes == k->cap_frames) { /* through temporaries, as in push() */
+        void *frames = k->frames;
         uint32_t cap = k->cap_frames;
-        k->frames = grown(k->frames, &cap, sizeof *k->frames);
+        ws_grow_to(&frames, &cap, k->nframes + 1, sizeof *k->frames);
+        k->frames = frames;
         k->cap_frames = cap;
     }
     k->frames[k->nframes++] = (ScanFrame){kind, false, false, false, k->nvals, ++k->serial, bt_kind == BT_VAL};
@@ -243,7 +242,7 @@ static inline bool fixed_signature(Stacks *k, OpId op) {
 static bool segment_balanced(const Stacks *k, const LocalUse *u) {
     const ScanFrame *f = k->top;
     if (!u->sets || u->set_arm != f->arm || k->nvals != u->set_height) return false;
-    return k->nvals == k->top->height || k->vals[k->nvals - 1] == u->set_below;
+    return k->nvals == f->height || k->vals[k->nvals - 1] == u->set_below;
 }
 
 /* Contract: local.get, local.set or local.tee (op) of local x; false, with nothing
@@ -438,9 +437,9 @@ static inline size_t quick_call(const Module *m, Stacks *k, const uint8_t *p, co
  * one of the commonest kinds (local.get, local.set, local.tee, global.get of a
  * one-byte index, i32.const and i64.const of at most four bytes, a one-byte operator or
  * a load or store of memory 0 with a one-byte alignment and an offset of at most four
- * bytes, of a fixed signature; the structure and control instructions above) in a live arm with enough values,
- * leaving the stacks as step() would; returns its length, or 0 with nothing changed.
- * Every encoding it takes is canonical; none ends the arm. */
+ * bytes, of a fixed signature; the structure and control instructions above) in a live
+ * arm with enough values, leaving the stacks as step() would; returns its length, or 0
+ * with nothing changed.  Every encoding it takes is canonical; none ends the arm. */
 static inline size_t quick_step(const Scan *s, Stacks *k, const uint8_t *p, const uint8_t *end) {
     ScanFrame *f = k->top;
     const FixedSig *sig;
