@@ -70,6 +70,9 @@ typedef struct Plan {
     bool leaf;                   /* lazy mode, no loops or calls: no checks at all */
     uint64_t *loop_calls;        /* per loop node: most calls along a path of its region */
     uint64_t calls_len;          /* the region's most calls along a path */
+    uint8_t *loop_leaves;        /* per loop node: may return or throw out of the function */
+    bool leaves;                 /* the region being built may return or throw */
+    uint8_t *live;               /* per segment of the region: reaches its exit */
 } Plan;
 
 bool meter_is_call(OpId op) { return op == OP_CALL || op == OP_CALL_INDIRECT || op == OP_CALL_REF; }
@@ -235,7 +238,10 @@ static void walk_node(Plan *p, NodeId id) {
         p->seg[ls].inner = p->loop_len[id];
         p->seg[ls].inner_calls = p->loop_calls[id];
         add_edge(p, p->cur, ls);
-        add_edge(p, ls, NONE);
+        if (p->loop_leaves[id]) { /* a loop that never ends needs no edge: it never completes */
+            add_edge(p, ls, NONE);
+            p->leaves = true;
+        }
         loop_escapes(p, id, ls);
         p->cur = new_seg(p, pos_after(f, id), 0);
         add_edge(p, ls, p->cur);
@@ -246,11 +252,17 @@ static void walk_node(Plan *p, NodeId id) {
         add_edge(p, p->cur, next);
         p->cur = next;
     } else if (is_exit(op)) {
-        add_edge(p, p->cur, NONE);
+        if (op != OP_UNREACHABLE) { /* a trap is a dead end: no run completes through it */
+            add_edge(p, p->cur, NONE);
+            p->leaves = true;
+        }
         p->cur = NONE;
     } else if (meter_is_call(op)) {
         uint32_t next = new_seg(p, pos_after(f, id), CP_AFTER_CALL);
-        if (meter_call_may_throw(p->mc, &n->in)) add_edge(p, p->cur, NONE);
+        if (meter_call_may_throw(p->mc, &n->in)) {
+            add_edge(p, p->cur, NONE);
+            p->leaves = true;
+        }
         add_edge(p, p->cur, next);
         p->cur = next;
     }
@@ -368,7 +380,9 @@ static uint32_t meet_pdom(const Seg *s, uint32_t a, uint32_t b) {
 }
 
 /* Contract: reachability and immediate dominators in creation (topological) order,
- * then immediate post-dominators in reverse order.  s is the region's segments. */
+ * then immediate post-dominators in reverse order over the live segments (those from
+ * which the exit can be reached: a segment ending in a trap is not, and post-dominance
+ * speaks of the runs that complete).  s is the region's segments. */
 static void dominators(Plan *p, Seg *s, uint32_t n) {
     const uint32_t *at = p->csr_at, *csr = p->csr;
     s[0].reach = true;
@@ -383,11 +397,16 @@ static void dominators(Plan *p, Seg *s, uint32_t n) {
         s[v].reach = d != NONE;
         s[v].idom = d;
     }
+    uint8_t *live = p->live;
+    live[n - 1] = 1;
     s[n - 1].ipdom = n - 1;
     for (uint32_t v = n - 1; v-- > 0;) {
         uint32_t d = NONE;
-        for (uint32_t i = at[n + 1 + v]; i < at[n + 2 + v]; i++)
+        for (uint32_t i = at[n + 1 + v]; i < at[n + 2 + v]; i++) {
+            if (!live[csr[i]]) continue;
             d = d == NONE ? csr[i] : meet_pdom(s, d, csr[i]);
+        }
+        live[v] = d != NONE;
         s[v].ipdom = d == NONE ? n - 1 : d;
     }
 }
@@ -421,15 +440,17 @@ static bool pdominates(const Seg *s, uint32_t a, uint32_t b) {
     return s[a].pre <= s[b].pre && s[b].post <= s[a].post;
 }
 
-/* Contract: leaders and class charges: v joins the class of its immediate dominator
- * when it post-dominates it (both real segments). */
-static void classes(Seg *s, uint32_t n) {
+/* Contract: leaders and class charges: a live v joins the class of its nearest real
+ * dominator (inner loops are passed through) when it post-dominates it.  A loop that
+ * cannot return or throw has no edge to the exit: the code after it is paid before it,
+ * which is exact for every run that completes (one that never leaves the loop does not). */
+static void classes(Seg *s, uint32_t n, const uint8_t *live) {
     for (uint32_t v = 1; v + 1 < n; v++) {
         s[v].leader = v;
         if (!s[v].reach || (s[v].flags & SG_LOOP)) continue;
         uint32_t d = s[v].idom;
-        bool real = d != 0 && !(s[d].flags & SG_LOOP);
-        if (real && pdominates(s, v, d)) s[v].leader = s[d].leader;
+        while (d != 0 && (s[d].flags & SG_LOOP)) d = s[d].idom;
+        if (d != 0 && live[v] && pdominates(s, v, d)) s[v].leader = s[d].leader;
         s[s[v].leader].cc += s[v].cost;
     }
 }
@@ -472,7 +493,9 @@ static uint64_t longest_path(Plan *p, Seg *s, uint32_t n) {
     return len;
 }
 
-/* Contract: the charges of the region's classes, and its noted nodes that are reached. */
+/* Contract: the charges of the region's classes, and its noted nodes that are reached,
+ * less the calls to imports a check at the start of their segment covers already (lazy:
+ * nothing is charged between, their segment is straight-line code). */
 static void emit_region(Plan *p, Seg *s, uint32_t n, uint32_t first_note) {
     bool lazy = p->mc->opt->fuel_mode == FUEL_LAZY;
     for (uint32_t v = 1; v + 1 < n; v++) {
@@ -482,9 +505,15 @@ static void emit_region(Plan *p, Seg *s, uint32_t n, uint32_t first_note) {
         Charge c = {s[v].pos, s[v].cc, s[v].flags & (CP_CHECK | CP_HEADER | CP_AFTER_CALL | CP_ELSE | CP_ENTRY)};
         WS_VEC_PUSH(p->out->charges, p->out->ncharges, p->out->cap_charges, c);
     }
-    for (uint32_t i = first_note; i < p->nnoted; i++)
-        if (s[p->noted[i].seg - p->base].reach)
-            WS_VEC_PUSH(p->out->reached, p->out->nreached, p->out->cap_reached, p->noted[i].node);
+    for (uint32_t i = first_note; i < p->nnoted; i++) {
+        uint32_t v = p->noted[i].seg - p->base;
+        if (!s[v].reach) continue;
+        bool bulk = meter_is_bulk(ir_node(p->f, p->noted[i].node)->in.op);
+        bool first = i == first_note || p->noted[i - 1].seg != p->noted[i].seg;
+        if (!bulk && first && lazy && s[v].leader == v && (s[v].flags & CP_CHECK))
+            continue; /* its segment's check, at its start, is still current */
+        WS_VEC_PUSH(p->out->reached, p->out->nreached, p->out->cap_reached, p->noted[i].node);
+    }
 }
 
 /* Contract: builds and analyses one region; returns its longest path. */
@@ -492,18 +521,21 @@ static uint64_t plan_region(Plan *p, NodeId root) {
     uint32_t first_if = p->nifs, first_note = p->nnoted;
     p->nedge = 0;
     p->nfr = 0;
+    p->leaves = false;
     build_region(p, root);
     uint32_t n = p->nseg - p->base;
     Seg *s = p->seg + p->base;
     build_csr(p, n);
+    p->live = ws_calloc(n + 1, 1);
     dominators(p, s, n);
     number_pdom_tree(s, n);
-    classes(s, n);
+    classes(s, n, p->live);
     hoist_if_arms(p, first_if);
     uint64_t len = longest_path(p, s, n);
     emit_region(p, s, n, first_note);
     free(p->csr);
     free(p->csr_at);
+    free(p->live);
     p->nseg = p->base; /* segments are per region */
     return len;
 }
@@ -547,6 +579,7 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
     p.landing = ws_calloc(f->nnodes + 1, 1);
     p.loop_len = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
     p.loop_calls = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
+    p.loop_leaves = ws_calloc(f->nnodes + 1, 1);
     NodeId *loops = NULL;
     uint32_t nloops = 0;
     scan(&p, &loops, &nloops);
@@ -555,6 +588,7 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
     for (uint32_t i = nloops; i-- > 0;) {
         p.loop_len[loops[i]] = plan_region(&p, loops[i]);
         p.loop_calls[loops[i]] = p.calls_len;
+        p.loop_leaves[loops[i]] = p.leaves;
     }
     out->longest_path = plan_region(&p, 0);
     out->most_calls = p.calls_len;
@@ -562,6 +596,7 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
     free(p.landing);
     free(p.loop_len);
     free(p.loop_calls);
+    free(p.loop_leaves);
     free(p.seg);
     free(p.edge);
     free(p.pend);

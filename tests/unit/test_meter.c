@@ -108,8 +108,17 @@ Test(meter, nothing_is_paid_before_a_call_for_after_it) {
     cr_assert_eq(plan.charges[0].amount, 2);
     cr_assert_eq(plan.charges[1].amount, 1);
     cr_assert(plan.charges[1].flags & CP_AFTER_CALL);
-    cr_assert_eq(plan.nreached, 1); /* the import call gets a check of its own */
+    cr_assert(plan.charges[0].flags & CP_CHECK);
+    cr_assert_eq(plan.nreached, 0); /* the entry's check covers the import call */
     cr_assert_eq(plan.most_calls, 1);
+}
+
+Test(meter, an_import_call_after_a_charge_gets_a_check_of_its_own) {
+    /* local.get 0  br_if 0  i32.const 0  call 0 (the import)  end: the fall-through
+     * of br_if is charged after the entry's check */
+    static const uint8_t code[] = {0x20, 0x00, 0x0d, 0x00, 0x41, 0x00, 0x10, 0x00, 0x0b};
+    build(code, sizeof code, true);
+    cr_assert_eq(plan.nreached, 1);
 }
 
 Test(meter, a_call_that_cannot_throw_does_not_split_the_charge) {
@@ -135,6 +144,39 @@ Test(meter, dead_code_is_never_charged) {
     static const uint8_t code[] = {0x00, 0x41, 0x01, 0x1a, 0x0b};
     build(code, sizeof code, false);
     for (uint32_t i = 0; i < plan.ncharges; i++) cr_assert_eq(plan.charges[i].amount, 0);
+}
+
+Test(meter, code_after_a_loop_that_cannot_return_is_paid_before_it) {
+    /* i32.const 1  drop  loop  local.get 0  br_if 0  end  i32.const 2  drop  end */
+    static const uint8_t code[] = {0x41, 0x01, 0x1a, 0x03, 0x40, 0x20, 0x00, 0x0d, 0x00, 0x0b, 0x41, 0x02, 0x1a, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert_eq(plan.ncharges, 2); /* the entry and the loop header */
+    for (uint32_t i = 0; i < plan.ncharges; i++) {
+        cr_assert(plan.charges[i].flags & (CP_ENTRY | CP_HEADER));
+        cr_assert_eq(plan.charges[i].amount, 2); /* entry: both i32.const; header: local.get, br_if */
+    }
+}
+
+Test(meter, code_after_a_loop_that_may_return_is_paid_after_it) {
+    /* loop  local.get 0  if  return  end  local.get 0  br_if 0  end  i32.const 2  drop  end */
+    static const uint8_t code[] = {0x03, 0x40, 0x20, 0x00, 0x04, 0x40, 0x0f, 0x0b, 0x20, 0x00,
+                                   0x0d, 0x00, 0x0b, 0x41, 0x02, 0x1a, 0x0b};
+    build(code, sizeof code, false);
+    uint32_t after = 0;
+    for (uint32_t i = 0; i < plan.ncharges; i++) {
+        if (plan.charges[i].flags & CP_ENTRY) cr_assert_eq(plan.charges[i].amount, 0);
+        if (plan.charges[i].amount == 1) after++; /* i32.const 2, after the loop */
+    }
+    cr_assert_eq(after, 1);
+}
+
+Test(meter, a_trapping_arm_does_not_split_the_charge) {
+    /* local.get 0  if  unreachable  end  i32.const 2  drop  end: runs that complete
+     * always run the code after the if */
+    static const uint8_t code[] = {0x20, 0x00, 0x04, 0x40, 0x00, 0x0b, 0x41, 0x02, 0x1a, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert_eq(plan.ncharges, 1);
+    cr_assert_eq(plan.charges[0].amount, 3); /* local.get, if, i32.const */
 }
 
 Test(meter, default_costs) {
