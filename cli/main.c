@@ -6,6 +6,7 @@
 #include "../ir/funcmap.h"
 #include "../ir/module.h"
 #include "../ir/pool.h"
+#include "../ir/featureset.h"
 #include "../ir/validate.h"
 #include "io.h"
 #include "options.h"
@@ -270,6 +271,17 @@ static bool run_validate(Run *r) {
     return false;
 }
 
+/* Contract: when the options turn features off, the input (or, after the passes, the
+ * module they made) uses none of them; prints the error otherwise. */
+static bool run_check_features(Run *r, bool after_passes) {
+    uint32_t off = r->opt.pass.features_off;
+    WsError err;
+    if (!off || module_check_features(&r->m, FT_ALL & ~off, &err)) return true;
+    if (!after_passes) ws_error_print(&err, stderr);
+    else fprintf(stderr, "wasmslim: error: the passes would make the output use a disabled feature: %s\n", err.msg);
+    return false;
+}
+
 /* Contract: streams the module to opt.output (a temp file renamed over it once whole)
  * and builds the after-report from what was written. */
 static bool run_write(Run *r) {
@@ -331,7 +343,9 @@ int main(int argc, char **argv) {
     if (ok) phase_done(&r, "read");
     ok = ok && run_validate(&r);
     if (ok && !r.opt.no_validate) phase_done(&r, "validate input");
+    ok = ok && run_check_features(&r, false);
     ok = ok && run_passes(&r);
+    ok = ok && (r.opt.npipeline == 0 || run_check_features(&r, true));
     if (ok && (r.opt.npipeline || r.opt.opt_level == 0) && !r.opt.no_validate) {
         ok = run_validate(&r);
         if (ok) phase_done(&r, "validate output");

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "options.h"
+#include "../ir/featureset.h"
 #include "../ir/names.h"
 
 void options_usage(FILE *out) {
@@ -74,9 +75,16 @@ void options_usage(FILE *out) {
           "                       (stderr)\n"
           "  --no-validate        do not validate the module (by default every module is\n"
           "                       validated after the passes; without -o that is all)\n"
-          "  --all-features, -all, --enable-FEATURE, --detect-features\n"
-          "                       accepted for wasm-opt compatibility: every feature of\n"
-          "                       WebAssembly 3.0 is always enabled\n"
+          "  --mvp-features, -mvp, --disable-FEATURE, --enable-FEATURE, --all-features, -all\n"
+          "                       the features the module may use, in order from all of\n"
+          "                       them (default); a module that uses another one is\n"
+          "                       refused, and so is an output the passes would make use\n"
+          "                       one.  FEATURE: sign-ext, mutable-globals,\n"
+          "                       nontrapping-float-to-int, simd, bulk-memory, threads,\n"
+          "                       exception-handling, tail-call, reference-types,\n"
+          "                       multivalue, gc, memory64, typed-function-references,\n"
+          "                       relaxed-simd, extended-const, multimemory\n"
+          "  --detect-features    accepted (deprecated in wasm-opt, a no-op there too)\n"
           "  -h, --help           this text\n"
           "  --version            print the version\n",
           out);
@@ -121,6 +129,27 @@ static bool parse_name_kinds(Options *o, const char *list) {
         if (*p == ',') p++;
     }
     return options_add_pass(o, PASS_ID_strip_names);
+}
+
+/* Contract: one of wasm-opt's feature flags, applied in command-line order to the
+ * features a module may use (all of them unless a flag says otherwise). */
+static bool parse_feature_flag(Options *o, const char *a) {
+    if (!strcmp(a, "--all-features") || !strcmp(a, "-all")) {
+        o->pass.features_off = 0;
+        return true;
+    }
+    if (!strcmp(a, "--mvp-features") || !strcmp(a, "-mvp")) {
+        o->pass.features_off = FT_ALL;
+        return true;
+    }
+    bool enable = starts_with(a, "--enable-");
+    const char *name = a + (enable ? 9 : 10);
+    uint32_t bit = feature_by_name(name, strlen(name));
+    if (!strcmp(name, "gc-nn-locals")) bit = FT_FUNCTION_REFERENCES; /* binaryen 108's name */
+    if (!bit) return options_usage_error("unknown feature in '%s'", a);
+    if (enable) o->pass.features_off &= ~bit;
+    else o->pass.features_off |= bit;
+    return true;
 }
 
 /* Contract: parses -p's comma-separated pass names, appending each in order. */
@@ -251,9 +280,11 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->help = true;
     } else if (!strcmp(a, "--version")) {
         o->version = true;
-    } else if (!strcmp(a, "--all-features") || !strcmp(a, "-all") || starts_with(a, "--enable-") ||
-               !strcmp(a, "--detect-features")) {
-        /* every feature is always on (wasm-opt's --detect-features does nothing either) */
+    } else if (!strcmp(a, "--all-features") || !strcmp(a, "-all") || !strcmp(a, "--mvp-features") ||
+               !strcmp(a, "-mvp") || starts_with(a, "--enable-") || starts_with(a, "--disable-")) {
+        return parse_feature_flag(o, a);
+    } else if (!strcmp(a, "--detect-features")) {
+        /* deprecated in wasm-opt, where it does nothing either */
     } else if (a[0] == '-' && a[1] != '\0') {
         return options_usage_error("unknown option '%s'", a);
     } else {
@@ -271,6 +302,9 @@ bool options_parse(Options *o, int argc, char **argv) {
         if (!parse_one(o, argc, argv, &i)) return false;
     if (!o->input && !o->help && !o->version && !o->list_passes)
         return options_usage_error("%s", "no input file");
+    if ((o->pass.meter.fuel || o->pass.meter.stack) && (o->pass.features_off & FT_MUTABLE_GLOBALS))
+        return options_usage_error("%s", "--fuel and --stack-limit export a mutable global, which needs "
+                                         "mutable-globals: the options disable it");
     return true;
 }
 

@@ -303,12 +303,12 @@ static void decode_imm(Cursor *c, Instr *in, bool *canon) {
                                             : DQ_SLOW)
 #define DQ_SLOT(id, prefix, code) ((prefix) ? 256 + OP_##id : (code))
 const uint8_t instr_dq_kind[256 + OP_COUNT] = {
-#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = DQ_OF(imm),
+#define OP(id, prefix, code, name, imm, sig, fx, ft) [DQ_SLOT(id, prefix, code)] = DQ_OF(imm),
 #include "opcodes.def"
 #undef OP
 };
 const uint16_t instr_dq_op[256 + OP_COUNT] = {
-#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = OP_##id,
+#define OP(id, prefix, code, name, imm, sig, fx, ft) [DQ_SLOT(id, prefix, code)] = OP_##id,
 #include "opcodes.def"
 #undef OP
 };
@@ -657,13 +657,13 @@ static void fast_init(void) {
                                                 : QL_SLOW)
 const uint8_t instr_stable_kind[2][256 + OP_COUNT] = {
     { /* memargs left to the caller */
-#define OP(id, prefix, code, name, imm, sig, fx) \
+#define OP(id, prefix, code, name, imm, sig, fx, ft) \
     [DQ_SLOT(id, prefix, code)] = (imm) == IMM_MEMARG ? QL_SLOW : STABLE_OF(imm),
 #include "opcodes.def"
 #undef OP
     },
     {
-#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = STABLE_OF(imm),
+#define OP(id, prefix, code, name, imm, sig, fx, ft) [DQ_SLOT(id, prefix, code)] = STABLE_OF(imm),
 #include "opcodes.def"
 #undef OP
     },
@@ -679,7 +679,7 @@ const uint8_t instr_stable_kind[2][256 + OP_COUNT] = {
      : (imm) == IMM_CALL_INDIRECT ? QL_U32X2                                                   \
                                   : STABLE_OF(imm))
 const uint8_t instr_any_kind[256 + OP_COUNT] = {
-#define OP(id, prefix, code, name, imm, sig, fx) [DQ_SLOT(id, prefix, code)] = ANY_OF(imm),
+#define OP(id, prefix, code, name, imm, sig, fx, ft) [DQ_SLOT(id, prefix, code)] = ANY_OF(imm),
 #include "opcodes.def"
 #undef OP
 };

@@ -2,7 +2,7 @@
 #include "opcodes.h"
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, prefix, code, name, imm, sig, fx) [OP_##id] = {prefix, code, name, imm, sig, fx},
+#define OP(id, prefix, code, name, imm, sig, fx, ft) [OP_##id] = {prefix, code, name, imm, sig, fx},
 #include "opcodes.def"
 #undef OP
 };
@@ -10,7 +10,7 @@ const OpInfo op_info[OP_COUNT] = {
 /* Each opcode's immediate kind alone: 571 bytes, so the per-instruction lookup in the
  * decoder and encoder stays in a few cache lines (op_info is 40 bytes an entry). */
 const uint8_t op_imm[OP_COUNT] = {
-#define OP(id, prefix, code, name, imm, sig, fx) [OP_##id] = imm,
+#define OP(id, prefix, code, name, imm, sig, fx, ft) [OP_##id] = imm,
 #include "opcodes.def"
 #undef OP
 };
@@ -21,7 +21,7 @@ const uint8_t op_imm[OP_COUNT] = {
  * A code past OP_LUT_CODES does not compile; a duplicate (prefix, code) is an
  * -Woverride-init (gcc, in -Wextra) / -Winitializer-overrides (clang) warning. */
 const uint16_t op_lut[5][OP_LUT_CODES] = {
-#define OP(id, prefix, code, name, imm, sig, fx) [OP_LUT_ROW(prefix)][code] = OP_##id + 1,
+#define OP(id, prefix, code, name, imm, sig, fx, ft) [OP_LUT_ROW(prefix)][code] = OP_##id + 1,
 #include "opcodes.def"
 #undef OP
 };

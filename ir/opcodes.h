@@ -1,7 +1,7 @@
 /* opcodes.h - the opcode table, expanded from ir/opcodes.def.
  *
  * Each line of opcodes.def is
- *     OP(ID, PREFIX, CODE, "name", IMM, "SIG", FX)
+ *     OP(ID, PREFIX, CODE, "name", IMM, "SIG", FX, FT)
  * ID      C identifier; the enum constant is OP_##ID (e.g. OP_I32_ADD)
  * PREFIX  0 for one-byte opcodes, else 0xFB (GC), 0xFC (misc), 0xFD (SIMD), 0xFE (threads)
  * CODE    the byte, or the u32 sub-opcode after the prefix
@@ -13,6 +13,7 @@
  *         "*" when the validator types the instruction by hand (control, calls, locals,
  *         references, GC, ...)
  * FX      effect bits FX_* below, or 0
+ * FT      the feature proposal it belongs to, FT_* (ir/featureset.h), or 0 for the MVP
  */
 #ifndef WS_OPCODES_H
 #define WS_OPCODES_H
@@ -80,7 +81,7 @@ enum {
 };
 
 typedef enum OpId {
-#define OP(id, prefix, code, name, imm, sig, fx) OP_##id,
+#define OP(id, prefix, code, name, imm, sig, fx, ft) OP_##id,
 #include "opcodes.def"
 #undef OP
     OP_COUNT

@@ -90,6 +90,8 @@ typedef struct InlSplicer {
     uint32_t *queue_callee;
     uint32_t nqueue, cap_queue, cap_queue_callee;
     bool nested;                  /* queue the decided calls of copied bodies */
+    bool no_block_params;         /* multivalue is off: parameters are stored before a
+                                     body's block instead of being its parameters */
     Buf enc;                      /* scratch for measuring encodings */
     uint32_t nsplices;
 } InlSplicer;

@@ -35,6 +35,7 @@ typedef struct Region {
     uint32_t callee;
     NodeId block;            /* the block holding the body; 0 = flat */
     bool tail;               /* return_call site */
+    bool params_stored;      /* parameters stored before the block, which takes none */
     uint32_t base;           /* caller local of callee local 0 */
     uint32_t nres;           /* callee results */
     uint32_t nends;          /* values the callee body leaves at its end (flat mode) */
@@ -318,24 +319,26 @@ static void take_args(InlSplicer *s, NodeId call, uint32_t *n) {
 }
 
 /* Contract: a block typed like the callee in place of the call: it takes the call's
- * operands as its parameters and gives its results to the call's users. */
+ * operands as its parameters (unless they were stored before it) and gives its results
+ * to the call's users. */
 static void open_block(InlSplicer *s, Region *r, uint32_t nargs) {
     IrFunc *f = s->f;
     const TypeDef *t = s->callee.type;
+    uint32_t nparams = r->params_stored ? 0 : t->nparams;
     Instr in = ir_instr(OP_BLOCK);
-    if (t->nparams == 0 && t->nresults == 1) {
+    if (nparams == 0 && t->nresults == 1) {
         in.bt.kind = BT_VAL;
         in.bt.val = t->results[0];
-    } else if (t->nparams || t->nresults) {
+    } else if (nparams || t->nresults) {
         in.bt.kind = BT_TYPE;
         in.bt.type = s->m->funcs[r->callee].type;
     }
     ValType t0 = t->nresults ? t->results[0] : vt_num(0);
     NodeId k = ir_new_structured(f, &in, t->nresults, &t0, 1);
     IrArm *arm = &f->arms[ir_node(f, k)->arms];
-    arm->nparams = t->nparams;
-    arm->param_types = t->params;
-    ir_set_args(f, k, s->args, nargs);
+    arm->nparams = nparams;
+    arm->param_types = nparams ? t->params : NULL;
+    ir_set_args(f, k, s->args, nparams ? nargs : 0);
     ir_insert_before(f, r->call, k);
     r->block = k;
     for (uint32_t i = 0; i < t->nresults && !r->tail; i++)
@@ -487,15 +490,15 @@ static int64_t new_bytes(InlSplicer *s, NodeId first) {
 
 /* ---- the splice ---- */
 
-/* Contract: the callee's copy between the region's start and the call: locals, zeroes,
- * parameter stores, body, results; the call is unlinked at the end. */
+/* Contract: the callee's copy between the region's start and the call (its locals are
+ * the caller's already): zeroes, parameter stores, body, results; the call is unlinked
+ * at the end. */
 static void splice_body(InlSplicer *s, Region *r, uint32_t norder) {
     IrFunc *f = s->f;
     const IrFunc *c = &s->callee;
     bool in_loop = has_ancestor(f, r->call, OP_LOOP, OP_LOOP);
-    for (uint32_t l = 0; l < c->nlocals; l++) ir_add_local(f, c->locals[l].type);
     zero_locals(s, r, in_loop);
-    store_params(s, r);
+    if (!r->params_stored) store_params(s, r);
     for (uint32_t i = 0; i < norder; i++) {
         if (s->order[i] == r->trailing) take_trailing(s, r, s->order[i]);
         else clone_node(s, r, s->order[i]);
@@ -527,6 +530,11 @@ bool inline_splice(InlSplicer *s, NodeId call, uint32_t callee, int64_t *growth,
     NodeId first = f->nnodes;
     if (growth) before = node_bytes(s, call) + inline_decl_bytes(f);
     take_args(s, call, &nargs);
+    for (uint32_t l = 0; l < s->callee.nlocals; l++) ir_add_local(f, s->callee.locals[l].type);
+    if (sh.block && s->no_block_params && s->callee.nparams) { /* no multivalue: no block params */
+        store_params(s, &r);
+        r.params_stored = true;
+    }
     if (sh.block) open_block(s, &r, nargs);
     splice_body(s, &r, norder);
     if (growth) *growth = new_bytes(s, first) + inline_decl_bytes(f) - before;

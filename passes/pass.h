@@ -20,6 +20,7 @@ typedef struct PassOptions {
     MeterOptions meter;            /* passes/meter_options.h */
     InlineOptions inlining;        /* passes/inline_options.h */
     int opt_level;                 /* -O level (Options.opt_level): -1 none, 0-4, 's', 'z' */
+    uint32_t features_off;         /* FT_* the module may not use (--mvp-features, --disable-X) */
 } PassOptions;
 
 /* Counters a run reports (summary, --stats=json). */
