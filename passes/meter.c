@@ -29,7 +29,8 @@
  * call that may throw (meter_calls.c: one that may reach an import, a throw, or an
  * indirect call that may).  A run that needs F units completes when given F.  After a
  * trap the fuel spent may also include code that runs together with what trapped (a
- * class, below: it may span calls that cannot throw) but did not run yet.
+ * class, below: it may span calls that cannot throw, a loop that cannot return or
+ * throw, and an arm that ends in a trap) but did not run yet.
  *
  * How (meter_plan.c): straight-line segments are grouped into classes that run
  * together; each class is paid once, before its first segment.  --fuel-mode=exact:
