@@ -6,11 +6,14 @@
  *   - what the full decode accepts, the light read accepts too, and module_decode_code on
  *     the light read agrees with the full decode;
  *   - when both reads succeed and both write, they write the same bytes;
+ *   - the feature scan (ir/featureset.c) never crashes, and accepts every module the
+ *     full decode accepts when every feature is allowed;
  *   - write-read-write fixpoint: when y = write(read(x)) succeeds, y reads back (with the
  *     full decode when x passed it) and writing it again gives y byte for byte.
  * Build: make build/fuzz_read; run: make fuzz (or build/fuzz_read CORPUS_DIR...). */
 #include <stdio.h>
 #include <stdlib.h>
+#include "featureset.h"
 #include "leb.h"
 #include "module.h"
 
@@ -28,6 +31,10 @@ static int read_write(const uint8_t *data, size_t size, bool decode, Buf *out, b
     Module m;
     ReadOptions ro = {.decode_code = decode};
     if (!module_read(&m, data, size, "fuzz", &ro, err)) return 0;
+    WsError ferr; /* the feature scan: no crash on any module read; with every feature
+                     allowed it accepts every module whose code decodes */
+    module_check_features(&m, 0, &ferr);
+    if (!module_check_features(&m, FT_ALL, &ferr) && decode) finding("the feature scan fails with all allowed", &ferr);
     if (decode_agrees) {
         WsError derr;
         *decode_agrees = module_decode_code(&m, &derr);
