@@ -130,18 +130,13 @@ static void scan_code(const Scan *s, Cursor *c, bool const_expr) {
     }
 }
 
-static Cursor cursor_at(const Scan *s, const uint8_t *p, size_t len, size_t off) {
-    Cursor c = {p - off, p, p + len, s->err};
-    return c;
-}
-
 static void scan_expr(const Scan *s, const Expr *e) {
-    Cursor c = cursor_at(s, e->code, e->len, e->offset);
+    Cursor c = module_cursor(s->m, e->code, e->len, s->err);
     scan_code(s, &c, true);
 }
 
 static void scan_body(const Scan *s, const Func *f) {
-    Cursor c = cursor_at(s, f->body.p, f->body.len, f->body_offset);
+    Cursor c = module_cursor(s->m, f->body.p, f->body.len, s->err);
     uint32_t groups = cur_u32(&c);
     for (uint32_t g = 0; g < groups; g++) {
         cur_u32(&c);

@@ -52,3 +52,9 @@ void module_note_same_refs(Module *m, uint32_t f, const uint8_t *old, const uint
 void module_mark_bodies_valid(Module *m, bool valid) {
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) m->funcs[i].valid = valid;
 }
+
+Cursor module_cursor(const Module *m, const uint8_t *p, size_t len, WsError *err) {
+    bool in_input = m->input && p >= m->input && p + len <= m->input + m->input_len;
+    Cursor c = {in_input ? m->input : p, p, p + len, err};
+    return c;
+}

@@ -8,6 +8,7 @@
 #include "arena.h"
 #include "common.h"
 #include "error.h"
+#include "leb.h"
 #include "types.h"
 
 /* Known section ids, and their required order ("rank") in a module. */
@@ -268,6 +269,9 @@ void module_drop_refs_cache(Module *m);
 void module_note_same_refs(Module *m, uint32_t f, const uint8_t *old, const uint8_t *now);
 
 /* Helpers on the model. */
+/* Contract: a cursor over [p, p + len) that reports to err, its offsets relative to the
+ * input when the bytes are in it, else to p (bytes a pass wrote). */
+Cursor module_cursor(const Module *m, const uint8_t *p, size_t len, WsError *err);
 bool custom_is(const Custom *c, const char *name);
 bool custom_has_prefix(const Custom *c, const char *prefix);
 uint32_t module_ndefined_funcs(const Module *m);

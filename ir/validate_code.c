@@ -438,15 +438,9 @@ static void run_code(Validator *v, Cursor *c) {
 /* Contract: a cursor over [p, p+len), with offsets relative to the input when the bytes
  * are in it, else relative to p with v->base = file_off. */
 static Cursor code_cursor(Validator *v, const uint8_t *p, uint32_t len, size_t file_off) {
-    Cursor c;
-    const Module *m = v->m;
-    bool in_input = m->input && p >= m->input && p + len <= m->input + m->input_len;
-    c.file_start = in_input ? m->input : p;
+    Cursor c = module_cursor(v->m, p, len, v->err);
     v->file_start = c.file_start;
-    v->base = in_input ? 0 : file_off;
-    c.p = p;
-    c.end = p + len;
-    c.err = v->err;
+    v->base = c.file_start == v->m->input ? 0 : file_off;
     return c;
 }
 

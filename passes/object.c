@@ -206,11 +206,7 @@ static void obj_put_entry(Buf *out, const ObjEntry *e, uint32_t index) {
     buf_bytes(out, e->index_end, (size_t)(e->end - e->index_end));
 }
 
-static Cursor obj_cursor(ObjState *o, Bytes b) {
-    Cursor c = {o->m->input, b.p, b.p + b.len, &o->err};
-    if (b.p < o->m->input || b.p > o->m->input + o->m->input_len) c.file_start = b.p;
-    return c;
-}
+static Cursor obj_cursor(ObjState *o, Bytes b) { return module_cursor(o->m, b.p, b.len, &o->err); }
 
 /* ---- reading: symbols and the references relocations make ---- */
 
