@@ -25,6 +25,18 @@
 #include "../ir/pool.h"
 #include <stdlib.h>
 
+/* True when a body's block may take the call's operands as parameters: multivalue is
+ * not turned off, and the module uses it already (a function type with several
+ * results), so that inlining never makes a module need a feature it did not (storing
+ * the parameters before the block instead costs the same bytes: sql-wasm -O3 769,359
+ * -> 769,355, ruby 16,564,368 -> 16,564,715). */
+static bool block_params_allowed(const PassCtx *ctx, const Module *m) {
+    if (ctx->opt->features_off & FT_MULTIVALUE) return false;
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        if (m->types[i].kind == COMP_FUNC && m->types[i].nresults > 1) return true;
+    return false;
+}
+
 /* Contract: reads the level and the options into in (defaults per level). */
 static void setup(Inliner *in, PassCtx *ctx, Module *m) {
     memset(in, 0, sizeof *in);
@@ -35,6 +47,7 @@ static void setup(Inliner *in, PassCtx *ctx, Module *m) {
     in->size_mode = in->level == 's' || in->level == 'z';
     bool speed = in->level >= 2 && in->level <= 4;
     in->max_size = in->opt->max_size ? in->opt->max_size : !speed ? 0 : in->level == 2 ? 40 : 100;
+    in->block_params = block_params_allowed(ctx, m);
 }
 
 static uint32_t budget_pct(const Inliner *in) {
@@ -59,18 +72,6 @@ static WsError *copy_error(const WsError *e) {
     WsError *c = ws_malloc(sizeof *c);
     memcpy(c, e, sizeof *c);
     return c;
-}
-
-/* True when a body's block may take the call's operands as parameters: multivalue is
- * not turned off, and the module uses it already (a function type with several
- * results), so that inlining never makes a module need a feature it did not (storing
- * the parameters before the block instead costs the same bytes: sql-wasm -O3 769,359
- * -> 769,355, ruby 16,564,368 -> 16,564,715). */
-static bool block_params_allowed(const Inliner *in) {
-    if (in->ctx->opt->features_off & FT_MULTIVALUE) return false;
-    for (uint32_t i = 0; i < in->m->ntypes; i++)
-        if (in->m->types[i].kind == COMP_FUNC && in->m->types[i].nresults > 1) return true;
-    return false;
 }
 
 /* ---- trial: measure the chosen sites ---- */
@@ -138,7 +139,7 @@ static bool run_trials(Inliner *in) {
     Trial t = {in, callers, ws_calloc(jobs, sizeof(TrialWorker)), ws_calloc(n + 1, sizeof(WsError *))};
     for (uint32_t i = 0; i < jobs; i++) {
         inline_splicer_init(&t.w[i].s, m, &t.w[i].f, in->sites, in->funcs);
-        t.w[i].s.no_block_params = !block_params_allowed(in);
+        t.w[i].s.no_block_params = !in->block_params;
     }
     pool_for(jobs, n, trial_one, &t);
     bool ok = true;
@@ -180,7 +181,7 @@ static bool apply_one(Inliner *in, IrFunc *f, WsError *err) {
     InlSplicer s;
     inline_splicer_init(&s, in->m, f, in->sites, in->funcs);
     s.nested = true;
-    s.no_block_params = !block_params_allowed(in);
+    s.no_block_params = !in->block_params;
     NodeId *calls = NULL;
     uint32_t cap = 0, ncalls = 0;
     for (uint32_t i = 0; i < fn->nsites; i++) {

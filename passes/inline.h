@@ -47,6 +47,7 @@ typedef struct Inliner {
     const InlineOptions *opt;
     int level;                    /* PassOptions.opt_level */
     bool size_mode;               /* -Os / -Oz: only measured shrinking */
+    bool block_params;            /* a body's block may take parameters (multi-value) */
     uint32_t max_size;            /* callee bytes for the speed levels' budget */
     uint64_t budget;              /* bytes the speed levels may grow the code by */
     InlSite *sites;
@@ -90,8 +91,9 @@ typedef struct InlSplicer {
     uint32_t *queue_callee;
     uint32_t nqueue, cap_queue, cap_queue_callee;
     bool nested;                  /* queue the decided calls of copied bodies */
-    bool no_block_params;         /* multivalue is off: parameters are stored before a
-                                     body's block instead of being its parameters */
+    bool no_block_params;         /* the module does not use multi-value (or it is off):
+                                     parameters are stored before a body's block instead
+                                     of being its parameters */
     Buf enc;                      /* scratch for measuring encodings */
     uint32_t nsplices;
 } InlSplicer;
