@@ -5,6 +5,8 @@
  *   --keep-export=NAME,...   keep these exports (or functions, by name) as roots
  *   --why-kept=NAME|INDEX    print why a function is kept (adds the pass)
  *   --vacuum, --dae, --dae-optimizing   wasm-opt's names: dce; dead-params; both
+ *   --ignore-implicit-traps, -iit, --traps-never-happen, -tnh   dce may drop an unused
+ *                            value whose only effect is a possible trap
  */
 #include <stdio.h>
 #include "options.h"
@@ -37,6 +39,11 @@ int options_parse_dce(Options *o, const char *arg) {
         return options_add_pass(o, PASS_ID_dead_params) ? 1 : -1;
     if (!strcmp(arg, "--dae-optimizing"))
         return options_add_pass(o, PASS_ID_dead_params) && options_add_pass(o, PASS_ID_dce) ? 1 : -1;
+    if (!strcmp(arg, "--ignore-implicit-traps") || !strcmp(arg, "-iit") || !strcmp(arg, "--traps-never-happen") ||
+        !strcmp(arg, "-tnh")) {
+        d->ignore_traps = true; /* an assumption the passes may use, as in wasm-opt: adds none */
+        return 1;
+    }
     if (has_prefix(arg, "--why-kept=")) {
         if (!push_value(d->why_kept, &d->nwhy_kept, arg + 11, arg)) return -1;
         return options_add_pass(o, PASS_ID_remove_unused) ? 1 : -1;

@@ -33,6 +33,8 @@ typedef struct Dce {
     uint32_t stamp;
     uint32_t removed;    /* instructions removed */
     bool changed;
+    uint32_t impure;     /* effects that keep an unused value: DCE_IMPURE, less FX_TRAP
+                            under --ignore-implicit-traps */
 } Dce;
 
 
@@ -58,9 +60,9 @@ static bool any_result_used(const IrFunc *f, const IrNode *n) {
     return false;
 }
 
-static bool is_pure(const IrFunc *f, NodeId id) {
-    const IrNode *n = ir_node(f, id);
-    return !ir_is_structured(n->in.op) && !(ir_effects(f, id) & DCE_IMPURE);
+static bool is_pure(const Dce *d, NodeId id) {
+    const IrNode *n = ir_node(d->f, id);
+    return !ir_is_structured(n->in.op) && !(ir_effects(d->f, id) & d->impure);
 }
 
 /* True while node id is still linked into the function's code. */
@@ -87,7 +89,7 @@ static void drop_operand_trees(Dce *d, const ValueRef *args, uint32_t nargs) {
     while (sp) {
         NodeId p = stack[--sp];
         const IrNode *n = ir_node(f, p);
-        if (!in_body(f, p) || !is_pure(f, p) || any_result_used(f, n)) continue;
+        if (!in_body(f, p) || !is_pure(d, p) || any_result_used(f, n)) continue;
         for (uint32_t i = 0; i < n->nargs; i++) {
             ValueRef a = ir_args(f, n)[i];
             if (a.node && !(a.idx & IR_PARAM)) WS_VEC_PUSH(stack, sp, cap, a.node);
@@ -212,7 +214,7 @@ static void fold_select(Dce *d, NodeId id, int64_t c) {
     IrFunc *f = d->f;
     IrNode *n = ir_node(f, id);
     ValueRef a = ir_args(f, n)[0], b = ir_args(f, n)[1], cond = ir_args(f, n)[2];
-    if (!c && (a.node == 0 || (a.idx & IR_PARAM) || !is_pure(f, a.node) ||
+    if (!c && (a.node == 0 || (a.idx & IR_PARAM) || !is_pure(d, a.node) ||
                ir_node(f, a.node)->nargs != 0))
         return; /* would need to discard a value below the one kept */
     ir_set_args(f, id, NULL, 0);
@@ -306,7 +308,7 @@ static void stackify(Dce *d, NodeId set) {
 static void drop_pure_value(Dce *d, NodeId drop) {
     IrFunc *f = d->f;
     ValueRef v = ir_args(f, ir_node(f, drop))[0];
-    if (v.node == 0 || (v.idx & IR_PARAM) || !is_pure(f, v.node) || ir_node(f, v.node)->nres != 1) return;
+    if (v.node == 0 || (v.idx & IR_PARAM) || !is_pure(d, v.node) || ir_node(f, v.node)->nres != 1) return;
     NodeId x = v.node;
     uint32_t nargs = ir_node(f, x)->nargs;
     ValueRef *args = ws_malloc((nargs + 1) * sizeof(ValueRef));
@@ -322,7 +324,7 @@ static void drop_pure_value(Dce *d, NodeId drop) {
 static void unused_pure(Dce *d, NodeId id) {
     IrFunc *f = d->f;
     IrNode *n = ir_node(f, id);
-    if (n->nres == 0 || any_result_used(f, n) || !is_pure(f, id)) return;
+    if (n->nres == 0 || any_result_used(f, n) || !is_pure(d, id)) return;
     remove_with_operands(d, id);
 }
 
@@ -378,7 +380,7 @@ bool dce_function(IrFunc *f, void *arg, WsError *err) {
     (void)err;
     PassCtx *ctx = arg;
     uint32_t nlocals = f->nlocals;
-    Dce d = {f, NULL, NULL, 0, 0, true};
+    Dce d = {f, NULL, NULL, 0, 0, true, dce_impure(&ctx->opt->dce)};
     for (int round = 0; d.changed && round < 16; round++) {
         d.changed = false;
         d.order = ws_realloc(d.order, (f->nnodes + 1) * sizeof(NodeId));
@@ -479,6 +481,8 @@ typedef struct DceJob {
     uint8_t *canonical; /* per defined function: the scan found its bytes canonical */
     uint32_t *params;   /* per defined function scanned and cleared: its untouched params */
     uint8_t *scanned;   /* per defined function: the scan ran (no earlier fixpoint) */
+    bool every_body;    /* --ignore-implicit-traps: the scan judges by DCE_IMPURE, so
+                           every body goes to the IR */
 } DceJob;
 
 static void verdict_one(void *arg, uint32_t k, uint32_t worker) {
@@ -487,7 +491,9 @@ static void verdict_one(void *arg, uint32_t k, uint32_t worker) {
     const Func *fn = &j->m->funcs[j->m->nfunc_imports + k];
     DceScanInfo info = {0};
     j->scanned[k] = fn->dce_fixpoint != fn->body.p;
-    j->verdict[k] = !j->scanned[k] ? DCE_STAYS : dce_scan_function(j->m, j->m->nfunc_imports + k, &info);
+    j->verdict[k] = j->every_body ? DCE_BUILD
+                    : !j->scanned[k] ? DCE_STAYS
+                                     : dce_scan_function(j->m, j->m->nfunc_imports + k, &info);
     j->canonical[k] = info.canonical;
     j->params[k] = info.params_untouched;
     j->want[k] = j->verdict[k] == DCE_BUILD;
@@ -560,7 +566,7 @@ void pass_dce(PassCtx *ctx, Module *m) {
     uint32_t n = module_ndefined_funcs(m), jobs = ctx->jobs ? ctx->jobs : 1;
     DceJob j = {m, ws_calloc(n + 1, 1), ws_calloc(n + 1, 1), ws_calloc(n + 1, sizeof(Buf)),
                 ws_calloc(n + 1, sizeof(uint32_t)), ws_calloc(n + 1, 1), ws_calloc(n + 1, sizeof(uint32_t)),
-                ws_calloc(n + 1, 1)};
+                ws_calloc(n + 1, 1), ctx->opt->dce.ignore_traps};
     pool_for(jobs, n, verdict_one, &j);
     bool strip = memchr(j.verdict, DCE_NOPS, n) != NULL;
     if (strip) pool_for(jobs, n, strip_one, &j);

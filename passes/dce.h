@@ -4,6 +4,7 @@
 
 #include "../ir/module.h"
 #include "../ir/opcodes.h"
+#include "dce_options.h"
 
 /* Effects that make a value's producer impure for dce: it cannot be removed when its
  * result is unused. */
@@ -11,6 +12,12 @@ enum {
     DCE_IMPURE = FX_WMEM | FX_WGLOB | FX_WTAB | FX_TRAP | FX_THROW | FX_CALL | FX_CTRL | FX_WHEAP |
                  FX_ATOMIC | FX_WLOCAL
 };
+
+/* The effects that keep an unused value under the options: DCE_IMPURE, less a possible
+ * trap under --ignore-implicit-traps (a dropped load or division may go). */
+static inline uint32_t dce_impure(const DceOptions *o) {
+    return o->ignore_traps ? DCE_IMPURE & ~(uint32_t)FX_TRAP : DCE_IMPURE;
+}
 
 /* What the quick scan (dce_scan.c) says of a body, judged from its bytes. */
 typedef enum DceVerdict {

@@ -16,6 +16,8 @@ typedef struct DceOptions {
     const char *why_kept[DCE_MAX_FLAGS];      /* --why-kept=NAME|INDEX (one name; may hold commas) */
     uint32_t nwhy_kept;
     FILE *report;                             /* where --why-kept prints; NULL = stdout */
+    bool ignore_traps;                        /* -iit, -tnh: a value whose only effect is a
+                                                 possible trap may go when unused */
 } DceOptions;
 
 #endif

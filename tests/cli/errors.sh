@@ -140,6 +140,21 @@ if [ -n "$src" ]; then
         "$WS" "$o0" -O1 -q -o "$T/pb.wasm" 2>/dev/null
         check "--detect-features" cmp "$T/pa.wasm" "$T/pb.wasm"
     fi
+    # wasm-opt's trap assumptions: -iit, -tnh and their long names let dce drop a load
+    # whose value nobody uses (tests/passes/dce/traps_ignored.wat shows what goes)
+    printf '(module (memory 1) (func (export "f") (param i32) (drop (i32.load (local.get 0)))))' >"$T/iit.wat"
+    if wat2wasm "$T/iit.wat" -o "$T/iit.wasm"; then
+        "$WS" "$T/iit.wasm" --dce -q -o "$T/ia.wasm"
+        "$WS" "$T/iit.wasm" --dce --ignore-implicit-traps -q -o "$T/ib.wasm"
+        check "--ignore-implicit-traps drops the load" sh -c "! wasm-objdump -d '$T/ib.wasm' | grep -q i32.load"
+        check "without it the load stays" sh -c "wasm-objdump -d '$T/ia.wasm' | grep -q i32.load"
+        for alias in -iit --traps-never-happen -tnh; do
+            "$WS" "$T/iit.wasm" --dce "$alias" -q -o "$T/ic.wasm"
+            check "$alias is --ignore-implicit-traps" cmp "$T/ib.wasm" "$T/ic.wasm"
+        done
+    else
+        fail "wat2wasm iit.wat"
+    fi
     # --converge: the passes again while the module shrinks (here: one more round that
     # changes nothing), metering once, after them; no larger than one round, valid
     timing=$("$WS" "$T/in.wasm" -Oz --converge --fuel --time-passes -q -o "$T/cv.wasm" 2>&1)
