@@ -145,11 +145,25 @@ static bool parse_feature_flag(Options *o, const char *a) {
         o->pass.features_off = FT_ALL;
         return true;
     }
+    /* binaryen's other names: parts of our features, or proposals whose encodings the
+     * reader does not know (a module that uses them is refused when read, so turning
+     * them on or off changes nothing) */
+    static const struct { const char *name; uint32_t bit; } other[] = {
+        {"gc-nn-locals", FT_FUNCTION_REFERENCES}, {"bulk-memory-opt", FT_BULK_MEMORY},
+        {"call-indirect-overlong", FT_REFERENCE_TYPES}, {"strings", 0}, {"fp16", 0},
+        {"stack-switching", 0}, {"typed-continuations", 0}, {"shared-everything", 0},
+        {"custom-descriptors", 0},
+    };
     bool enable = starts_with(a, "--enable-");
     const char *name = a + (enable ? 9 : 10);
     uint32_t bit = feature_by_name(name, strlen(name));
-    if (!strcmp(name, "gc-nn-locals")) bit = FT_FUNCTION_REFERENCES; /* binaryen 108's name */
-    if (!bit) return options_usage_error("unknown feature in '%s'", a);
+    bool known = bit != 0;
+    for (size_t i = 0; i < WS_ARRAY_LEN(other) && !known; i++)
+        if (!strcmp(name, other[i].name)) {
+            bit = other[i].bit;
+            known = true;
+        }
+    if (!known) return options_usage_error("unknown feature in '%s'", a);
     if (enable) o->pass.features_off &= ~bit;
     else o->pass.features_off |= bit;
     return true;

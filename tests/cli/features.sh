@@ -76,6 +76,9 @@ check "offset of i32.extend8_s" grep -q "^ $(printf '%06x' "$off"): c0 *| i32.ex
 expect 2 "unknown feature in '--enable-frobnicate'" "unknown feature" -- "$T/simd.wasm" --enable-frobnicate
 expect 2 "unknown feature" "unknown feature (disable)" -- "$T/simd.wasm" --disable-frobnicate
 expect 0 "" "binaryen 108's gc-nn-locals" -- "$T/simd.wasm" --enable-gc-nn-locals -q
+expect 1 "needs bulk-memory" "--disable-bulk-memory-opt is bulk-memory" -- "$T/bulk-memory.wasm" --disable-bulk-memory-opt -q
+expect 1 "needs reference-types" "--disable-call-indirect-overlong is reference-types" -- "$T/reference-types.wasm" --disable-call-indirect-overlong -q
+expect 0 "" "--enable-strings (no encoding of it is read)" -- "$T/simd.wasm" --enable-strings --disable-fp16 -q
 expect 2 "needs mutable-globals" "--fuel without mutable-globals" -- "$T/simd.wasm" --mvp-features --fuel -o "$T/x.wasm"
 expect 2 "needs mutable-globals" "--stack-limit without mutable-globals" -- "$T/simd.wasm" --disable-mutable-globals --stack-limit=9 -o "$T/x.wasm"
 expect 0 "" "--fuel with mutable-globals back" -- "$T/sign-ext.wasm" -mvp --enable-mutable-globals --enable-sign-ext --fuel -q -o "$T/x.wasm"
