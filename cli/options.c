@@ -76,7 +76,8 @@ void options_usage(FILE *out) {
           "  -q, --quiet          no summary line\n"
           "  --time-passes        wall time of reading, validating, each pass and writing\n"
           "                       (stderr)\n"
-          "  --no-validate        do not validate the module (by default every module is\n"
+          "  --no-validate, --no-validation, -n\n"
+          "                       do not validate the module (by default every module is\n"
           "                       validated after the passes; without -o that is all)\n"
           "  --mvp-features, -mvp, --disable-FEATURE, --enable-FEATURE, --all-features, -all\n"
           "                       the features the module may use, in order from all of\n"
@@ -291,7 +292,7 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->quiet = true;
     } else if (!strcmp(a, "--time-passes")) {
         o->time_passes = true;
-    } else if (!strcmp(a, "--no-validate")) {
+    } else if (!strcmp(a, "--no-validate") || !strcmp(a, "--no-validation") || !strcmp(a, "-n")) {
         o->no_validate = true;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
         o->help = true;

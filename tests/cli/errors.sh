@@ -140,6 +140,15 @@ if [ -n "$src" ]; then
         "$WS" "$o0" -O1 -q -o "$T/pb.wasm" 2>/dev/null
         check "--detect-features" cmp "$T/pa.wasm" "$T/pb.wasm"
     fi
+    # wasm-opt's --no-validation and -n are --no-validate: an invalid global initialiser
+    # is written out instead of refused
+    printf '\0asm\1\0\0\0\6\6\1\x7f\0\x42\0\13' >"$T/badinit.wasm"
+    expect_error "$T/badinit.wasm" "badinit.wasm:0xf: error: type mismatch"
+    "$WS" "$T/badinit.wasm" --no-validate -q -o "$T/nv.wasm"
+    for alias in --no-validation -n; do
+        rm -f "$T/nv2.wasm"
+        check "$alias writes as --no-validate does" sh -c "'$WS' '$T/badinit.wasm' $alias -q -o '$T/nv2.wasm' && cmp '$T/nv.wasm' '$T/nv2.wasm'"
+    done
     # wasm-opt's trap assumptions: -iit, -tnh and their long names let dce drop a load
     # whose value nobody uses (tests/passes/dce/traps_ignored.wat shows what goes)
     printf '(module (memory 1) (func (export "f") (param i32) (drop (i32.load (local.get 0)))))' >"$T/iit.wat"
