@@ -133,15 +133,18 @@ static bool run_roundtrip(Run *r) {
 }
 
 /* Contract: the meter pass (fuel, memory cap, stack limit) runs once, after every other
- * pass: instrumentation must see the final code, whatever the order of the flags. */
+ * pass: instrumentation must see the final code, whatever the order of the flags; then
+ * emit-target-features, which describes the module as written. */
 static void meter_last(Options *o) {
     uint32_t n = 0;
-    bool meter = false;
+    bool meter = false, features = false;
     for (uint32_t i = 0; i < o->npipeline; i++) {
         if (o->pipeline[i] == PASS_ID_meter) meter = true;
+        else if (o->pipeline[i] == PASS_ID_emit_target_features) features = true;
         else o->pipeline[n++] = o->pipeline[i];
     }
     if (meter) o->pipeline[n++] = PASS_ID_meter;
+    if (features) o->pipeline[n++] = PASS_ID_emit_target_features;
     o->npipeline = n;
 }
 
@@ -197,8 +200,8 @@ static size_t written_size(const Run *r) {
     return n;
 }
 
-/* Contract: --converge, as wasm-opt has it: the passes (metering excepted: it runs
- * once, last) run again while each round makes the written module smaller; the
+/* Contract: --converge, as wasm-opt has it: the passes (metering and
+ * emit-target-features excepted: they run once, last) run again while each round makes the written module smaller; the
  * module is left as the last round made it. */
 static bool converge(Run *r, PassCtx *ctx, uint32_t npasses) {
     size_t last = written_size(r);
@@ -221,7 +224,10 @@ static bool run_passes(Run *r) {
     if (r->opt.output && !strcmp(r->opt.output, "-")) r->opt.pass.dce.report = stderr; /* stdout is the module */
     ctx.jobs = pool_default_threads();
     ctx.input_checker = r->checker; /* left by run_validate to the first pass */
-    uint32_t n = r->opt.npipeline, npasses = n && r->opt.pipeline[n - 1] == PASS_ID_meter ? n - 1 : n;
+    uint32_t n = r->opt.npipeline, npasses = n; /* the final passes (meter_last) run once */
+    while (npasses && (r->opt.pipeline[npasses - 1] == PASS_ID_meter ||
+                       r->opt.pipeline[npasses - 1] == PASS_ID_emit_target_features))
+        npasses--;
     if (!run_pipeline(r, &ctx, 0, npasses)) return false;
     if (r->opt.converge && npasses && !ctx.failed && !converge(r, &ctx, npasses)) return false;
     if (!run_pipeline(r, &ctx, npasses, n)) return false;

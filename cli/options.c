@@ -53,6 +53,8 @@ void options_usage(FILE *out) {
           "  --strip-dwarf        DWARF only\n"
           "  --strip-producers    the producers section\n"
           "  --strip-target-features  the target_features section\n"
+          "  --emit-target-features   write the target_features section from the features\n"
+          "                           the output uses (after every other pass)\n"
           "  --strip-all          every custom section except those that change meaning\n"
           "                       (dylink.0; linking and reloc.* in objects), named on stderr\n"
           "  --strip-custom=GLOB  custom sections whose name matches (repeatable; * and ?)\n"
@@ -198,6 +200,7 @@ static int parse_pass_flag(Options *o, const char *a) {
         {"--strip-dwarf", PASS_ID_strip_dwarf},
         {"--strip-producers", PASS_ID_strip_producers},
         {"--strip-target-features", PASS_ID_strip_target_features},
+        {"--emit-target-features", PASS_ID_emit_target_features},
         {"--strip-all", PASS_ID_strip_all},
         {"--strip-names", PASS_ID_strip_names},
     };

@@ -15,7 +15,13 @@
 #include <string.h>
 
 static const char *const feature_names[FEAT_COUNT] = {
-#define FEATURE(id, name) name,
+#define FEATURE(id, name, section) name,
+#include "featureset.def"
+#undef FEATURE
+};
+
+static const char *const feature_section_names[FEAT_COUNT] = {
+#define FEATURE(id, name, section) section,
 #include "featureset.def"
 #undef FEATURE
 };
@@ -27,6 +33,7 @@ static const uint32_t op_features[OP_COUNT] = {
 };
 
 const char *feature_name(uint32_t i) { return i < FEAT_COUNT ? feature_names[i] : NULL; }
+const char *feature_section_name(uint32_t i) { return i < FEAT_COUNT ? feature_section_names[i] : NULL; }
 
 uint32_t feature_by_name(const char *name, size_t len) {
     for (uint32_t i = 0; i < FEAT_COUNT; i++)
@@ -38,11 +45,13 @@ typedef struct Scan {
     const Module *m;
     uint32_t allowed;
     WsError *err;
+    uint32_t *used;      /* collecting: every use goes here, none fails */
 } Scan;
 
 /* Contract: fails at offset off when `used` holds a feature the options leave out;
  * `what` says what needs it. */
 static void need(const Scan *s, uint32_t used, size_t off, const char *what) {
+    if (s->used) *s->used |= used;
     uint32_t bad = used & ~s->allowed;
     if (!bad) return;
     uint32_t i = 0;
@@ -144,7 +153,10 @@ static void scan_body(const Scan *s, const Func *f) {
         ValType t = read_valtype(&c);
         char name[64], what[80];
         uint32_t ft = valtype_features(s->m, t);
-        if (!(ft & ~s->allowed)) continue;
+        if (!(ft & ~s->allowed)) { /* only the message costs */
+            need(s, ft, off, "");
+            continue;
+        }
         snprintf(what, sizeof what, "a local of type %s", vt_str(t, name, sizeof name));
         need(s, ft, off, what);
     }
@@ -253,15 +265,27 @@ static void scan_segments(const Scan *s) {
     }
 }
 
-bool module_check_features(const Module *m, uint32_t allowed, WsError *err) {
-    Scan s = {m, allowed, err};
-    err->file = m->file;
-    if (setjmp(err->jb)) return false;
-    scan_types(&s);
-    scan_imports(&s);
-    scan_tables_memories(&s);
-    scan_globals_exports(&s);
-    scan_segments(&s);
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) scan_body(&s, &m->funcs[i]);
+/* Contract: the scan of the whole module in file order. */
+static bool scan_module(const Scan *s) {
+    s->err->file = s->m->file;
+    if (setjmp(s->err->jb)) return false;
+    const Module *m = s->m;
+    scan_types(s);
+    scan_imports(s);
+    scan_tables_memories(s);
+    scan_globals_exports(s);
+    scan_segments(s);
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) scan_body(s, &m->funcs[i]);
     return true;
+}
+
+bool module_check_features(const Module *m, uint32_t allowed, WsError *err) {
+    Scan s = {m, allowed, err, NULL};
+    return scan_module(&s);
+}
+
+bool module_features_used(const Module *m, uint32_t *used, WsError *err) {
+    *used = 0;
+    Scan s = {m, FT_ALL, err, used};
+    return scan_module(&s);
 }

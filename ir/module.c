@@ -58,3 +58,15 @@ Cursor module_cursor(const Module *m, const uint8_t *p, size_t len, WsError *err
     Cursor c = {in_input ? m->input : p, p, p + len, err};
     return c;
 }
+
+void module_add_custom(Module *m, const char *name, const uint8_t *payload, size_t len) {
+    m->customs = ws_realloc(m->customs, (m->ncustoms + 1) * sizeof(Custom));
+    Custom *c = &m->customs[m->ncustoms++];
+    memset(c, 0, sizeof *c);
+    size_t nlen = strlen(name);
+    c->name = (Bytes){arena_dup(&m->arena, name, nlen ? nlen : 1), (uint32_t)nlen};
+    c->payload = (Bytes){arena_dup(&m->arena, payload, len ? len : 1), (uint32_t)len};
+    c->after_rank = RANK_COUNT - 1;
+    size_t body = leb_size_u64(c->name.len) + c->name.len + len;
+    c->size = 1 + leb_size_u64(body) + body;
+}

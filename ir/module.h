@@ -272,6 +272,9 @@ void module_note_same_refs(Module *m, uint32_t f, const uint8_t *old, const uint
 /* Contract: a cursor over [p, p + len) that reports to err, its offsets relative to the
  * input when the bytes are in it, else to p (bytes a pass wrote). */
 Cursor module_cursor(const Module *m, const uint8_t *p, size_t len, WsError *err);
+/* Contract: appends a custom section (name and payload copied into the module's arena)
+ * after every known section. */
+void module_add_custom(Module *m, const char *name, const uint8_t *payload, size_t len);
 bool custom_is(const Custom *c, const char *name);
 bool custom_has_prefix(const Custom *c, const char *prefix);
 uint32_t module_ndefined_funcs(const Module *m);

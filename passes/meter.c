@@ -216,7 +216,7 @@ static void add_record(Module *m, const MeterCtx *mc, uint64_t bound) {
                               stack_export(o), o->stack_limit, o->stack_cost == STACK_COST_FRAME ? "frame" : "1");
     if (o->mem_cap) n += (size_t)snprintf(buf + n, sizeof buf - n, "memory.max-pages %" PRIu64 "\n", o->max_memory_pages);
     if (n >= sizeof buf) n = sizeof buf - 1;
-    meter_add_custom(m, METER_SECTION, (const uint8_t *)buf, n);
+    module_add_custom(m, METER_SECTION, (const uint8_t *)buf, n);
 }
 
 /* True when the functions need rewriting (not for a memory cap alone on a module

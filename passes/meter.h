@@ -189,7 +189,6 @@ void meter_insert_import(PassCtx *ctx, Module *m, const char *module, const char
 /* Appends a defined function with the given body (locals + code + end). */
 uint32_t meter_add_function(Module *m, uint32_t type, const uint8_t *body, size_t len);
 /* A custom section at the end of the module. */
-void meter_add_custom(Module *m, const char *name, const uint8_t *payload, size_t len);
 
 /* ---- the cost table (meter_costs.c) ---- */
 

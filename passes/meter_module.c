@@ -105,17 +105,6 @@ uint32_t meter_add_function(Module *m, uint32_t type, const uint8_t *body, size_
     return m->nfuncs++;
 }
 
-void meter_add_custom(Module *m, const char *name, const uint8_t *payload, size_t len) {
-    m->customs = ws_realloc(m->customs, (m->ncustoms + 1) * sizeof(Custom));
-    Custom *c = &m->customs[m->ncustoms++];
-    memset(c, 0, sizeof *c);
-    c->name = dup_bytes(m, name, strlen(name));
-    c->payload = dup_bytes(m, payload, len);
-    c->after_rank = RANK_COUNT - 1;
-    size_t body = leb_size_u64(c->name.len) + c->name.len + len;
-    c->size = 1 + leb_size_u64(body) + body;
-}
-
 /* Contract: the ref.func of a constant expression renumbered (new bytes in the arena
  * when one moves); fails through err on malformed bytes (already validated). */
 static void renumber_expr(Module *m, const Reindex *r, Expr *e, Buf *out, WsError *err) {

@@ -3,7 +3,8 @@
 # --all-features): a module that uses a feature the flags leave out is refused with
 # its offset and exit 1, in command-line order; the passes never make a module use a
 # feature it did not (the inliner's blocks take no parameters then); metering, which
-# exports a mutable global, is refused without mutable-globals.
+# exports a mutable global, is refused without mutable-globals; --emit-target-features
+# writes the section from what the output uses.
 # Usage: bash tests/cli/features.sh path/to/wasmslim [FIXTURES_DIR]
 set -uo pipefail
 WS=$(realpath "$1")
@@ -82,6 +83,32 @@ expect 0 "" "--enable-strings (no encoding of it is read)" -- "$T/simd.wasm" --e
 expect 2 "needs mutable-globals" "--fuel without mutable-globals" -- "$T/simd.wasm" --mvp-features --fuel -o "$T/x.wasm"
 expect 2 "needs mutable-globals" "--stack-limit without mutable-globals" -- "$T/simd.wasm" --disable-mutable-globals --stack-limit=9 -o "$T/x.wasm"
 expect 0 "" "--fuel with mutable-globals back" -- "$T/sign-ext.wasm" -mvp --enable-mutable-globals --enable-sign-ext --fuel -q -o "$T/x.wasm"
+
+# --emit-target-features: the section lists what the output uses, "+" and LLVM's name
+# each, replacing one the input had; after metering; once with --converge; not on objects
+tf() { # tf FILE: the target_features sections' payloads, hex, one per line
+    node -e "const fs=require('fs');for (const s of WebAssembly.Module.customSections(new WebAssembly.Module(fs.readFileSync('$1')),'target_features')) console.log(Buffer.from(s).toString('hex'))"
+}
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+SE=$(hex "+")08$(hex "sign-ext")
+MG=$(hex "+")0f$(hex "mutable-globals")
+"$WS" "$T/sign-ext.wasm" --emit-target-features -q -o "$T/tf1.wasm"
+check "target_features: +sign-ext" test "$(tf "$T/tf1.wasm")" = "01$SE"
+"$WS" "$T/sign-ext.wasm" --emit-target-features --fuel -q -o "$T/tf2.wasm"
+check "target_features after metering: +sign-ext +mutable-globals" test "$(tf "$T/tf2.wasm")" = "02$SE$MG"
+# the input claims simd128, which it does not use: one section, the true list
+{ cat "$T/sign-ext.wasm"; printf '\0\32\17target_features\1+\7simd128'; } >"$T/claims.wasm"
+check "the input's claim is read" test "$(tf "$T/claims.wasm")" = "01$(hex "+")07$(hex "simd128")"
+"$WS" "$T/claims.wasm" --emit-target-features -q -o "$T/tf3.wasm"
+check "target_features replaced" test "$(tf "$T/tf3.wasm")" = "01$SE"
+phases=$("$WS" "$T/sign-ext.wasm" -O2 --converge --emit-target-features --fuel --time-passes -q -o "$T/tf4.wasm" 2>&1)
+check "emit-target-features once, after meter" sh -c "printf '%s' '$phases' | grep -o 'meter\|emit-target-features' | tr '\n' , | grep -qx 'meter,emit-target-features,'"
+printf '(module (func (export "f")))' >"$T/obj.wat"
+if wat2wasm --relocatable "$T/obj.wat" -o "$T/obj.o" 2>/dev/null; then
+    expect 1 "not on a relocatable object" "--emit-target-features on an object" -- "$T/obj.o" --emit-target-features -o "$T/x.o"
+else
+    fail "wat2wasm --relocatable"
+fi
 
 # The inliner: a callee that needs a block (an early return) with parameters, in a
 # module without multi-value: the output must stay free of block parameters.
