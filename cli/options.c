@@ -53,8 +53,7 @@ void options_usage(FILE *out) {
           "  --strip-dwarf        DWARF only\n"
           "  --strip-producers    the producers section\n"
           "  --strip-target-features  the target_features section\n"
-          "  --emit-target-features   write the target_features section from the features\n"
-          "                           the output uses (after every other pass)\n"
+
           "  --strip-all          every custom section except those that change meaning\n"
           "                       (dylink.0; linking and reloc.* in objects), named on stderr\n"
           "  --strip-custom=GLOB  custom sections whose name matches (repeatable; * and ?)\n"
@@ -91,6 +90,8 @@ void options_usage(FILE *out) {
           "                       multivalue, gc, memory64, typed-function-references,\n"
           "                       relaxed-simd, extended-const, multimemory\n"
           "  --detect-features    accepted (deprecated in wasm-opt, a no-op there too)\n"
+          "  --emit-target-features  write the target_features section from the features\n"
+          "                       the output uses (after every other pass)\n"
           "  -h, --help           this text\n"
           "  --version            print the version\n",
           out);
