@@ -70,10 +70,7 @@ static const char *fuel_export(const MeterOptions *o) { return o->fuel_export ? 
 static const char *stack_export(const MeterOptions *o) { return o->stack_export ? o->stack_export : "wasmslim_stack"; }
 
 static bool fail(PassCtx *ctx, const Module *m, const char *fmt, const char *arg) {
-    ctx->failed = true;
-    ctx->err.file = m->file;
-    ctx->err.offset = 0;
-    snprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, arg);
+    pass_fail(ctx, m, fmt, arg);
     return false;
 }
 

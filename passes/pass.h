@@ -84,6 +84,9 @@ extern const PassInfo pass_info[PASS_COUNT];
 
 /* Adds delta to ctx->stats under a lock (function passes run on several threads). */
 void pass_stats_add(PassCtx *ctx, const PassStats *delta);
+/* Contract: a pass refuses module m: sets ctx->failed and ctx->err (the module's file,
+ * offset 0, the formatted message). */
+void pass_fail(PassCtx *ctx, const Module *m, const char *fmt, ...) WS_PRINTF(3, 4);
 /* Prints the non-zero counters ("removed: 3 functions, ...") as one line, or as a JSON
  * object. */
 void pass_stats_print(FILE *out, const PassStats *s, bool json);

@@ -1,6 +1,7 @@
 /* registry.c - the pass table expanded from passes.def, lookup and listing. */
 #include "pass.h"
 #include <pthread.h>
+#include <stdarg.h>
 #include "../ir/funcmap.h"
 #include "../ir/validate.h"
 
@@ -78,6 +79,16 @@ bool glob_match(const char *pattern, const uint8_t *s, size_t len) {
 }
 
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void pass_fail(PassCtx *ctx, const Module *m, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
+    va_end(ap);
+    ctx->failed = true;
+    ctx->err.file = m->file;
+    ctx->err.offset = 0;
+}
 
 void pass_stats_add(PassCtx *ctx, const PassStats *delta) {
     pthread_mutex_lock(&stats_lock);

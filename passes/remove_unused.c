@@ -524,10 +524,7 @@ static Unused *unused_new(PassCtx *ctx, Module *m) {
         total += reindex_space_size(m, k);
     }
     if (total >= UINT32_MAX) {
-        ctx->failed = true;
-        ctx->err.file = m->file;
-        ctx->err.offset = 0;
-        snprintf(ctx->err.msg, sizeof ctx->err.msg, "remove-unused: too many module items");
+        pass_fail(ctx, m, "%s", "remove-unused: too many module items");
         return NULL;
     }
     Unused *u = ws_calloc(1, sizeof *u);

@@ -16,11 +16,7 @@
 
 void pass_emit_target_features(PassCtx *ctx, Module *m) {
     if (m->is_object) {
-        ctx->failed = true;
-        ctx->err.file = m->file;
-        ctx->err.offset = 0;
-        snprintf(ctx->err.msg, sizeof ctx->err.msg,
-                 "--emit-target-features: not on a relocatable object (wasm-ld writes the section)");
+        pass_fail(ctx, m, "%s", "--emit-target-features: not on a relocatable object (wasm-ld writes the section)");
         return;
     }
     uint32_t used;
