@@ -132,19 +132,28 @@ static bool run_roundtrip(Run *r) {
     return false;
 }
 
-/* Contract: the meter pass (fuel, memory cap, stack limit) runs once, after every other
- * pass: instrumentation must see the final code, whatever the order of the flags; then
- * emit-target-features, which describes the module as written. */
+/* The passes that run once, after every other, in this order: the meter pass (fuel,
+ * memory cap, stack limit: instrumentation must see the final code, whatever the order
+ * of the flags), then emit-target-features, which describes the module as written. */
+static const PassId final_passes[] = {PASS_ID_meter, PASS_ID_emit_target_features};
+
+static bool is_final_pass(PassId id) {
+    for (size_t k = 0; k < WS_ARRAY_LEN(final_passes); k++)
+        if (final_passes[k] == id) return true;
+    return false;
+}
+
+/* Contract: moves the final passes (each added at most once) to the pipeline's end. */
 static void meter_last(Options *o) {
     uint32_t n = 0;
-    bool meter = false, features = false;
+    bool present[WS_ARRAY_LEN(final_passes)] = {false};
     for (uint32_t i = 0; i < o->npipeline; i++) {
-        if (o->pipeline[i] == PASS_ID_meter) meter = true;
-        else if (o->pipeline[i] == PASS_ID_emit_target_features) features = true;
-        else o->pipeline[n++] = o->pipeline[i];
+        PassId id = o->pipeline[i];
+        for (size_t k = 0; k < WS_ARRAY_LEN(final_passes); k++) present[k] |= final_passes[k] == id;
+        if (!is_final_pass(id)) o->pipeline[n++] = id;
     }
-    if (meter) o->pipeline[n++] = PASS_ID_meter;
-    if (features) o->pipeline[n++] = PASS_ID_emit_target_features;
+    for (size_t k = 0; k < WS_ARRAY_LEN(final_passes); k++)
+        if (present[k]) o->pipeline[n++] = final_passes[k];
     o->npipeline = n;
 }
 
@@ -225,9 +234,7 @@ static bool run_passes(Run *r) {
     ctx.jobs = pool_default_threads();
     ctx.input_checker = r->checker; /* left by run_validate to the first pass */
     uint32_t n = r->opt.npipeline, npasses = n; /* the final passes (meter_last) run once */
-    while (npasses && (r->opt.pipeline[npasses - 1] == PASS_ID_meter ||
-                       r->opt.pipeline[npasses - 1] == PASS_ID_emit_target_features))
-        npasses--;
+    while (npasses && is_final_pass(r->opt.pipeline[npasses - 1])) npasses--;
     if (!run_pipeline(r, &ctx, 0, npasses)) return false;
     if (r->opt.converge && npasses && !ctx.failed && !converge(r, &ctx, npasses)) return false;
     if (!run_pipeline(r, &ctx, npasses, n)) return false;
