@@ -48,15 +48,22 @@ typedef struct Scan {
     uint32_t *used;      /* collecting: every use goes here, none fails */
 } Scan;
 
-/* Contract: fails at offset off when `used` holds a feature the options leave out;
- * `what` says what needs it. */
-static void need(const Scan *s, uint32_t used, size_t off, const char *what) {
+/* Contract: records `used` (when collecting); true when it holds a feature the options
+ * leave out (the caller then refuses, naming what needs it). */
+static bool uses_disabled(const Scan *s, uint32_t used) {
     if (s->used) *s->used |= used;
-    uint32_t bad = used & ~s->allowed;
-    if (!bad) return;
-    uint32_t i = 0;
+    return (used & ~s->allowed) != 0;
+}
+
+/* Contract: fails at offset off naming the first disabled feature in `used`. */
+WS_NORETURN static void refuse(const Scan *s, uint32_t used, size_t off, const char *what) {
+    uint32_t bad = used & ~s->allowed, i = 0;
     while (!(bad & (1u << i))) i++;
     ws_fail(s->err, off, "%s needs %s, which the options disable", what, feature_names[i]);
+}
+
+static void need(const Scan *s, uint32_t used, size_t off, const char *what) {
+    if (uses_disabled(s, used)) refuse(s, used, off, what);
 }
 
 /* The features a heap type needs (in a reference type written out in full, or an
@@ -151,14 +158,11 @@ static void scan_body(const Scan *s, const Func *f) {
         cur_u32(&c);
         size_t off = cur_offset(&c);
         ValType t = read_valtype(&c);
-        char name[64], what[80];
         uint32_t ft = valtype_features(s->m, t);
-        if (!(ft & ~s->allowed)) { /* only the message costs */
-            need(s, ft, off, "");
-            continue;
-        }
+        if (!uses_disabled(s, ft)) continue;
+        char name[64], what[80];
         snprintf(what, sizeof what, "a local of type %s", vt_str(t, name, sizeof name));
-        need(s, ft, off, what);
+        refuse(s, ft, off, what);
     }
     scan_code(s, &c, false);
 }
@@ -166,7 +170,6 @@ static void scan_body(const Scan *s, const Func *f) {
 static void scan_types(const Scan *s) {
     const Module *m = s->m;
     size_t off = section_offset(m, SEC_TYPE);
-    char what[64];
     for (uint32_t i = 0; i < m->ntypes; i++) {
         const TypeDef *t = &m->types[i];
         const RecGroup *r = &m->recs[t->rec];
@@ -175,8 +178,10 @@ static void scan_types(const Scan *s) {
         for (uint32_t k = 0; k < t->nparams; k++) ft |= valtype_features(m, t->params[k]);
         for (uint32_t k = 0; k < t->nresults; k++) ft |= valtype_features(m, t->results[k]);
         for (uint32_t k = 0; k < t->nfields; k++) ft |= valtype_features(m, t->fields[k].type);
+        if (!uses_disabled(s, ft)) continue;
+        char what[64];
         snprintf(what, sizeof what, "type %u", i);
-        need(s, ft, off, what);
+        refuse(s, ft, off, what);
     }
 }
 
@@ -204,10 +209,11 @@ static void scan_imports(const Scan *s) {
             const Global *g = &m->globals[im->index];
             ft = valtype_features(m, g->type) | (g->mut ? FT_MUTABLE_GLOBALS : 0);
         }
+        if (!uses_disabled(s, ft)) continue;
         char what[96];
         snprintf(what, sizeof what, "import %u (%.*s.%.*s)", i, (int)(im->module.len > 32 ? 32 : im->module.len),
                  (const char *)im->module.p, (int)(im->field.len > 32 ? 32 : im->field.len), (const char *)im->field.p);
-        need(s, ft, off, what);
+        refuse(s, ft, off, what);
     }
 }
 
