@@ -39,7 +39,10 @@
  * --fuel-mode=lazy (default): payments only subtract; the sign is checked at loop
  * headers (every iteration), exception handlers, before calls to imports and before
  * bulk operations (which always pay as in exact mode), and at the entry and the exit of
- * every function that has loops or calls.  A function without either cannot run for
+ * every function that has loops or calls (at the exit only when a charge may have been
+ * made since the last check: after a charge, a call to an import, to a function without
+ * loops or calls or through a table; not after a call to a function that checks and
+ * has no tail call, whose return is checked in turn).  A function without either cannot run for
  * long and checks nothing: so a call from the host may also return normally with the
  * fuel below zero, which the host must read as exhausted.  A negative fuel at a check
  * traps.  The overrun (how far below zero the fuel gets) is at most the largest charge

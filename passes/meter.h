@@ -11,6 +11,8 @@
 /* What the call graph tells the plan (meter_calls.c), per function index. */
 typedef struct MeterCalls {
     uint8_t *may_throw;           /* a call to it may end in an exception */
+    uint8_t *returns_checked;     /* lazy mode: a call to it returns with no charge made
+                                     since a check (a defined non-leaf without tail calls) */
     bool indirect_may_throw;      /* so may call_indirect and call_ref */
 } MeterCalls;
 
@@ -120,6 +122,8 @@ typedef struct FuelPlan {
     uint64_t most_calls;         /* most calls along a loop-free path */
     bool has_calls, has_loops, has_try;
     bool leaf;                   /* no loops, calls or handlers: lazy mode checks nothing */
+    bool exit_checked;           /* every normal exit follows a check with no charge since
+                                    (lazy mode: the check at the exit would always pass) */
 } FuelPlan;
 
 /* Computes where fuel is charged in f (before any instrumentation). */

@@ -29,7 +29,7 @@ typedef struct ThrowScan {
     uint8_t *taken;                /* per function: its reference is taken */
 } ThrowScan;
 
-enum { TH_THROWS = 1, TH_INDIRECT = 2 };
+enum { TH_THROWS = 1, TH_INDIRECT = 2, TH_CHECKS = 4, TH_TAIL = 8 };
 
 static bool has_ref(const ValType *t, uint32_t n) {
     for (uint32_t i = 0; i < n; i++)
@@ -70,6 +70,10 @@ static void note_instr(ThrowScan *s, uint32_t f, const Instr *in) {
     if (op == OP_THROW || op == OP_THROW_REF || op == OP_RETHROW) s->self[f] |= TH_THROWS;
     if (op == OP_CALL_INDIRECT || op == OP_CALL_REF || op == OP_RETURN_CALL_INDIRECT || op == OP_RETURN_CALL_REF)
         s->self[f] |= TH_INDIRECT;
+    if (op == OP_LOOP || op == OP_TRY || op == OP_TRY_TABLE || op == OP_CALL || op == OP_CALL_INDIRECT ||
+        op == OP_CALL_REF)
+        s->self[f] |= TH_CHECKS; /* not a leaf: lazy mode checks its entry */
+    if (op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT || op == OP_RETURN_CALL_REF) s->self[f] |= TH_TAIL;
 }
 
 /* Contract: notes every instruction of the sequence at c; the one-byte ones that name
@@ -166,14 +170,24 @@ static bool taken_may_throw(const ThrowScan *s, const uint8_t *may) {
     return false;
 }
 
+/* Contract: out[f] = defined function f returns with its fuel checked in lazy mode:
+ * it is not a leaf (it checks at its entry) and returns only through its own end (no
+ * tail call hands its return to a callee that may be a leaf). */
+static void returns_checked(const ThrowScan *s, uint8_t *out) {
+    for (uint32_t f = 0; f < s->m->nfuncs; f++)
+        out[f] = s->m->funcs[f].import < 0 && (s->self[f] & (TH_CHECKS | TH_TAIL)) == TH_CHECKS;
+}
+
 void meter_calls(const Module *m, MeterCalls *out) {
     ThrowScan s = {m, ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), NULL, 0, 0, ws_calloc(m->nfuncs + 1, 1),
                    ws_calloc(m->nfuncs + 1, 1)};
     out->may_throw = ws_calloc(m->nfuncs + 1, 1);
+    out->returns_checked = ws_calloc(m->nfuncs + 1, 1);
     out->indirect_may_throw = true;
     if (!scan_module(&s)) {
         memset(out->may_throw, 1, m->nfuncs);
     } else {
+        returns_checked(&s, out->returns_checked);
         out->indirect_may_throw = host_gives_refs(m);
         propagate(&s, out->indirect_may_throw, out->may_throw);
         if (!out->indirect_may_throw && taken_may_throw(&s, out->may_throw)) {
@@ -189,4 +203,5 @@ void meter_calls(const Module *m, MeterCalls *out) {
 
 void meter_calls_free(MeterCalls *c) {
     free(c->may_throw);
+    free(c->returns_checked);
 }

@@ -420,7 +420,7 @@ static void instrument(MeterFn *mf, const FuelPlan *plan) {
     const MeterCtx *mc = mf->mc;
     IrFunc *f = mf->f;
     bool lazy = mc->opt->fuel_mode == FUEL_LAZY;
-    bool lazy_leaf = lazy && plan->leaf, exits = mc->fuel && lazy && !plan->leaf;
+    bool lazy_leaf = lazy && plan->leaf, exits = mc->fuel && lazy && !plan->leaf && !plan->exit_checked;
     bool checks = mc->fuel && (!lazy_leaf || (mc->per_byte && has_bulk(plan, f)));
     bool whole = false, caches = mc->fuel && fuel_caches(mf, plan, &whole);
     bool oof = checks && !mc->refill && caches;

@@ -35,7 +35,7 @@ typedef struct Seg {
     bool reach;
 } Seg;
 
-typedef struct Edge { uint32_t from, to; } Edge;
+typedef struct Edge { uint32_t from, to; bool exc; } Edge; /* exc: leaves by a throw or tail call */
 typedef struct Pend { uint32_t from, next; } Pend;
 typedef struct IfArms { uint32_t pre, then, els; } IfArms;
 typedef struct Noted { NodeId node; uint32_t seg; } Noted;
@@ -73,6 +73,7 @@ typedef struct Plan {
     uint8_t *loop_leaves;        /* per loop node: may return or throw out of the function */
     bool leaves;                 /* the region being built may return or throw */
     uint8_t *live;               /* per segment of the region: reaches its exit */
+    uint8_t *loop_checked;       /* per loop node: left with no charge since a check */
 } Plan;
 
 bool meter_is_call(OpId op) { return op == OP_CALL || op == OP_CALL_INDIRECT || op == OP_CALL_REF; }
@@ -132,7 +133,14 @@ static uint32_t new_seg(Plan *p, MeterPos pos, uint32_t flags) {
 }
 
 static void add_edge(Plan *p, uint32_t from, uint32_t to) {
-    Edge e = {from, to};
+    Edge e = {from, to, false};
+    WS_VEC_PUSH(p->edge, p->nedge, p->cap_edge, e);
+}
+
+/* Contract: an edge to the region's exit that does not pass the function's end: an
+ * exception, or a tail call. */
+static void add_exc_edge(Plan *p, uint32_t from) {
+    Edge e = {from, NONE, true};
     WS_VEC_PUSH(p->edge, p->nedge, p->cap_edge, e);
 }
 
@@ -252,15 +260,14 @@ static void walk_node(Plan *p, NodeId id) {
         add_edge(p, p->cur, next);
         p->cur = next;
     } else if (is_exit(op)) {
-        if (op != OP_UNREACHABLE) { /* a trap is a dead end: no run completes through it */
-            add_edge(p, p->cur, NONE);
-            p->leaves = true;
-        }
+        if (op == OP_RETURN) add_edge(p, p->cur, NONE);
+        else if (op != OP_UNREACHABLE) add_exc_edge(p, p->cur); /* a trap is a dead end: no run completes through it */
+        p->leaves |= op != OP_UNREACHABLE;
         p->cur = NONE;
     } else if (meter_is_call(op)) {
         uint32_t next = new_seg(p, pos_after(f, id), CP_AFTER_CALL);
         if (meter_call_may_throw(p->mc, &n->in)) {
-            add_edge(p, p->cur, NONE);
+            add_exc_edge(p, p->cur);
             p->leaves = true;
         }
         add_edge(p, p->cur, next);
@@ -516,6 +523,47 @@ static void emit_region(Plan *p, Seg *s, uint32_t n, uint32_t first_note) {
     }
 }
 
+/* Contract: true when call node id returns with no charge made since a check (lazy
+ * mode): a direct call to a function that returns checked (meter_calls.c). */
+static bool call_returns_checked(const Plan *p, NodeId id) {
+    const Instr *in = &ir_node(p->f, id)->in;
+    return in->op == OP_CALL && in->a < p->mc->m->nfuncs && p->mc->calls.returns_checked[in->a];
+}
+
+/* Contract: (lazy mode) true when every edge to the region's exit but throws and tail
+ * calls (falling off the end, return, a branch to a label outside the region: for the
+ * function body, the ways to the function's end; for a loop, its back edges too)
+ * leaves a segment where no charge was made since the last check, so that a check
+ * there would always pass.  A segment is checked after its own check (entry, loop
+ * header, handler), after a call that returns checked, after an inner loop left
+ * checked, or when each of its predecessors is and it charges nothing; after a charge
+ * without a check or any other call it is not.  s is the region's n segments. */
+static bool exit_checked(const Plan *p, const Seg *s, uint32_t n) {
+    const uint32_t *at = p->csr_at, *csr = p->csr;
+    uint8_t *ok = ws_calloc(n + 1, 1);
+    ok[0] = 1; /* the virtual entry: nothing charged yet */
+    for (uint32_t v = 1; v + 1 < n; v++) {
+        if (!s[v].reach) continue;
+        if (s[v].flags & SG_LOOP) { /* its header checks; what matters is how it is left */
+            ok[v] = p->loop_checked[s[v].pos.after];
+            continue;
+        }
+        bool in = true;
+        for (uint32_t i = at[v]; i < at[v + 1] && in; i++) in = !s[csr[i]].reach || ok[csr[i]];
+        if (s[v].flags & CP_AFTER_CALL) in = call_returns_checked(p, s[v].pos.after);
+        if (s[v].leader == v && (s[v].flags & CP_CHECK)) in = true;
+        else if (s[v].leader == v && s[v].cc) in = false;
+        ok[v] = in;
+    }
+    bool all = true;
+    for (uint32_t e = 0; e < p->nedge && all; e++) {
+        uint32_t from = p->edge[e].from - p->base;
+        if (p->edge[e].to - p->base == n - 1 && !p->edge[e].exc && s[from].reach) all = ok[from];
+    }
+    free(ok);
+    return all;
+}
+
 /* Contract: builds and analyses one region; returns its longest path. */
 static uint64_t plan_region(Plan *p, NodeId root) {
     uint32_t first_if = p->nifs, first_note = p->nnoted;
@@ -532,6 +580,9 @@ static uint64_t plan_region(Plan *p, NodeId root) {
     classes(s, n, p->live);
     hoist_if_arms(p, first_if);
     uint64_t len = longest_path(p, s, n);
+    bool checked = p->mc->opt->fuel_mode == FUEL_LAZY && exit_checked(p, s, n);
+    if (root == 0) p->out->exit_checked = checked;
+    else p->loop_checked[root] = checked;
     emit_region(p, s, n, first_note);
     free(p->csr);
     free(p->csr_at);
@@ -580,6 +631,7 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
     p.loop_len = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
     p.loop_calls = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
     p.loop_leaves = ws_calloc(f->nnodes + 1, 1);
+    p.loop_checked = ws_calloc(f->nnodes + 1, 1);
     NodeId *loops = NULL;
     uint32_t nloops = 0;
     scan(&p, &loops, &nloops);
@@ -597,6 +649,7 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
     free(p.loop_len);
     free(p.loop_calls);
     free(p.loop_leaves);
+    free(p.loop_checked);
     free(p.seg);
     free(p.edge);
     free(p.pend);

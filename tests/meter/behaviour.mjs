@@ -113,6 +113,15 @@ for (const mode of ['lazy', 'exact']) {
       : isTrap(short.trap));
     check(`${mode}: ${name} shows the fuel below zero when out`, short.left < 0n, `${short.left}`);
   }
+  // functions with calls check at their exit when a charge may have followed the last
+  // check (the dearer arm after the call), and need not when a checking callee ends them: with
+  // one unit less either traps
+  for (const name of ['ends_in_checked_call', 'charges_after_call']) {
+    const need = spentNaive(name, 1);
+    const ok = run(inst, name, need, 1), short = run(inst, name, need - 1n, 1);
+    check(`${mode}: ${name} completes with exactly its cost`, !ok.trap && ok.left === 0n, `${ok.trap} ${ok.left}`);
+    check(`${mode}: ${name} runs out with one unit less`, isTrap(short.trap) && short.left < 0n, `${short.trap} ${short.left}`);
+  }
   // a bulk operation with a huge length traps for fuel before it runs (it would be out
   // of bounds): the fuel shows what was missing
   const huge = run(inst, 'fill_huge', 1000000);

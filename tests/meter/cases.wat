@@ -73,4 +73,14 @@
   (func (export "catch_deep") (param $n i32) (result i32)
     (try (result i32) (do (call $deep_throw (local.get $n)) (i32.const 0))
       (catch $e)))
+
+  ;; lazy mode's check at a function's exit: dropped when a call to a function that
+  ;; checks (it has a loop) ends it, kept when something is charged after that call
+  (func $checks (param $n i32) (result i32) (loop $l) (local.get $n))
+  (func (export "ends_in_checked_call") (param $n i32) (result i32)
+    (if (local.get $n) (then (drop (i32.add (local.get $n) (i32.const 5)))))
+    (call $checks (local.get $n)))
+  (func (export "charges_after_call") (param $n i32) (result i32)
+    (drop (call $checks (local.get $n)))
+    (if (result i32) (local.get $n) (then (i32.add (local.get $n) (i32.const 1))) (else (i32.const 2))))
 )

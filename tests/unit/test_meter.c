@@ -179,6 +179,48 @@ Test(meter, a_trapping_arm_does_not_split_the_charge) {
     cr_assert_eq(plan.charges[0].amount, 3); /* local.get, if, i32.const */
 }
 
+Test(meter, a_call_that_returns_checked_ends_the_function_checked) {
+    /* local.get 0  if  local.get 0  call 0 (itself: it checks at its entry)  end  end:
+     * the arm's charge is followed by the callee's check, so lazy mode needs none at
+     * the exit; the same without the call does */
+    static const uint8_t code[] = {0x20, 0x00, 0x04, 0x40, 0x20, 0x00, 0x10, 0x00, 0x0b, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert(mc.calls.returns_checked[0]);
+    cr_assert(plan.exit_checked);
+}
+
+Test(meter, a_charge_after_the_last_check_keeps_the_exit_check) {
+    /* local.get 0  call 0 (itself)  local.get 0  if  i32.const 1  drop  end  end: the
+     * arm is paid after the call returned, and nothing checks it before the exit */
+    static const uint8_t code[] = {0x20, 0x00, 0x10, 0x00, 0x20, 0x00, 0x04, 0x40, 0x41, 0x01, 0x1a, 0x0b, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert(!plan.exit_checked);
+}
+
+Test(meter, an_import_call_leaves_the_fuel_unchecked) {
+    /* i32.const 0  call 0 (the import)  end: the host may have changed the fuel */
+    static const uint8_t code[] = {0x41, 0x00, 0x10, 0x00, 0x0b};
+    build(code, sizeof code, true);
+    cr_assert(!mc.calls.returns_checked[0]);
+    cr_assert(mc.calls.returns_checked[1]);
+    cr_assert(!plan.exit_checked);
+}
+
+Test(meter, a_function_with_a_tail_call_does_not_return_checked) {
+    /* local.get 0  if  local.get 0  return_call 0  end  end: its callee's return is
+     * its own, and a callee may be a leaf */
+    static const uint8_t code[] = {0x20, 0x00, 0x04, 0x40, 0x20, 0x00, 0x12, 0x00, 0x0b, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert(!mc.calls.returns_checked[0]);
+}
+
+Test(meter, exact_mode_has_no_exit_check_to_drop) {
+    static const uint8_t code[] = {0x20, 0x00, 0x04, 0x40, 0x20, 0x00, 0x10, 0x00, 0x0b, 0x0b};
+    opt.fuel_mode = FUEL_EXACT;
+    build(code, sizeof code, false);
+    cr_assert(!plan.exit_checked);
+}
+
 Test(meter, default_costs) {
     uint32_t c[OP_COUNT];
     meter_costs_default(c);
