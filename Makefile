@@ -3,7 +3,10 @@
 #   make demo     build and run a demo on a bundled fixture
 #   make check    install test dependencies if missing, run every test (also under ASan+UBSan)
 #   make bench    speed/memory/size against wasm-opt on the public corpus (downloads via npm),
-#                 then what metering costs on the C fixtures (tests/bench/meter.sh)
+#                 then what metering costs on the C fixtures (tests/bench/meter.sh), then
+#                 `make corpus`
+#   make corpus   the corpus's programs (SQLite, esbuild, Ruby) run after every -O level,
+#                 stripping and metering, and print what the originals print
 CC      ?= cc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -28,7 +31,7 @@ SAN_LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
 SAN_UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
 
-.PHONY: all demo check unit unit-san bench fuzz clean
+.PHONY: all demo check unit unit-san bench corpus fuzz clean
 all: $(BUILD)/wasmslim
 
 $(BUILD)/obj/%.o: %.c
@@ -95,6 +98,10 @@ check:
 bench: $(BUILD)/wasmslim
 	bash tests/bench/bench.sh
 	bash tests/bench/meter.sh
+	bash tests/corpus/run.sh $(BUILD)/wasmslim
+
+corpus: $(BUILD)/wasmslim
+	bash tests/corpus/run.sh $(BUILD)/wasmslim
 
 clean:
 	rm -rf $(BUILD)

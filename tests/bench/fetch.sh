@@ -9,7 +9,9 @@
 # already present is skipped. Every pinned version is checked with
 # `npm view` before anything is downloaded; a missing version is an error
 # (the pins are never changed silently). CACHE/MANIFEST lists
-# NAME, package@version, path in the package, size and sha256.
+# NAME, package@version, path in the package, size and sha256. What runs
+# the modules (sql.js's glue, esbuild-wasm's package: tests/corpus/run.sh)
+# lands in CACHE/js, also once.
 set -euo pipefail
 
 # NAME|PACKAGE@VERSION|PATH IN THE PACKAGE TARBALL
@@ -18,6 +20,13 @@ CORPUS=(
   "ruby|@ruby/3.3-wasm-wasi@2.10.1|package/dist/ruby.wasm"
   "ruby.debug+stdlib|@ruby/3.3-wasm-wasi@2.10.1|package/dist/ruby.debug+stdlib.wasm"
   "sql-wasm|sql.js@1.16.0|package/dist/sql-wasm.wasm"
+)
+
+# What runs the modules (tests/corpus/run.sh): NAME|PACKAGE@VERSION|FILE OR DIRECTORY
+# IN THE TARBALL, extracted to CACHE/js/NAME
+GLUE=(
+  "sql-wasm.js|sql.js@1.16.0|package/dist/sql-wasm.js"
+  "esbuild-wasm|esbuild-wasm@0.28.2|package"
 )
 
 CACHE=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench}
@@ -45,6 +54,14 @@ extract() {
   local tgz=$1 member=$2 dest=$3
   tar -xzOf "$tgz" "$member" >"$dest.part" || die "$member not in $tgz"
   mv "$dest.part" "$dest"
+}
+
+# extract_glue TARBALL MEMBER DEST: a file or a whole directory of the tarball to DEST.
+extract_glue() {
+  local tgz=$1 member=$2 dest=$3 dir
+  dir=$(mktemp -d "$TMP/glue.XXXXXX")
+  tar -xzf "$tgz" -C "$dir" "$member" || die "$member not in $tgz"
+  mv "$dir/$member" "$dest"
 }
 
 write_manifest() {
@@ -77,6 +94,21 @@ main() {
     fi
     extract "${tarballs[$spec]}" "$member" "$CACHE/$name.wasm"
     echo "got   $name.wasm"
+  done
+  mkdir -p "$CACHE/js"
+  for entry in "${GLUE[@]}"; do
+    IFS='|' read -r name spec member <<<"$entry"
+    if [[ -e $CACHE/js/$name ]]; then
+      echo "have  js/$name"
+      continue
+    fi
+    if [[ -z ${tarballs[$spec]:-} ]]; then
+      check_version "$spec"
+      echo "pack  $spec"
+      tarballs[$spec]=$(pack "$spec" "$TMP")
+    fi
+    extract_glue "${tarballs[$spec]}" "$member" "$CACHE/js/$name"
+    echo "got   js/$name"
   done
   write_manifest
   echo "corpus in $CACHE:"
