@@ -1,5 +1,6 @@
 // ruby.mjs WASM [FUEL]: runs a Ruby script (recursion, hashes, blocks, bignums,
-// exceptions, structs, fibers, the GC) in ruby.wasm, a WASI reactor with a
+// exceptions, structs, fibers, the GC, the json library when the module packs the
+// standard library) in ruby.wasm, a WASI reactor with a
 // canonical-ABI interface (ruby-init, rb-eval-string-protect, rstring-ptr); prints
 // what the script prints, then its result.  The run is made deterministic (fixed random
 // bytes, a clock that advances 1 ms per reading, fixed times for the standard streams)
@@ -22,6 +23,7 @@ puts [1, [2, [3, nil]]].flatten.compact.inspect
 a = (1..2000).map { |i| (i * 7919) % 1009 }; puts a.sort.uniq.size, a.max, a.sum
 fib = Fiber.new { x = 0; loop { Fiber.yield x; x += 1 } }; puts 3.times.map { fib.resume }.inspect
 GC.start; puts ObjectSpace.count_objects.key?(:TOTAL)
+begin; require "json"; puts JSON.generate({ "a" => [1, 2.5, nil], "b" => JSON.parse('{"x": "y"}') }); rescue LoadError; puts "no json"; end
 "done"
 `;
 const wasi = new WASI({ version: 'preview1', args: ['ruby'], env: {}, preopens: {}, returnOnExit: true });
@@ -75,6 +77,7 @@ const args = ['ruby', '--disable-gems', '-e', '0'].map(str);
 const list = ex.cabi_realloc(0, 0, 4, 8 * args.length);
 args.forEach(([p, n], i) => { mem().setInt32(list + 8 * i, p, true); mem().setInt32(list + 8 * i + 4, n, true); });
 find('ruby-init:')(list, args.length);
+find('ruby-init-loadpath:')(); /* the standard library, when the module packs one */
 const ret = find('rb-eval-string-protect:')(...str(script));
 const state = mem().getInt32(ret + 4, true), value = mem().getInt32(ret, true);
 const sret = find('rstring-ptr:')(value);

@@ -10,7 +10,8 @@
 #   esbuild   esbuild-wasm's command line (Go), minifying JS and compiling TS (esbuild.sh)
 #   ruby      ruby.wasm (WASI, canonical ABI), a Ruby script (ruby.mjs)
 # Variants: -O0, -O1, -O2, -O3, -Oz, --strip-all, and metering (lazy; exact with a stack
-# limit) with fuel to spare.  On ruby also, under metering: the fuel a run spends is the
+# limit) with fuel to spare; and ruby.debug+stdlib.wasm (DWARF, the standard library
+# packed in: the script also uses json) after --strip-debug, --strip-all, -O1 and -Oz.  On ruby also, under metering: the fuel a run spends is the
 # same in lazy and exact mode, with and without a stack limit (the count is exact on a
 # 16 MB program), and half of it makes the run trap out of fuel in both modes.
 # Last line: "corpus: N passed, N failed"; exit status 1 when one failed.
@@ -39,21 +40,26 @@ run_program() {
     case $1 in
     sql-wasm) node "$HERE/sql.cjs" "$CACHE/js/sql-wasm.js" "$2" 2>"$T/err" ;;
     esbuild) bash "$HERE/esbuild.sh" "$CACHE/js/esbuild-wasm" "$2" 2>"$T/err" ;;
-    ruby) node --no-warnings "$HERE/ruby.mjs" "$2" ${3:+"$3"} 2>"$T/err" ;;
+    ruby | ruby.debug+stdlib) node --no-warnings "$HERE/ruby.mjs" "$2" ${3:+"$3"} 2>"$T/err" ;;
     esac
 }
 
 VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "--strip-all" "--fuel --fuel-init=$BIG"
     "--fuel --fuel-mode=exact --stack-limit=100000000 --fuel-init=$BIG")
 
-# check_variants NAME: every variant of NAME's module prints what the original does.
+# The module with DWARF and the standard library packed in (53 MB): what users shrink.
+DEBUG_VARIANTS=("--strip-debug" "--strip-all" "-O1" "-Oz")
+
+# check_variants NAME VARIANT...: every variant of NAME's module prints what the
+# original does.
 check_variants() {
     local name=$1 in=$CACHE/$1.wasm v
+    shift
     if ! run_program "$name" "$in" >"$T/ref.out"; then
         fail "$name: the original module does not run: $(head -c 300 "$T/err")"
         return
     fi
-    for v in "${VARIANTS[@]}"; do
+    for v in "$@"; do
         # shellcheck disable=SC2086 # a variant is several flags
         if ! "$WS" "$in" $v -q -o "$T/v.wasm" 2>"$T/ws.err"; then
             fail "$name $v: wasmslim failed: $(head -c 300 "$T/ws.err")"
@@ -96,7 +102,8 @@ check_ruby_fuel() {
     done
 }
 
-for name in sql-wasm esbuild ruby; do check_variants "$name"; done
+for name in sql-wasm esbuild ruby; do check_variants "$name" "${VARIANTS[@]}"; done
+check_variants ruby.debug+stdlib "${DEBUG_VARIANTS[@]}"
 check_ruby_fuel
 echo "corpus: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
