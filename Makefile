@@ -95,12 +95,12 @@ unit-san: $(BUILD)/test_unit-san
 check:
 	bash tests/check.sh
 
-bench: $(BUILD)/wasmslim
+bench: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/bench/bench.sh
 	bash tests/bench/meter.sh
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
 
-corpus: $(BUILD)/wasmslim
+corpus: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
 
 clean:

@@ -14,11 +14,15 @@
 # packed in: the script also uses json) after --strip-debug, --strip-all, -O1 and -Oz.  On ruby also, under metering: the fuel a run spends is the
 # same in lazy and exact mode, with and without a stack limit (the count is exact on a
 # 16 MB program), and half of it makes the run trap out of fuel in both modes.
+# Then, when the debug build is there (WASMSLIM_SAN, default wasmslim-san beside
+# WASMSLIM: ASan+UBSan, the IR verifier and the validator after every pass), the
+# three modules through -O3, -Oz and metering pipelines must pass with no report.
 # Last line: "corpus: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WS=$(realpath "${1:-$ROOT/build/wasmslim}")
+SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
 CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench}
 BIG=4611686018427387904
 T=$(mktemp -d)
@@ -102,8 +106,32 @@ check_ruby_fuel() {
     done
 }
 
+SAN_PIPELINES=("-O3" "-Oz" "--fuel --fuel-mode=exact --stack-limit=1000 --stack-cost=frame"
+    "--fuel --fuel-import=env.refill --max-memory-pages=20000" "-O2 --fuel")
+
+# check_debug_build: the modules through the debug build's passes, with no report.
+check_debug_build() {
+    local name v
+    if [[ ! -x $SAN ]]; then
+        echo "corpus: SKIPPED the debug build's runs: no $SAN (make build/wasmslim-san)"
+        return
+    fi
+    for name in sql-wasm esbuild ruby; do
+        for v in "${SAN_PIPELINES[@]}"; do
+            # shellcheck disable=SC2086 # a pipeline is several flags
+            if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$SAN" "$CACHE/$name.wasm" $v -q \
+                -o "$T/s.wasm" >"$T/san.log" 2>&1 && ! grep -q -i -E 'runtime error|Sanitizer' "$T/san.log"; then
+                ok
+            else
+                fail "$name $v under the debug build: $(head -c 400 "$T/san.log")"
+            fi
+        done
+    done
+}
+
 for name in sql-wasm esbuild ruby; do check_variants "$name" "${VARIANTS[@]}"; done
 check_variants ruby.debug+stdlib "${DEBUG_VARIANTS[@]}"
 check_ruby_fuel
+check_debug_build
 echo "corpus: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
