@@ -19,7 +19,9 @@
  * region either both run or neither, so paying both at the first is exact whenever
  * the run does not trap.  For an if, the cheaper arm's charge is paid before the if
  * and only the difference in the dearer arm ("both arms paid at their join when
- * equal").  Unreachable segments are never charged. */
+ * equal").  Unreachable segments are never charged.  Lazy mode also finds whether a
+ * check at the function's end could ever fail (exit_checked): not when every way there
+ * passes a check after the last charge. */
 #include "meter.h"
 #include <stdlib.h>
 
