@@ -39,9 +39,12 @@ int options_parse_dce(Options *o, const char *arg) {
         return options_add_pass(o, PASS_ID_dead_params) ? 1 : -1;
     if (!strcmp(arg, "--dae-optimizing"))
         return options_add_pass(o, PASS_ID_dead_params) && options_add_pass(o, PASS_ID_dce) ? 1 : -1;
-    if (!strcmp(arg, "--ignore-implicit-traps") || !strcmp(arg, "-iit") || !strcmp(arg, "--traps-never-happen") ||
-        !strcmp(arg, "-tnh")) {
+    if (!strcmp(arg, "--ignore-implicit-traps") || !strcmp(arg, "-iit")) {
         d->ignore_traps = true; /* an assumption the passes may use, as in wasm-opt: adds none */
+        return 1;
+    }
+    if (!strcmp(arg, "--traps-never-happen") || !strcmp(arg, "-tnh")) {
+        d->ignore_traps = d->traps_never_happen = true; /* the stronger assumption: adds none */
         return 1;
     }
     if (has_prefix(arg, "--why-kept=")) {

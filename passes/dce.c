@@ -18,7 +18,9 @@
  * (tees vanish); drop of a pure value drops the value's operands instead, and values
  * nobody uses that are pure go with their operands; nops and empty blocks go.  Finally
  * unused locals are dropped and the rest renumbered, most used first.  Traps count as
- * effects: a load or a division is never removed. */
+ * effects: a load or a division is never removed (unless -iit or -tnh say no implicit
+ * trap happens).  Under -tnh an if arm that starts with unreachable is never taken:
+ *   (if (c) (then unreachable) (else B))  ->  (drop c) (block B) */
 #include "pass.h"
 #include "dce.h"
 #include "../ir/edit.h"
@@ -35,6 +37,7 @@ typedef struct Dce {
     bool changed;
     uint32_t impure;     /* effects that keep an unused value: DCE_IMPURE, less FX_TRAP
                             under --ignore-implicit-traps */
+    bool tnh;            /* --traps-never-happen: an arm that traps at once is never taken */
 } Dce;
 
 
@@ -233,13 +236,50 @@ static void fold_select(Dce *d, NodeId id, int64_t c) {
     d->changed = true;
 }
 
+/* ---- rule (--traps-never-happen): an arm that traps at once is never taken ---- */
+
+static bool arm_traps(const IrFunc *f, uint32_t arm) {
+    NodeId first = f->arms[arm].first;
+    return first && ir_node(f, first)->in.op == OP_UNREACHABLE;
+}
+
+/* Contract: under -tnh, an if exactly one of whose arms starts with unreachable becomes
+ * a block holding the other arm (nothing, without an else), its condition evaluated
+ * and dropped before it:  (if (c) (then unreachable)) -> (drop c).  An if both of whose
+ * arms trap is left as it is (it is itself a trap). */
+static void assume_no_trap(Dce *d, NodeId id) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    uint32_t then_arm = n->arms, else_arm = f->arms[then_arm].next;
+    bool then_traps = arm_traps(f, then_arm), else_traps = else_arm && arm_traps(f, else_arm);
+    if (then_traps == else_traps) return;
+    ValueRef cond = ir_args(f, n)[n->nargs - 1];
+    ir_set_args(f, id, ir_args(f, n), n->nargs - 1);
+    ir_insert_before(f, id, ir_new_drop(f, cond));
+    if (else_traps) {
+        empty_arm(d, else_arm);
+        make_single_arm(f, id, then_arm, 0);
+    } else {
+        empty_arm(d, then_arm);
+        if (else_arm) make_single_arm(f, id, else_arm, 1);
+        else make_single_arm(f, id, then_arm, 0);
+    }
+    ir_node(f, id)->in.op = OP_BLOCK;
+    ir_touch(f, id);
+    d->changed = true;
+}
+
 static void fold_constant(Dce *d, NodeId id) {
     IrFunc *f = d->f;
     IrNode *n = ir_node(f, id);
     OpId op = n->in.op;
     bool cond_last = op == OP_IF || op == OP_BR_IF || op == OP_BR_TABLE || op == OP_SELECT || op == OP_SELECT_T;
     int64_t c;
-    if (!cond_last || n->nargs == 0 || !const_value(f, ir_args(f, n)[n->nargs - 1], &c)) return;
+    if (!cond_last || n->nargs == 0) return;
+    if (!const_value(f, ir_args(f, n)[n->nargs - 1], &c)) {
+        if (op == OP_IF && d->tnh) assume_no_trap(d, id);
+        return;
+    }
     if (op == OP_IF) fold_if(d, id, c);
     else if (op == OP_SELECT || op == OP_SELECT_T) fold_select(d, id, c);
     else fold_branch(d, id, c);
@@ -380,7 +420,7 @@ bool dce_function(IrFunc *f, void *arg, WsError *err) {
     (void)err;
     PassCtx *ctx = arg;
     uint32_t nlocals = f->nlocals;
-    Dce d = {f, NULL, NULL, 0, 0, true, dce_impure(&ctx->opt->dce)};
+    Dce d = {f, NULL, NULL, 0, 0, true, dce_impure(&ctx->opt->dce), ctx->opt->dce.traps_never_happen};
     for (int round = 0; d.changed && round < 16; round++) {
         d.changed = false;
         d.order = ws_realloc(d.order, (f->nnodes + 1) * sizeof(NodeId));

@@ -18,6 +18,8 @@ typedef struct DceOptions {
     FILE *report;                             /* where --why-kept prints; NULL = stdout */
     bool ignore_traps;                        /* -iit, -tnh: a value whose only effect is a
                                                  possible trap may go when unused */
+    bool traps_never_happen;                  /* -tnh: also an if arm that starts with
+                                                 unreachable is never taken */
 } DceOptions;
 
 #endif

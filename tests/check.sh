@@ -86,7 +86,7 @@ bash tests/diff/build-fixtures.sh "$BUILD/fixtures" 2>&1 | tail -n 3
 # (the metering modes run on these same programs in tests/meter/fixtures.sh, from
 # tests/cli/meter.sh, which also compares their output with the expected one)
 bash tests/diff/run-diff.sh "$BUILD/wasmslim" "$BUILD/fixtures" \
-    "-O0" "-O2" "-Oz" \
+    "-O0" "-O2" "-Oz" "-O2 -tnh" \
     2>&1 | tee "$log" | tail -n 8 || true
 read -r p f < <(plain_counts "$log" diff); record diff "$p" "$f"
 # (--strip-debug on the -g builds only: without DWARF it only drops the name section)

@@ -159,10 +159,23 @@ if [ -n "$src" ]; then
         check "without it the load stays" sh -c "wasm-objdump -d '$T/ia.wasm' | grep -q i32.load"
         for alias in -iit --traps-never-happen -tnh; do
             "$WS" "$T/iit.wasm" --dce "$alias" -q -o "$T/ic.wasm"
-            check "$alias is --ignore-implicit-traps" cmp "$T/ib.wasm" "$T/ic.wasm"
+            check "$alias drops it as --ignore-implicit-traps does" cmp "$T/ib.wasm" "$T/ic.wasm"
         done
     else
         fail "wat2wasm iit.wat"
+    fi
+    # -tnh alone also takes an if arm that starts with unreachable as never taken
+    # (tests/passes/dce/traps_never_happen.wat)
+    printf '(module (func (export "f") (param i32) (if (local.get 0) (then (unreachable)))))' >"$T/tnh.wat"
+    if wat2wasm "$T/tnh.wat" -o "$T/tnh.wasm"; then
+        "$WS" "$T/tnh.wasm" --dce -tnh -q -o "$T/ta.wasm"
+        "$WS" "$T/tnh.wasm" --dce --traps-never-happen -q -o "$T/tb.wasm"
+        "$WS" "$T/tnh.wasm" --dce -iit -q -o "$T/tc.wasm"
+        check "-tnh removes the trapping arm" sh -c "! wasm-objdump -d '$T/ta.wasm' | grep -q unreachable"
+        check "--traps-never-happen is -tnh" cmp "$T/ta.wasm" "$T/tb.wasm"
+        check "-iit keeps it" sh -c "wasm-objdump -d '$T/tc.wasm' | grep -q unreachable"
+    else
+        fail "wat2wasm tnh.wat"
     fi
     # --converge: the passes again while the module shrinks (here: one more round that
     # changes nothing), metering once, after them; no larger than one round, valid

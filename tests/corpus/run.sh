@@ -9,8 +9,8 @@
 #   sql-wasm  sql.js's Emscripten glue, a SQL workload (sql.cjs)
 #   esbuild   esbuild-wasm's command line (Go), minifying JS and compiling TS (esbuild.sh)
 #   ruby      ruby.wasm (WASI, canonical ABI), a Ruby script (ruby.mjs)
-# Variants: -O0, -O1, -O2, -O3, -Oz, --strip-all, and metering (lazy; exact with a stack
-# limit) with fuel to spare; and ruby.debug+stdlib.wasm (DWARF, the standard library
+# Variants: -O0, -O1, -O2, -O3, -Oz, -O1 -tnh, --strip-all, and metering (lazy; exact
+# with a stack limit) with fuel to spare; and ruby.debug+stdlib.wasm (DWARF, the standard library
 # packed in: the script also uses json) after --strip-debug, --strip-all, -O1 and -Oz.  On ruby also, under metering: the fuel a run spends is the
 # same in lazy and exact mode, with and without a stack limit (the count is exact on a
 # 16 MB program), and half of it makes the run trap out of fuel in both modes.
@@ -48,7 +48,7 @@ run_program() {
     esac
 }
 
-VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "--strip-all" "--fuel --fuel-init=$BIG"
+VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "-O1 -tnh" "--strip-all" "--fuel --fuel-init=$BIG"
     "--fuel --fuel-mode=exact --stack-limit=100000000 --fuel-init=$BIG")
 
 # The module with DWARF and the standard library packed in (53 MB): what users shrink.

@@ -64,7 +64,7 @@ static bool valid(const Module *m, WsError *err) {
 
 /* What the passes read, like a command line would set them, with the choices that change
  * what the passes do taken from the input's last byte (so a finding reproduces):
- * the -O level (inline's thresholds), fuel mode and stack cost.  Metering is on with all
+ * the -O level (inline's thresholds), fuel mode, stack cost and -tnh.  Metering is on with all
  * three instruments (--fuel --max-memory-pages=16 --stack-limit=1000). */
 static const char *strip_patterns[] = {"*e*", "x?"};
 static const char *keep_patterns[] = {"*s"};
@@ -78,6 +78,7 @@ static PassOptions pass_options(const uint8_t *data, size_t size) {
     o.keep_patterns = keep_patterns;
     o.nkeep_patterns = WS_ARRAY_LEN(keep_patterns);
     o.strip_names_mask = ~0u;
+    o.dce.ignore_traps = o.dce.traps_never_happen = (pick & 0x40) != 0; /* -tnh */
 #if HAVE_OPT_LEVEL
     o.opt_level = levels[pick % WS_ARRAY_LEN(levels)];
 #endif

@@ -1,7 +1,8 @@
 ;; wasmslim: --dce --ignore-implicit-traps
-;; traps_kept.wat under wasm-opt's assumption that no load or division traps (-iit; -tnh
-;; too): a value whose only effect is a possible trap goes when nothing uses it; a store
-;; (it writes), a call and an explicit unreachable stay
+;; traps_kept.wat under wasm-opt's assumption that no load or division traps (-iit): a
+;; value whose only effect is a possible trap goes when nothing uses it; a store (it
+;; writes), a call and an explicit unreachable stay (-tnh does this and more:
+;; traps_never_happen.wat)
 (module
   (memory 1)
   (func $g (result i32) (i32.const 7))
