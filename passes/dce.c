@@ -154,15 +154,12 @@ static void empty_arm(Dce *d, uint32_t arm) {
     while (d->f->arms[arm].first) drop_node(d, d->f->arms[arm].first);
 }
 
-/* Contract: if with a constant condition becomes a block holding the arm taken. */
-static void fold_if(Dce *d, NodeId id, int64_t c) {
+/* Contract: if node id, its condition already taken off, becomes a block holding its
+ * then arm (keep_then) or its else arm (nothing without an else); the other is emptied. */
+static void keep_arm(Dce *d, NodeId id, bool keep_then) {
     IrFunc *f = d->f;
-    IrNode *n = ir_node(f, id);
-    uint32_t then_arm = n->arms, else_arm = f->arms[then_arm].next;
-    ValueRef cond = ir_args(f, n)[n->nargs - 1];
-    ir_set_args(f, id, ir_args(f, n), n->nargs - 1);
-    drop_node(d, cond.node);
-    if (c) {
+    uint32_t then_arm = ir_node(f, id)->arms, else_arm = f->arms[then_arm].next;
+    if (keep_then) {
         if (else_arm) empty_arm(d, else_arm);
         make_single_arm(f, id, then_arm, 0);
     } else {
@@ -173,6 +170,16 @@ static void fold_if(Dce *d, NodeId id, int64_t c) {
     ir_node(f, id)->in.op = OP_BLOCK;
     ir_touch(f, id);
     d->changed = true;
+}
+
+/* Contract: if with a constant condition becomes a block holding the arm taken. */
+static void fold_if(Dce *d, NodeId id, int64_t c) {
+    IrFunc *f = d->f;
+    IrNode *n = ir_node(f, id);
+    ValueRef cond = ir_args(f, n)[n->nargs - 1];
+    ir_set_args(f, id, ir_args(f, n), n->nargs - 1);
+    drop_node(d, cond.node);
+    keep_arm(d, id, c != 0);
 }
 
 /* Contract: br_if / br_table on a constant: never taken -> gone (its values flow on),
@@ -256,17 +263,7 @@ static void assume_no_trap(Dce *d, NodeId id) {
     ValueRef cond = ir_args(f, n)[n->nargs - 1];
     ir_set_args(f, id, ir_args(f, n), n->nargs - 1);
     ir_insert_before(f, id, ir_new_drop(f, cond));
-    if (else_traps) {
-        empty_arm(d, else_arm);
-        make_single_arm(f, id, then_arm, 0);
-    } else {
-        empty_arm(d, then_arm);
-        if (else_arm) make_single_arm(f, id, else_arm, 1);
-        else make_single_arm(f, id, then_arm, 0);
-    }
-    ir_node(f, id)->in.op = OP_BLOCK;
-    ir_touch(f, id);
-    d->changed = true;
+    keep_arm(d, id, else_traps);
 }
 
 static void fold_constant(Dce *d, NodeId id) {
