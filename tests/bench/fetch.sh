@@ -49,6 +49,16 @@ pack() {
   echo "$dir/$name"
 }
 
+# tarball PKG@VER: TARBALLS[PKG@VER] is its tarball in $TMP (checked and packed once).
+declare -A TARBALLS=()
+tarball() {
+  local spec=$1
+  [[ -z ${TARBALLS[$spec]:-} ]] || return 0
+  check_version "$spec"
+  echo "pack  $spec"
+  TARBALLS[$spec]=$(pack "$spec" "$TMP")
+}
+
 # extract TARBALL MEMBER DEST: copy one member of the tarball to DEST.
 extract() {
   local tgz=$1 member=$2 dest=$3
@@ -77,7 +87,6 @@ write_manifest() {
 
 main() {
   local entry name spec member
-  local -A tarballs=()
   mkdir -p "$CACHE"
   TMP=$(mktemp -d)
   trap 'rm -rf "$TMP"' EXIT
@@ -87,12 +96,8 @@ main() {
       echo "have  $name.wasm"
       continue
     fi
-    if [[ -z ${tarballs[$spec]:-} ]]; then
-      check_version "$spec"
-      echo "pack  $spec"
-      tarballs[$spec]=$(pack "$spec" "$TMP")
-    fi
-    extract "${tarballs[$spec]}" "$member" "$CACHE/$name.wasm"
+    tarball "$spec"
+    extract "${TARBALLS[$spec]}" "$member" "$CACHE/$name.wasm"
     echo "got   $name.wasm"
   done
   mkdir -p "$CACHE/js"
@@ -102,12 +107,8 @@ main() {
       echo "have  js/$name"
       continue
     fi
-    if [[ -z ${tarballs[$spec]:-} ]]; then
-      check_version "$spec"
-      echo "pack  $spec"
-      tarballs[$spec]=$(pack "$spec" "$TMP")
-    fi
-    extract_glue "${tarballs[$spec]}" "$member" "$CACHE/js/$name"
+    tarball "$spec"
+    extract_glue "${TARBALLS[$spec]}" "$member" "$CACHE/js/$name"
     echo "got   js/$name"
   done
   write_manifest
