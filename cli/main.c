@@ -144,7 +144,7 @@ static bool is_final_pass(PassId id) {
 }
 
 /* Contract: moves the final passes (each added at most once) to the pipeline's end. */
-static void meter_last(Options *o) {
+static void final_passes_last(Options *o) {
     uint32_t n = 0;
     bool present[WS_ARRAY_LEN(final_passes)] = {false};
     for (uint32_t i = 0; i < o->npipeline; i++) {
@@ -233,7 +233,7 @@ static bool run_passes(Run *r) {
     if (r->opt.output && !strcmp(r->opt.output, "-")) r->opt.pass.dce.report = stderr; /* stdout is the module */
     ctx.jobs = pool_default_threads();
     ctx.input_checker = r->checker; /* left by run_validate to the first pass */
-    uint32_t n = r->opt.npipeline, npasses = n; /* the final passes (meter_last) run once */
+    uint32_t n = r->opt.npipeline, npasses = n; /* the final passes (final_passes_last) run once */
     while (npasses && is_final_pass(r->opt.pipeline[npasses - 1])) npasses--;
     if (!run_pipeline(r, &ctx, 0, npasses)) return false;
     if (r->opt.converge && npasses && !ctx.failed && !converge(r, &ctx, npasses)) return false;
@@ -350,7 +350,7 @@ int main(int argc, char **argv) {
     if (r.opt.version) { printf("wasmslim %s\n", WASMSLIM_VERSION); return 0; }
     if (r.opt.list_passes) { pass_list(stdout); return 0; }
     pool_set_default_threads(r.opt.jobs); /* every parallel step, validation included */
-    meter_last(&r.opt);
+    final_passes_last(&r.opt);
     r.t_start = r.t_last = now_ms();
     bool ok = run_read(&r);
     if (ok) phase_done(&r, "read");

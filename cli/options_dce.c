@@ -5,8 +5,9 @@
  *   --keep-export=NAME,...   keep these exports (or functions, by name) as roots
  *   --why-kept=NAME|INDEX    print why a function is kept (adds the pass)
  *   --vacuum, --dae, --dae-optimizing   wasm-opt's names: dce; dead-params; both
- *   --ignore-implicit-traps, -iit, --traps-never-happen, -tnh   dce may drop an unused
- *                            value whose only effect is a possible trap
+ *   --ignore-implicit-traps, -iit   dce may drop an unused value whose only effect is
+ *                            a possible trap
+ *   --traps-never-happen, -tnh   that, and an if arm starting with unreachable is never taken
  */
 #include <stdio.h>
 #include "options.h"
