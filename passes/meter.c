@@ -72,8 +72,8 @@
 static const char *fuel_export(const MeterOptions *o) { return o->fuel_export ? o->fuel_export : "wasmslim_fuel"; }
 static const char *stack_export(const MeterOptions *o) { return o->stack_export ? o->stack_export : "wasmslim_stack"; }
 
-static bool fail(PassCtx *ctx, const Module *m, const char *fmt, const char *arg) {
-    pass_fail(ctx, m, fmt, arg);
+static bool fail(PassCtx *ctx, const Module *m, size_t offset, const char *fmt, const char *arg) {
+    pass_fail_at(ctx, m, offset, fmt, arg);
     return false;
 }
 
@@ -84,16 +84,16 @@ static bool check_module(PassCtx *ctx, Module *m, const MeterOptions *o) {
         Custom *c = &m->customs[i];
         if (c->removed || !custom_is(c, METER_SECTION)) continue;
         if (!o->force)
-            return fail(ctx, m, "the module is already metered (custom section \"%s\"); --force instruments it "
+            return fail(ctx, m, c->offset, "the module is already metered (custom section \"%s\"); --force instruments it "
                                 "again", METER_SECTION);
         c->removed = true;
     }
     if (o->fuel && meter_has_export(m, fuel_export(o)))
-        return fail(ctx, m, "an export is already named \"%s\" (choose another with --fuel-export)", fuel_export(o));
+        return fail(ctx, m, pass_section_offset(m, SEC_EXPORT), "an export is already named \"%s\" (choose another with --fuel-export)", fuel_export(o));
     if (o->stack && meter_has_export(m, stack_export(o)))
-        return fail(ctx, m, "an export is already named \"%s\" (choose another with --stack-export)", stack_export(o));
+        return fail(ctx, m, pass_section_offset(m, SEC_EXPORT), "an export is already named \"%s\" (choose another with --stack-export)", stack_export(o));
     if (o->fuel && o->stack && !strcmp(fuel_export(o), stack_export(o)))
-        return fail(ctx, m, "--fuel-export and --stack-export both name \"%s\"", fuel_export(o));
+        return fail(ctx, m, 0, "--fuel-export and --stack-export both name \"%s\"", fuel_export(o));
     return true;
 }
 
@@ -105,7 +105,7 @@ static bool cap_memories(PassCtx *ctx, Module *m, uint64_t cap) {
         if (l->min > cap) {
             snprintf(msg, sizeof msg, "memory %u has a minimum of %" PRIu64 " pages, above --max-memory-pages=%" PRIu64,
                      i, l->min, cap);
-            return fail(ctx, m, "%s", msg);
+            return fail(ctx, m, pass_section_offset(m, SEC_MEMORY), "%s", msg);
         }
         if (!(l->flags & LIM_HAS_MAX) || l->max > cap) l->max = cap;
         l->flags |= LIM_HAS_MAX;

@@ -87,6 +87,10 @@ void pass_stats_add(PassCtx *ctx, const PassStats *delta);
 /* Contract: a pass refuses module m: sets ctx->failed and ctx->err (the module's file,
  * offset 0, the formatted message). */
 void pass_fail(PassCtx *ctx, const Module *m, const char *fmt, ...) WS_PRINTF(3, 4);
+/* As pass_fail, at file offset `offset` (of the section or item refused). */
+void pass_fail_at(PassCtx *ctx, const Module *m, size_t offset, const char *fmt, ...) WS_PRINTF(4, 5);
+/* File offset of the payload of known section `id` in the input, 0 when absent. */
+size_t pass_section_offset(const Module *m, uint8_t id);
 /* Prints the non-zero counters ("removed: 3 functions, ...") as one line, or as a JSON
  * object. */
 void pass_stats_print(FILE *out, const PassStats *s, bool json);

@@ -80,14 +80,30 @@ bool glob_match(const char *pattern, const uint8_t *s, size_t len) {
 
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void fail_v(PassCtx *ctx, const Module *m, size_t offset, const char *fmt, va_list ap) {
+    vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
+    ctx->failed = true;
+    ctx->err.file = m->file;
+    ctx->err.offset = offset;
+}
+
 void pass_fail(PassCtx *ctx, const Module *m, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
+    fail_v(ctx, m, 0, fmt, ap);
     va_end(ap);
-    ctx->failed = true;
-    ctx->err.file = m->file;
-    ctx->err.offset = 0;
+}
+
+void pass_fail_at(PassCtx *ctx, const Module *m, size_t offset, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(ctx, m, offset, fmt, ap);
+    va_end(ap);
+}
+
+size_t pass_section_offset(const Module *m, uint8_t id) {
+    const uint8_t *p = m->section_payload[section_rank(id)].p;
+    return p && m->input ? (size_t)(p - m->input) : 0;
 }
 
 void pass_stats_add(PassCtx *ctx, const PassStats *delta) {

@@ -14,9 +14,16 @@
 #include "../ir/leb.h"
 #include <string.h>
 
+/* File offset of the "linking" section that makes m an object. */
+static size_t linking_offset(const Module *m) {
+    for (uint32_t i = 0; i < m->ncustoms; i++)
+        if (custom_is(&m->customs[i], "linking")) return m->customs[i].offset;
+    return 0;
+}
+
 void pass_emit_target_features(PassCtx *ctx, Module *m) {
     if (m->is_object) {
-        pass_fail(ctx, m, "%s", "--emit-target-features: not on a relocatable object (wasm-ld writes the section)");
+        pass_fail_at(ctx, m, linking_offset(m), "%s", "--emit-target-features: not on a relocatable object (wasm-ld writes the section)");
         return;
     }
     uint32_t used;

@@ -105,7 +105,7 @@ phases=$("$WS" "$T/sign-ext.wasm" -O2 --converge --emit-target-features --fuel -
 check "emit-target-features once, after meter" sh -c "printf '%s' '$phases' | grep -o 'meter\|emit-target-features' | tr '\n' , | grep -qx 'meter,emit-target-features,'"
 printf '(module (func (export "f")))' >"$T/obj.wat"
 if wat2wasm --relocatable "$T/obj.wat" -o "$T/obj.o" 2>/dev/null; then
-    expect 1 "not on a relocatable object" "--emit-target-features on an object" -- "$T/obj.o" --emit-target-features -o "$T/x.o"
+    expect 1 "obj.o:0x0*[1-9a-f][0-9a-f]*: error: --emit-target-features: not on a relocatable object" "--emit-target-features on an object, at its linking section" -- "$T/obj.o" --emit-target-features -o "$T/x.o"
 else
     fail "wat2wasm --relocatable"
 fi

@@ -88,14 +88,14 @@ n=$(spent "$T/lc.wasm" run)
 if [ "$n" = 48 ]; then ok; else fail "loopcall spends $n, not 48"; fi
 
 # ---- refusals and errors ----
-expect_exit 1 "already metered" "metered twice" -- "$T/f.wasm" --fuel -o "$T/x.wasm"
+expect_exit 1 "f.wasm:0x0*[1-9a-f][0-9a-f]*: error: the module is already metered" "metered twice, at the record's offset" -- "$T/f.wasm" --fuel -o "$T/x.wasm"
 check "no output left by a refusal" test ! -e "$T/x.wasm"
 check "--force meters again" "$WS" "$T/f.wasm" --fuel --fuel-export=again --force -q -o "$T/ff.wasm"
 n=$(record "$T/ff.wasm" | grep -o "version 1" | wc -l)
 if [ "$n" = 1 ]; then ok; else fail "--force: $n records"; fi
-expect_exit 1 "already named \"memory\"" "export name taken" -- "$T/cases.wasm" --fuel --fuel-export=memory -o "$T/x.wasm"
+expect_exit 1 "cases.wasm:0x0*[1-9a-f][0-9a-f]*: error: an export is already named \"memory\"" "export name taken, at the export section" -- "$T/cases.wasm" --fuel --fuel-export=memory -o "$T/x.wasm"
 expect_exit 1 "both name" "same names" -- "$T/cases.wasm" --fuel --stack-limit=9 --fuel-export=a --stack-export=a -o "$T/x.wasm"
-expect_exit 1 "minimum of 1 pages, above --max-memory-pages=0" "cap below the minimum" -- "$T/cases.wasm" --max-memory-pages=0 -o "$T/x.wasm"
+expect_exit 1 "cases.wasm:0x0*[1-9a-f][0-9a-f]*: error: memory 0 has a minimum of 1 pages, above --max-memory-pages=0" "cap below the minimum, at the memory section" -- "$T/cases.wasm" --max-memory-pages=0 -o "$T/x.wasm"
 for bad in --fuel-mode=bogus --fuel-init=-5 --fuel-init=abc --stack-limit=0 --fuel-import=nodot --fuel-per-byte=x \
     --stack-cost=2 --fuel-frobnicate --max-memory-pages=-1; do
     expect_exit 2 "error" "usage error $bad" -- "$T/cases.wasm" "$bad" -o "$T/x.wasm"
