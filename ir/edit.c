@@ -99,7 +99,9 @@ void ir_insert_before(IrFunc *f, NodeId before, NodeId id) {
     ir_insert_after(f, b->parent, b->parent_arm, b->prev, id);
 }
 
-void ir_unlink(IrFunc *f, NodeId id) {
+/* Contract: takes node id out of its sequence and its operands' users; local chains
+ * are the caller's business. */
+static void unlink_node(IrFunc *f, NodeId id) {
     IrNode *n = &f->nodes[id];
     IrArm *a = ir_parent_arm(f, n->parent, n->parent_arm);
     if (n->prev) f->nodes[n->prev].next = n->next;
@@ -109,7 +111,42 @@ void ir_unlink(IrFunc *f, NodeId id) {
     n->next = n->prev = 0;
     for (uint32_t i = 0; i < n->nargs; i++) clear_user(f, f->refs[n->args + i]);
     n->nargs = 0;
+}
+
+void ir_unlink(IrFunc *f, NodeId id) {
+    unlink_node(f, id);
     chain_local(f, id, false);
+}
+
+static bool is_local_access(OpId op) { return op == OP_LOCAL_GET || op == OP_LOCAL_SET || op == OP_LOCAL_TEE; }
+
+/* Contract: drops the nodes marked in `gone` from chain *head, keeping *count right. */
+static void filter_chain(IrFunc *f, NodeId *head, uint32_t *count, const uint8_t *gone) {
+    for (NodeId *p = head; *p;) {
+        IrNode *n = &f->nodes[*p];
+        if (!gone[*p]) { p = &n->local_next; continue; }
+        *p = n->local_next;
+        n->local_next = 0;
+        (*count)--;
+    }
+}
+
+void ir_unlink_batch(IrFunc *f, const NodeId *ids, uint32_t count) {
+    uint8_t *gone = ws_calloc(f->nnodes + 1, 1);
+    uint8_t *touched = ws_calloc(f->nlocals + 1, 1);
+    for (uint32_t i = 0; i < count; i++) {
+        unlink_node(f, ids[i]);
+        gone[ids[i]] = 1;
+        const IrNode *n = &f->nodes[ids[i]];
+        if (is_local_access(n->in.op)) touched[n->in.a] = 1;
+    }
+    for (uint32_t l = 0; l < f->nlocals; l++) {
+        if (!touched[l]) continue;
+        filter_chain(f, &f->locals[l].first_get, &f->locals[l].ngets, gone);
+        filter_chain(f, &f->locals[l].first_set, &f->locals[l].nsets, gone);
+    }
+    free(gone);
+    free(touched);
 }
 
 /* Contract: removes a structured node's arms' contents recursively (explicit stack),

@@ -26,6 +26,9 @@ void ir_insert_before(IrFunc *f, NodeId before, NodeId id);
 /* Takes id out of its sequence: its operands lose their user, it leaves local chains.
  * Its own results' users are the caller's concern. */
 void ir_unlink(IrFunc *f, NodeId id);
+/* Contract: ir_unlink of each of ids (none structured), the local chains filtered once
+ * per local touched instead of searched once per node. */
+void ir_unlink_batch(IrFunc *f, const NodeId *ids, uint32_t count);
 /* ir_unlink, and for a structured node everything inside it too. */
 void ir_remove(IrFunc *f, NodeId id);
 /* The arm `arm` of parent (0 = the function body). */

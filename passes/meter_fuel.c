@@ -413,9 +413,9 @@ static bool may_unsync(const MeterFn *mf, const IrNode *n) {
     return op == OP_GLOBAL_SET && n->in.a == mf->mc->fuel_global;
 }
 
-/* Contract: in one sequence, drops each write-back `local.get $f  global.set $fuel`
- * the pass inserted where the global already holds $f. */
-static void drop_synced_in(MeterFn *mf, NodeId first) {
+/* Contract: in one sequence, lists (in *gone) each write-back `local.get $f  global.set
+ * $fuel` the pass inserted where the global already holds $f (the caller removes them). */
+static void drop_synced_in(MeterFn *mf, NodeId first, NodeId **gone, uint32_t *ngone, uint32_t *cap) {
     IrFunc *f = mf->f;
     bool synced = false;
     for (NodeId id = first, next; id; id = next) {
@@ -425,8 +425,8 @@ static void drop_synced_in(MeterFn *mf, NodeId first) {
         bool flush = src && id >= mf->orig_nnodes && src >= mf->orig_nnodes && n->prev == src &&
                      ir_node(f, src)->in.op == OP_LOCAL_GET;
         if (flush && synced) {
-            ir_unlink(f, id);
-            ir_unlink(f, src);
+            WS_VEC_PUSH(*gone, *ngone, *cap, id);
+            WS_VEC_PUSH(*gone, *ngone, *cap, src);
             continue;
         }
         if (syncs(mf, n)) synced = true;
@@ -436,6 +436,10 @@ static void drop_synced_in(MeterFn *mf, NodeId first) {
 
 void fuel_drop_synced_flushes(MeterFn *mf) {
     IrFunc *f = mf->f;
-    drop_synced_in(mf, f->body.first);
-    for (uint32_t a = 1; a < f->narms; a++) drop_synced_in(mf, f->arms[a].first);
+    NodeId *gone = NULL;
+    uint32_t ngone = 0, cap = 0;
+    drop_synced_in(mf, f->body.first, &gone, &ngone, &cap);
+    for (uint32_t a = 1; a < f->narms; a++) drop_synced_in(mf, f->arms[a].first, &gone, &ngone, &cap);
+    if (ngone) ir_unlink_batch(f, gone, ngone);
+    free(gone);
 }

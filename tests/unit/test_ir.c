@@ -159,6 +159,36 @@ Test(ir, edit_keeps_consistency) {
     cr_assert_eq(f.locals[0].ngets, 1);
 }
 
+Test(ir, unlink_batch_filters_each_chain_once) {
+    /* append `local.get 0 drop` three times, then take out the first and the last pair */
+    NodeId gets[3], drops[3], after = f.body.last;
+    for (int i = 0; i < 3; i++) {
+        Instr in = ir_instr(OP_LOCAL_GET);
+        ValType t = vt_num(VT_I32);
+        gets[i] = ir_new_node(&f, &in, 1, &t);
+        ir_insert_after(&f, 0, 0, after, gets[i]);
+        Instr d = ir_instr(OP_DROP);
+        drops[i] = ir_new_node(&f, &d, 0, NULL);
+        ir_insert_after(&f, 0, 0, gets[i], drops[i]);
+        ir_set_args(&f, drops[i], (ValueRef[]){{gets[i], 0}}, 1);
+        after = drops[i];
+    }
+    cr_assert_eq(f.locals[0].ngets, 5);
+    NodeId gone[] = {drops[0], gets[0], drops[2], gets[2]};
+    ir_unlink_batch(&f, gone, 4);
+    cr_assert_eq(f.locals[0].ngets, 3);
+    uint32_t seen = 0;
+    for (NodeId g = f.locals[0].first_get; g; g = ir_node(&f, g)->local_next) {
+        cr_assert(g != gets[0] && g != gets[2]);
+        seen++;
+    }
+    cr_assert_eq(seen, 3);
+    cr_assert_eq(f.body.last, drops[1]);
+    cr_assert_eq(ir_node(&f, gets[0])->next, 0);
+    char msg[256];
+    cr_assert(ir_verify(&f, msg, sizeof msg), "%s", msg);
+}
+
 /* ---- the builder's quick paths build what its general path builds ---- */
 
 static bool same_instr(const Instr *a, const Instr *b) {
