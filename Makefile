@@ -5,8 +5,10 @@
 #   make bench    speed/memory/size against wasm-opt on the public corpus (downloads via npm),
 #                 then what metering costs on the C fixtures (tests/bench/meter.sh), then
 #                 `make corpus`
-#   make corpus   the corpus's programs (SQLite, esbuild, Ruby) run after every -O level,
-#                 stripping and metering, and print what the originals print
+#   make corpus   the corpus's programs (SQLite, esbuild, Ruby), and C/C++ programs built
+#                 with Emscripten (exceptions, threads, SIMD, setjmp; installs Debian's
+#                 emscripten when missing), run after every -O level, stripping and
+#                 metering, and print what the originals print
 CC      ?= cc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -99,9 +101,11 @@ bench: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/bench/bench.sh
 	bash tests/bench/meter.sh
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
+	BUILD=$(BUILD) bash tests/corpus/emscripten.sh $(BUILD)/wasmslim
 
 corpus: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
+	BUILD=$(BUILD) bash tests/corpus/emscripten.sh $(BUILD)/wasmslim
 
 clean:
 	rm -rf $(BUILD)

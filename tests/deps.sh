@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # deps.sh - install every test dependency that is missing (Debian 12, as root).
 #
-# Usage: tests/deps.sh
+# Usage: tests/deps.sh [PACKAGE:COMMAND ...]
 #
+# Extra PACKAGE:COMMAND arguments are checked (and installed) too: make corpus
+# asks for emscripten:emcc this way, which make check does not need.
 # Checks each package below and installs only the missing ones with a single
 # `apt-get update` (run only when something is missing) and a single
 # `apt-get install -y`. Tool packages count as present when their command is
@@ -26,6 +28,7 @@ deps=(
     libclang-rt-14-dev:
     nodejs:node
     npm:npm
+    "$@"
 )
 
 # One dpkg-query call for all packages: "name status" lines for installed ones.

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# emscripten.sh: programs Emscripten builds still work after wasmslim rewrote them.
+#
+# Usage: bash tests/corpus/emscripten.sh [WASMSLIM]       (make corpus runs it)
+#
+# Builds fixtures/emscripten with Debian's emscripten (3.1.6; tests/deps.sh installs it
+# when emcc is missing) into $BUILD/emscripten, each the way its users build it:
+#   eh-wasm   exceptions.cpp -O2 -fwasm-exceptions  (try/catch/rethrow/delegate, a tag)
+#   eh-js     exceptions.cpp -O2 -fexceptions       (invoke_* imports, setThrew)
+#   eh-debug  exceptions.cpp -O0 -g -fwasm-exceptions (DWARF, 1.2 MB)
+#   threads   threads.c -O2 -pthread (imported shared memory, atomics, wait/notify, a
+#             worker per thread, thread-local storage)
+#   simd      simd.c -O3 -msimd128 (intrinsics and vectorised loops)
+#   sjlj      sjlj.c -O2 (setjmp/longjmp through invoke_*)
+# and runs each under node (emrun.cjs, its own glue) on the module emcc wrote and on
+# the output of every variant below, comparing what it prints.  The single-threaded
+# ones, metered, spend the same fuel in lazy and exact mode, with and without a stack
+# limit.  Then, when the debug build is there (WASMSLIM_SAN), the modules go through
+# its -O3, -Oz and metering pipelines with no report.
+# Last line: "emscripten: N passed, N failed"; exit status 1 when one failed.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+WS=$(realpath "${1:-$ROOT/build/wasmslim}")
+SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
+OUT=$(realpath -m "${BUILD:-$ROOT/build}")/emscripten
+SRC=$ROOT/fixtures/emscripten
+BIG=4611686018427387904
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); }
+fail() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
+
+if ! bash "$ROOT/tests/deps.sh" emscripten:emcc >"$T/deps.log" 2>&1; then
+    cat "$T/deps.log"
+    echo "emscripten: 0 passed, 1 failed (emscripten could not be installed)"
+    exit 1
+fi
+# Debian's emcc runs its JavaScript optimiser with node, which finds acorn here.
+export NODE_PATH=${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs
+mkdir -p "$OUT"
+
+# name|source|emcc flags
+PROGRAMS=(
+    "eh-wasm|exceptions.cpp|-O2 -fwasm-exceptions"
+    "eh-js|exceptions.cpp|-O2 -fexceptions"
+    "eh-debug|exceptions.cpp|-O0 -g -fwasm-exceptions"
+    "threads|threads.c|-O2 -pthread -sPTHREAD_POOL_SIZE=4 -sEXIT_RUNTIME=1"
+    "simd|simd.c|-O3 -msimd128"
+    "sjlj|sjlj.c|-O2"
+)
+SINGLE_THREADED=(eh-wasm eh-js eh-debug simd sjlj)
+
+VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "-O1 -tnh" "--strip-all" "--strip-debug" "--fuel --fuel-init=$BIG"
+    "--fuel --fuel-mode=exact --stack-limit=100000000 --fuel-init=$BIG")
+SAN_PIPELINES=("-O3" "-Oz" "--fuel --fuel-mode=exact --stack-limit=1000 --stack-cost=frame"
+    "--fuel --fuel-import=env.refill --max-memory-pages=20000")
+
+# build NAME SOURCE FLAGS: $OUT/NAME.{js,wasm} (again when the source is newer)
+build() {
+    local name=$1 src=$SRC/$2 cc=emcc
+    [[ $2 == *.cpp ]] && cc=em++
+    [[ -f $OUT/$name.wasm && $OUT/$name.wasm -nt $src && $OUT/$name.js -nt $src ]] && return 0
+    # shellcheck disable=SC2086 # flags are several words
+    (cd "$OUT" && $cc $3 "$src" -o "$name.js") >"$T/emcc.log" 2>&1
+}
+
+# run NAME [--fuel=INIT]: what program NAME prints with the module now in $T/NAME.wasm
+run() {
+    timeout 120 node --no-experimental-fetch "$HERE/emrun.cjs" "$T/$1.js" "${@:2}" 2>"$T/err"
+}
+
+# stage NAME MODULE: the glue and MODULE as $T/NAME.{js,wasm} (threads: the worker too)
+stage() {
+    cp "$OUT/$1.js" "$T/$1.js"
+    [[ -f $OUT/$1.worker.js ]] && cp "$OUT/$1.worker.js" "$T/$1.worker.js"
+    cp "$2" "$T/$1.wasm"
+}
+
+check_variants() {
+    local name=$1 v
+    stage "$name" "$OUT/$name.wasm"
+    if ! run "$name" >"$T/ref.out"; then
+        fail "$name: the module emcc wrote does not run: $(head -c 300 "$T/err")"
+        return
+    fi
+    for v in "${VARIANTS[@]}"; do
+        # shellcheck disable=SC2086 # a variant is several flags
+        if ! "$WS" "$OUT/$name.wasm" $v -q -o "$T/v.wasm" 2>"$T/ws.err"; then
+            fail "$name $v: wasmslim failed: $(head -c 300 "$T/ws.err")"
+            continue
+        fi
+        stage "$name" "$T/v.wasm"
+        if ! run "$name" >"$T/v.out"; then
+            fail "$name $v: the program failed: $(head -c 300 "$T/err")"
+        elif ! cmp -s "$T/ref.out" "$T/v.out"; then
+            fail "$name $v: prints something else: $(diff "$T/ref.out" "$T/v.out" | head -c 300)"
+        else
+            ok
+        fi
+    done
+}
+
+# spent NAME FLAGS...: the fuel NAME's run spends metered with FLAGS ("" if it failed)
+spent() {
+    "$WS" "$OUT/$1.wasm" "${@:2}" --fuel-init=$BIG -q -o "$T/m.wasm" 2>"$T/ws.err" || return
+    stage "$1" "$T/m.wasm"
+    run "$1" --fuel=$BIG >/dev/null && sed -n 's/^fuel spent //p' "$T/err"
+}
+
+check_fuel() {
+    local name=$1 lazy exact ls es
+    lazy=$(spent "$name" --fuel)
+    exact=$(spent "$name" --fuel --fuel-mode=exact)
+    ls=$(spent "$name" --fuel --stack-limit=100000000 --stack-cost=frame)
+    es=$(spent "$name" --fuel --fuel-mode=exact --stack-limit=100000000)
+    if [[ -n $lazy && $lazy -gt 0 && $lazy == "$exact" && $lazy == "$ls" && $lazy == "$es" ]]; then
+        ok
+        echo "emscripten: $name spends $lazy units of fuel in every mode"
+    else
+        fail "$name: fuel spent differs between modes: lazy $lazy, exact $exact, lazy+stack $ls, exact+stack $es"
+    fi
+}
+
+check_debug_build() {
+    local name=$1 v
+    for v in "${SAN_PIPELINES[@]}"; do
+        # shellcheck disable=SC2086 # a pipeline is several flags
+        if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$SAN" "$OUT/$name.wasm" $v -q \
+            -o "$T/s.wasm" >"$T/san.log" 2>&1 && ! grep -q -i -E 'runtime error|Sanitizer' "$T/san.log"; then
+            ok
+        else
+            fail "$name $v under the debug build: $(head -c 400 "$T/san.log")"
+        fi
+    done
+}
+
+for p in "${PROGRAMS[@]}"; do
+    IFS='|' read -r name src flags <<<"$p"
+    if ! build "$name" "$src" "$flags"; then
+        fail "$name: emcc failed: $(tail -c 400 "$T/emcc.log")"
+        continue
+    fi
+    check_variants "$name"
+    [[ " ${SINGLE_THREADED[*]} " == *" $name "* ]] && check_fuel "$name"
+    if [[ -x $SAN ]]; then check_debug_build "$name"; fi
+done
+[[ -x $SAN ]] || echo "emscripten: SKIPPED the debug build's runs: no $SAN (make build/wasmslim-san)"
+echo "emscripten: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
