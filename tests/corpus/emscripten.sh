@@ -12,11 +12,17 @@
 #             worker per thread, thread-local storage)
 #   simd      simd.c -O3 -msimd128 (intrinsics and vectorised loops)
 #   sjlj      sjlj.c -O2 (setjmp/longjmp through invoke_*)
+#   dylink    dylink_main.c -O2 -sMAIN_MODULE=2, linked against libdyside.wasm,
+#             dylink_side.c -O2 -sSIDE_MODULE=1 (position-independent code, dylink.0,
+#             __memory_base/__table_base and GOT.mem imports), loaded at startup
 # and runs each under node (emrun.cjs, its own glue) on the module emcc wrote and on
-# the output of every variant below, comparing what it prints.  The single-threaded
-# ones, metered, spend the same fuel in lazy and exact mode, with and without a stack
-# limit.  Then, when the debug build is there (WASMSLIM_SAN), the modules go through
-# its -O3, -Oz and metering pipelines with no report.
+# the output of every variant below, comparing what it prints (dylink: each of its two
+# modules rewritten in turn).  Not --fuel on dylink: Emscripten's dynamic linker reads
+# every exported global as an i32 address and refuses the i64 fuel ("bad export type
+# for `wasmslim_fuel`: bigint"); --stack-limit and --max-memory-pages instead.  The
+# single-threaded ones, metered, spend the same fuel in lazy and exact mode, with and
+# without a stack limit.  Then, when the debug build is there (WASMSLIM_SAN), the
+# modules go through its -O3, -Oz and metering pipelines with no report.
 # Last line: "emscripten: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,11 +56,15 @@ PROGRAMS=(
     "threads|threads.c|-O2 -pthread -sPTHREAD_POOL_SIZE=4 -sEXIT_RUNTIME=1"
     "simd|simd.c|-O3 -msimd128"
     "sjlj|sjlj.c|-O2"
+    "libdyside|dylink_side.c|-O2 -sSIDE_MODULE=1"
+    "dylink|dylink_main.c|-O2 -sMAIN_MODULE=2 libdyside.wasm"
 )
 SINGLE_THREADED=(eh-wasm eh-js eh-debug simd sjlj)
 
 VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "-O1 -tnh" "--strip-all" "--strip-debug" "--fuel --fuel-init=$BIG"
     "--fuel --fuel-mode=exact --stack-limit=100000000 --fuel-init=$BIG")
+DYLINK_VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "-O1 -tnh" "--strip-all" "--stack-limit=100000000"
+    "--stack-limit=100000000 --stack-cost=frame" "--max-memory-pages=300")
 SAN_PIPELINES=("-O3" "-Oz" "--fuel --fuel-mode=exact --stack-limit=1000 --stack-cost=frame"
     "--fuel --fuel-import=env.refill --max-memory-pages=20000")
 
@@ -62,41 +72,50 @@ SAN_PIPELINES=("-O3" "-Oz" "--fuel --fuel-mode=exact --stack-limit=1000 --stack-
 build() {
     local name=$1 src=$SRC/$2 cc=emcc
     [[ $2 == *.cpp ]] && cc=em++
-    [[ -f $OUT/$name.wasm && $OUT/$name.wasm -nt $src && $OUT/$name.js -nt $src ]] && return 0
+    local out=$name.js # a side module is only a .wasm
+    [[ $3 == *SIDE_MODULE* ]] && out=$name.wasm
+    [[ -f $OUT/$name.wasm && $OUT/$name.wasm -nt $src && $OUT/$out -nt $src ]] && return 0
     # shellcheck disable=SC2086 # flags are several words
-    (cd "$OUT" && $cc $3 "$src" -o "$name.js") >"$T/emcc.log" 2>&1
+    (cd "$OUT" && $cc $3 "$src" -o "$out") >"$T/emcc.log" 2>&1
 }
 
 # run NAME [--fuel=INIT]: what program NAME prints with the module now in $T/NAME.wasm
+# (in $T, where the dynamic linker looks for the side module)
 run() {
-    timeout 120 node --no-experimental-fetch "$HERE/emrun.cjs" "$T/$1.js" "${@:2}" 2>"$T/err"
+    (cd "$T" && timeout 120 node --no-experimental-fetch "$HERE/emrun.cjs" "$T/$1.js" "${@:2}") 2>"$T/err"
 }
 
-# stage NAME MODULE: the glue and MODULE as $T/NAME.{js,wasm} (threads: the worker too)
+# stage NAME MODULE: the glue and MODULE as $T/NAME.{js,wasm} (threads: the worker
+# too; dylink: the side module as emcc wrote it)
 stage() {
     cp "$OUT/$1.js" "$T/$1.js"
     [[ -f $OUT/$1.worker.js ]] && cp "$OUT/$1.worker.js" "$T/$1.worker.js"
+    [[ $1 == dylink ]] && cp "$OUT/libdyside.wasm" "$T/libdyside.wasm"
     cp "$2" "$T/$1.wasm"
 }
 
+# check_variants NAME [MODULE]: program NAME prints the same with MODULE (default: its
+# own) rewritten by each variant; MODULE libdyside is dylink's side module.
 check_variants() {
-    local name=$1 v
+    local name=$1 mod=${2:-$1} v variants=("${VARIANTS[@]}")
+    [[ $name == dylink ]] && variants=("${DYLINK_VARIANTS[@]}")
     stage "$name" "$OUT/$name.wasm"
     if ! run "$name" >"$T/ref.out"; then
         fail "$name: the module emcc wrote does not run: $(head -c 300 "$T/err")"
         return
     fi
-    for v in "${VARIANTS[@]}"; do
+    for v in "${variants[@]}"; do
         # shellcheck disable=SC2086 # a variant is several flags
-        if ! "$WS" "$OUT/$name.wasm" $v -q -o "$T/v.wasm" 2>"$T/ws.err"; then
-            fail "$name $v: wasmslim failed: $(head -c 300 "$T/ws.err")"
+        if ! "$WS" "$OUT/$mod.wasm" $v -q -o "$T/v.wasm" 2>"$T/ws.err"; then
+            fail "$mod $v: wasmslim failed: $(head -c 300 "$T/ws.err")"
             continue
         fi
-        stage "$name" "$T/v.wasm"
+        stage "$name" "$OUT/$name.wasm"
+        cp "$T/v.wasm" "$T/$mod.wasm"
         if ! run "$name" >"$T/v.out"; then
-            fail "$name $v: the program failed: $(head -c 300 "$T/err")"
+            fail "$mod $v: the program failed: $(tail -c 300 "$T/err")"
         elif ! cmp -s "$T/ref.out" "$T/v.out"; then
-            fail "$name $v: prints something else: $(diff "$T/ref.out" "$T/v.out" | head -c 300)"
+            fail "$mod $v: prints something else: $(diff "$T/ref.out" "$T/v.out" | head -c 300)"
         else
             ok
         fi
@@ -143,7 +162,12 @@ for p in "${PROGRAMS[@]}"; do
         fail "$name: emcc failed: $(tail -c 400 "$T/emcc.log")"
         continue
     fi
-    check_variants "$name"
+    if [[ $name == dylink ]]; then
+        check_variants dylink
+        check_variants dylink libdyside
+    elif [[ $name != libdyside ]]; then # that one runs with dylink, which loads it
+        check_variants "$name"
+    fi
     [[ " ${SINGLE_THREADED[*]} " == *" $name "* ]] && check_fuel "$name"
     if [[ -x $SAN ]]; then check_debug_build "$name"; fi
 done
