@@ -12,7 +12,9 @@
 # (the default): fixtures/demo/hello.wasm, a fixed sample of about 500 small spec modules
 # (every 12th .wasm under 4 KiB of $SPEC_DIR/json, valid, malformed and invalid ones
 # alike), $BUILD/fixtures/*.wasm and *.o (the C fixtures: linked modules and relocatable
-# objects), the first 50 $BUILD/gen/*.wasm, when present, and every
+# objects), the first 50 $BUILD/gen/*.wasm, the Emscripten builds under 100 KiB
+# ($BUILD/emscripten/*.wasm: legacy exceptions, invoke_*, threads, SIMD, a side
+# module; make corpus builds them), when present, and every
 # tests/fuzz/regressions/* input.  libFuzzer reads at most -max_len bytes of a seed (the
 # larger fixtures are cut short).  FUZZ_SEEDS=small (make check's smoke run) leaves out
 # the inputs over 8 KiB (hello.wasm, the linked fixtures, the larger objects): a 64 KiB
@@ -69,6 +71,8 @@ for f in "$BUILD"/fixtures/*.wasm "$BUILD"/fixtures/*.o; do
 done
 while IFS= read -r f; do add "$f" gen-; done < <(
     find "$BUILD/gen" -maxdepth 1 -name '*.wasm' 2>/dev/null | LC_ALL=C sort -V | head -n 50)
+while IFS= read -r f; do add "$f" emscripten-; done < <(
+    find "$BUILD/emscripten" -maxdepth 1 -name '*.wasm' -size -100k 2>/dev/null | LC_ALL=C sort)
 for f in tests/fuzz/regressions/*; do
     if [[ -f $f && $f != *.md ]]; then add "$f" regression-; fi
 done
