@@ -17,11 +17,11 @@
 #             __memory_base/__table_base and GOT.mem imports), loaded at startup
 # and runs each under node (emrun.cjs, its own glue) on the module emcc wrote and on
 # the output of every variant below, comparing what it prints (dylink: each of its two
-# modules rewritten in turn).  Not --fuel on dylink: Emscripten's dynamic linker reads
+# modules rewritten in turn).  The single-threaded ones, metered, spend the same fuel
+# in lazy and exact mode, with and without a stack limit, as under the test-only naive
+# meter (tests/meter/naive.c: a charge before every instruction).  Not --fuel on dylink: Emscripten's dynamic linker reads
 # every exported global as an i32 address and refuses the i64 fuel ("bad export type
-# for `wasmslim_fuel`: bigint"); --stack-limit and --max-memory-pages instead.  The
-# single-threaded ones, metered, spend the same fuel in lazy and exact mode, with and
-# without a stack limit.  Then, when the debug build is there (WASMSLIM_SAN), the
+# for `wasmslim_fuel`: bigint"); --stack-limit and --max-memory-pages instead.  Then, when the debug build is there (WASMSLIM_SAN), the
 # modules go through its -O3, -Oz and metering pipelines with no report.
 # Last line: "emscripten: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
@@ -47,6 +47,12 @@ fi
 # Debian's emcc runs its JavaScript optimiser with node, which finds acorn here.
 export NODE_PATH=${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs
 mkdir -p "$OUT"
+LIB=$(dirname "$WS")/libwasmslim.a
+[[ -f $LIB ]] || LIB=$ROOT/build/libwasmslim.a
+[[ -f $LIB ]] || make -s -C "$ROOT" build/libwasmslim.a >/dev/null
+NAIVE=$T/naive
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -I"$ROOT/ir" "$ROOT/tests/meter/naive.c" "$LIB" -pthread -o "$NAIVE" ||
+    fail "tests/meter/naive.c does not build"
 
 # name|source|emcc flags
 PROGRAMS=(
@@ -122,24 +128,30 @@ check_variants() {
     done
 }
 
-# spent NAME FLAGS...: the fuel NAME's run spends metered with FLAGS ("" if it failed)
+# spent NAME FLAGS...: the fuel NAME's run spends metered by wasmslim with FLAGS, or
+# by the naive meter with FLAGS "naive" ("" if it failed)
 spent() {
-    "$WS" "$OUT/$1.wasm" "${@:2}" --fuel-init=$BIG -q -o "$T/m.wasm" 2>"$T/ws.err" || return
+    if [[ $2 == naive ]]; then
+        "$NAIVE" "$OUT/$1.wasm" "$T/m.wasm" --init $BIG 2>"$T/ws.err" || return
+    else
+        "$WS" "$OUT/$1.wasm" "${@:2}" --fuel-init=$BIG -q -o "$T/m.wasm" 2>"$T/ws.err" || return
+    fi
     stage "$1" "$T/m.wasm"
     run "$1" --fuel=$BIG >/dev/null && sed -n 's/^fuel spent //p' "$T/err"
 }
 
 check_fuel() {
-    local name=$1 lazy exact ls es
+    local name=$1 naive lazy exact ls es
+    naive=$(spent "$name" naive)
     lazy=$(spent "$name" --fuel)
     exact=$(spent "$name" --fuel --fuel-mode=exact)
     ls=$(spent "$name" --fuel --stack-limit=100000000 --stack-cost=frame)
     es=$(spent "$name" --fuel --fuel-mode=exact --stack-limit=100000000)
-    if [[ -n $lazy && $lazy -gt 0 && $lazy == "$exact" && $lazy == "$ls" && $lazy == "$es" ]]; then
+    if [[ -n $naive && $naive -gt 0 && $lazy == "$naive" && $exact == "$naive" && $ls == "$naive" && $es == "$naive" ]]; then
         ok
-        echo "emscripten: $name spends $lazy units of fuel in every mode"
+        echo "emscripten: $name spends $lazy units of fuel in every mode, as under the naive meter"
     else
-        fail "$name: fuel spent differs between modes: lazy $lazy, exact $exact, lazy+stack $ls, exact+stack $es"
+        fail "$name: fuel spent: naive $naive, lazy $lazy, exact $exact, lazy+stack $ls, exact+stack $es"
     fi
 }
 
