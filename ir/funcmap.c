@@ -7,9 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* What map_functions does with each function's IR after the transform. */
+typedef enum MapMode {
+    MAP_REWRITE,   /* lower it and install the bodies whose bytes moved */
+    MAP_ANALYZE,   /* nothing: the transform was an analysis */
+    MAP_CHECK,     /* lower it (the round trip works), keep the input's bytes */
+} MapMode;
+
 typedef struct MapJob {
     Module *m;
-    bool analyze_only;
+    MapMode mode;
     IrFunc *workers;   /* one reusable IrFunc per worker thread */
     Validator **checkers; /* per worker, or NULL: bodies validated as they are built */
     const uint8_t *want;  /* per defined function: 0 = leave it alone (NULL: all) */
@@ -72,7 +79,11 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     if (ok && check) job->m->funcs[index].valid = true; /* the input body; install_bodies
                                                            clears it if the bytes move */
     if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);
-    if (ok && !job->analyze_only) keep_lowered(job, f, k, &job->scratch[worker]);
+    if (ok && job->mode == MAP_REWRITE) keep_lowered(job, f, k, &job->scratch[worker]);
+    if (ok && job->mode == MAP_CHECK) {
+        job->scratch[worker].len = 0;
+        ir_lower(f, &job->scratch[worker]);
+    }
     if (!ok) job->errors[k] = copy_error(&err);
 }
 
@@ -94,11 +105,11 @@ static void install_bodies(Module *m, Buf *out, const uint8_t *same, uint32_t n,
     }
 }
 
-static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const Validator *v,
+static bool map_functions(Module *m, MapMode mode, uint32_t nthreads, const Validator *v,
                           const uint8_t *want, FuncTransform fn, void *ctx, WsError *err) {
     uint32_t n = module_ndefined_funcs(m);
     if (nthreads < 1) nthreads = 1;
-    MapJob job = {m, analyze_only, ws_calloc(nthreads, sizeof(IrFunc)), NULL, want, fn, ctx,
+    MapJob job = {m, mode, ws_calloc(nthreads, sizeof(IrFunc)), NULL, want, fn, ctx,
                   ws_calloc(n + 1, sizeof(Buf)), ws_calloc(n + 1, 1), ws_calloc(nthreads, sizeof(Buf)),
                   ws_calloc(n + 1, sizeof(WsError *))};
     if (v) {
@@ -122,7 +133,7 @@ static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const
         }
         free(job.errors[k]);
     }
-    if (ok && !analyze_only) install_bodies(m, job.out, job.same, n, want);
+    if (ok && mode == MAP_REWRITE) install_bodies(m, job.out, job.same, n, want);
     for (uint32_t k = 0; k < n; k++) buf_free(&job.out[k]);
     free(job.out);
     free(job.same);
@@ -131,24 +142,28 @@ static bool map_functions(Module *m, bool analyze_only, uint32_t nthreads, const
 }
 
 bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
-    return map_functions(m, false, nthreads, NULL, NULL, fn, ctx, err);
+    return map_functions(m, MAP_REWRITE, nthreads, NULL, NULL, fn, ctx, err);
 }
 
 bool module_rewrite_some(Module *m, uint32_t nthreads, const uint8_t *want, FuncTransform fn, void *ctx,
                          WsError *err) {
-    return map_functions(m, false, nthreads, NULL, want, fn, ctx, err);
+    return map_functions(m, MAP_REWRITE, nthreads, NULL, want, fn, ctx, err);
 }
 
 bool module_analyze_some(Module *m, uint32_t nthreads, const uint8_t *want, FuncTransform fn, void *ctx,
                          WsError *err) {
-    return map_functions(m, true, nthreads, NULL, want, fn, ctx, err);
+    return map_functions(m, MAP_ANALYZE, nthreads, NULL, want, fn, ctx, err);
 }
 
 bool module_rewrite_functions_checked(Module *m, uint32_t nthreads, const Validator *v, FuncTransform fn,
                                       void *ctx, WsError *err) {
-    return map_functions(m, false, nthreads, v, NULL, fn, ctx, err);
+    return map_functions(m, MAP_REWRITE, nthreads, v, NULL, fn, ctx, err);
+}
+
+bool module_check_functions(Module *m, uint32_t nthreads, const Validator *v, WsError *err) {
+    return map_functions(m, MAP_CHECK, nthreads, v, NULL, NULL, NULL, err);
 }
 
 bool module_analyze_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err) {
-    return map_functions(m, true, nthreads, NULL, NULL, fn, ctx, err);
+    return map_functions(m, MAP_ANALYZE, nthreads, NULL, NULL, fn, ctx, err);
 }

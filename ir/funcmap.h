@@ -20,6 +20,10 @@ struct Validator;
 bool module_rewrite_functions_checked(Module *m, uint32_t nthreads, const struct Validator *v, FuncTransform fn,
                                       void *ctx, WsError *err);
 
+/* The round trip of module_rewrite_functions_checked without its result: each body is
+ * validated by v (if not NULL), built, verified and lowered, and keeps its input bytes
+ * (-O0 on a module whose DWARF describes them). */
+bool module_check_functions(Module *m, uint32_t nthreads, const struct Validator *v, WsError *err);
 /* Builds every defined function's IR and calls fn on it (in parallel), without lowering
  * or changing the module: for analyses.  fn must only write per-function slots of its
  * context.  Returns false with the lowest-index failure. */

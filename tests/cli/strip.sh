@@ -49,6 +49,19 @@ for m in $fixtures; do
     expect_customs "$T/n.wasm" "$all" "$b --strip-names=local keeps the section"
     "$WS" "$m" --strip-all --keep-custom='.debug_*' -q -o "$T/k.wasm"
     expect_customs "$T/k.wasm" "$dwarf" "$b --strip-all --keep-custom=.debug_*"
+    # -O0 checks the round trip but keeps the bytes the DWARF describes; a pass that
+    # changes code drops it, saying so
+    msg=$("$WS" "$m" -O0 -o "$T/z.wasm" 2>&1)
+    check "$b -O0 keeps the module, DWARF and all" cmp "$m" "$T/z.wasm"
+    if grep -q stale <<<"$msg"; then fail "$b -O0: $msg"; else ok; fi
+    "$WS" "$m" -O0 --strip-debug -q -o "$T/z.wasm"
+    check "$b -O0 --strip-debug = --strip-debug" cmp "$T/d.wasm" "$T/z.wasm"
+    msg=$("$WS" "$m" -O1 -o "$T/z.wasm" 2>&1)
+    if [[ -n $dwarf ]] && ! grep -q "notice: code changed, dropped [0-9]* stale debug sections" <<<"$msg"; then
+        fail "$b -O1: no notice of the DWARF dropped: $msg"
+    else ok; fi
+    # shellcheck disable=SC2086
+    expect_customs "$T/z.wasm" "$(without "$all" $dwarf)" "$b -O1 drops the stale DWARF"
 done
 
 # spec modules: stripping = the input without those sections, byte for byte
