@@ -5,10 +5,11 @@
 #   make bench    speed/memory/size against wasm-opt on the public corpus (downloads via npm),
 #                 then what metering costs on the C fixtures (tests/bench/meter.sh), then
 #                 `make corpus`
-#   make corpus   the corpus's programs (SQLite, esbuild, Ruby), and C/C++ programs built
-#                 with Emscripten (exceptions, threads, SIMD, setjmp; installs Debian's
-#                 emscripten when missing), run after every -O level, stripping and
-#                 metering, and print what the originals print
+#   make corpus   the corpus's programs (SQLite, esbuild, Ruby), C/C++ programs built
+#                 with Emscripten (exceptions, threads, SIMD, setjmp, dynamic linking)
+#                 and Rust programs (installs Debian's emscripten and rustc when
+#                 missing) run after every -O level, stripping and metering, and print
+#                 what the originals print
 CC      ?= cc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -102,10 +103,12 @@ bench: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/bench/meter.sh
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
 	BUILD=$(BUILD) bash tests/corpus/emscripten.sh $(BUILD)/wasmslim
+	BUILD=$(BUILD) bash tests/corpus/rust.sh $(BUILD)/wasmslim
 
 corpus: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
 	BUILD=$(BUILD) bash tests/corpus/emscripten.sh $(BUILD)/wasmslim
+	BUILD=$(BUILD) bash tests/corpus/rust.sh $(BUILD)/wasmslim
 
 clean:
 	rm -rf $(BUILD)

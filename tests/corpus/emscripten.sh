@@ -19,10 +19,12 @@
 # the output of every variant below, comparing what it prints (dylink: each of its two
 # modules rewritten in turn).  The single-threaded ones, metered, spend the same fuel
 # in lazy and exact mode, with and without a stack limit, as under the test-only naive
-# meter (tests/meter/naive.c: a charge before every instruction).  Not --fuel on dylink: Emscripten's dynamic linker reads
-# every exported global as an i32 address and refuses the i64 fuel ("bad export type
-# for `wasmslim_fuel`: bigint"); --stack-limit and --max-memory-pages instead.  Then, when the debug build is there (WASMSLIM_SAN), the
-# modules go through its -O3, -Oz and metering pipelines with no report.
+# meter (tests/meter/naive.c: a charge before every instruction).  Not --fuel on
+# dylink: Emscripten's dynamic linker reads every exported global as an i32 address
+# and refuses the i64 fuel ("bad export type for `wasmslim_fuel`: bigint");
+# --stack-limit and --max-memory-pages instead.  Then, when the debug build is there
+# (WASMSLIM_SAN), the modules go through its -O3, -Oz and metering pipelines with no
+# report (built.sh, shared with rust.sh).
 # Last line: "emscripten: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,28 +33,16 @@ WS=$(realpath "${1:-$ROOT/build/wasmslim}")
 SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
 OUT=$(realpath -m "${BUILD:-$ROOT/build}")/emscripten
 SRC=$ROOT/fixtures/emscripten
-BIG=4611686018427387904
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
+# shellcheck source=built.sh
+. "$HERE/built.sh"
 
-if ! bash "$ROOT/tests/deps.sh" emscripten:emcc >"$T/deps.log" 2>&1; then
-    cat "$T/deps.log"
-    echo "emscripten: 0 passed, 1 failed (emscripten could not be installed)"
-    exit 1
-fi
+need emscripten:emcc
 # Debian's emcc runs its JavaScript optimiser with node, which finds acorn here.
 export NODE_PATH=${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs
 mkdir -p "$OUT"
-LIB=$(dirname "$WS")/libwasmslim.a
-[[ -f $LIB ]] || LIB=$ROOT/build/libwasmslim.a
-[[ -f $LIB ]] || make -s -C "$ROOT" build/libwasmslim.a >/dev/null
-NAIVE=$T/naive
-cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -I"$ROOT/ir" "$ROOT/tests/meter/naive.c" "$LIB" -pthread -o "$NAIVE" ||
-    fail "tests/meter/naive.c does not build"
+build_naive
 
 # name|source|emcc flags
 PROGRAMS=(
@@ -67,12 +57,8 @@ PROGRAMS=(
 )
 SINGLE_THREADED=(eh-wasm eh-js eh-debug simd sjlj)
 
-VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "-O1 -tnh" "--strip-all" "--strip-debug" "--fuel --fuel-init=$BIG"
-    "--fuel --fuel-mode=exact --stack-limit=100000000 --fuel-init=$BIG")
 DYLINK_VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "-O1 -tnh" "--strip-all" "--stack-limit=100000000"
     "--stack-limit=100000000 --stack-cost=frame" "--max-memory-pages=300")
-SAN_PIPELINES=("-O3" "-Oz" "--fuel --fuel-mode=exact --stack-limit=1000 --stack-cost=frame"
-    "--fuel --fuel-import=env.refill --max-memory-pages=20000")
 
 # build NAME SOURCE FLAGS: $OUT/NAME.{js,wasm} (again when the source is newer)
 build() {
@@ -100,72 +86,33 @@ stage() {
     cp "$2" "$T/$1.wasm"
 }
 
-# check_variants NAME [MODULE]: program NAME prints the same with MODULE (default: its
-# own) rewritten by each variant; MODULE libdyside is dylink's side module.
+# em_run MODULE: program $NAME with MODULE as its module $SLOT (NAME's own, or
+# dylink's side module libdyside), the others as emcc wrote them.
+em_run() {
+    stage "$NAME" "$OUT/$NAME.wasm"
+    cp "$1" "$T/$SLOT.wasm"
+    run "$NAME"
+}
+
+# check_variants NAME [SLOT]: program NAME prints the same with its module SLOT
+# (default: its own) rewritten by each variant.
 check_variants() {
-    local name=$1 mod=${2:-$1} v variants=("${VARIANTS[@]}")
-    [[ $name == dylink ]] && variants=("${DYLINK_VARIANTS[@]}")
-    stage "$name" "$OUT/$name.wasm"
-    if ! run "$name" >"$T/ref.out"; then
-        fail "$name: the module emcc wrote does not run: $(head -c 300 "$T/err")"
-        return
-    fi
-    for v in "${variants[@]}"; do
-        # shellcheck disable=SC2086 # a variant is several flags
-        if ! "$WS" "$OUT/$mod.wasm" $v -q -o "$T/v.wasm" 2>"$T/ws.err"; then
-            fail "$mod $v: wasmslim failed: $(head -c 300 "$T/ws.err")"
-            continue
-        fi
-        stage "$name" "$OUT/$name.wasm"
-        cp "$T/v.wasm" "$T/$mod.wasm"
-        if ! run "$name" >"$T/v.out"; then
-            fail "$mod $v: the program failed: $(tail -c 300 "$T/err")"
-        elif ! cmp -s "$T/ref.out" "$T/v.out"; then
-            fail "$mod $v: prints something else: $(diff "$T/ref.out" "$T/v.out" | head -c 300)"
-        else
-            ok
-        fi
-    done
+    NAME=$1 SLOT=${2:-$1}
+    local variants=("${VARIANTS[@]}")
+    [[ $NAME == dylink ]] && variants=("${DYLINK_VARIANTS[@]}")
+    check_variants_of "$SLOT" "$OUT/$SLOT.wasm" em_run "${variants[@]}"
 }
 
 # spent NAME FLAGS...: the fuel NAME's run spends metered by wasmslim with FLAGS, or
 # by the naive meter with FLAGS "naive" ("" if it failed)
 spent() {
     if [[ $2 == naive ]]; then
-        "$NAIVE" "$OUT/$1.wasm" "$T/m.wasm" --init $BIG 2>"$T/ws.err" || return
+        naive_meter "$OUT/$1.wasm" "$T/m.wasm" 2>"$T/ws.err" || return
     else
         "$WS" "$OUT/$1.wasm" "${@:2}" --fuel-init=$BIG -q -o "$T/m.wasm" 2>"$T/ws.err" || return
     fi
     stage "$1" "$T/m.wasm"
     run "$1" --fuel=$BIG >/dev/null && sed -n 's/^fuel spent //p' "$T/err"
-}
-
-check_fuel() {
-    local name=$1 naive lazy exact ls es
-    naive=$(spent "$name" naive)
-    lazy=$(spent "$name" --fuel)
-    exact=$(spent "$name" --fuel --fuel-mode=exact)
-    ls=$(spent "$name" --fuel --stack-limit=100000000 --stack-cost=frame)
-    es=$(spent "$name" --fuel --fuel-mode=exact --stack-limit=100000000)
-    if [[ -n $naive && $naive -gt 0 && $lazy == "$naive" && $exact == "$naive" && $ls == "$naive" && $es == "$naive" ]]; then
-        ok
-        echo "emscripten: $name spends $lazy units of fuel in every mode, as under the naive meter"
-    else
-        fail "$name: fuel spent: naive $naive, lazy $lazy, exact $exact, lazy+stack $ls, exact+stack $es"
-    fi
-}
-
-check_debug_build() {
-    local name=$1 v
-    for v in "${SAN_PIPELINES[@]}"; do
-        # shellcheck disable=SC2086 # a pipeline is several flags
-        if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$SAN" "$OUT/$name.wasm" $v -q \
-            -o "$T/s.wasm" >"$T/san.log" 2>&1 && ! grep -q -i -E 'runtime error|Sanitizer' "$T/san.log"; then
-            ok
-        else
-            fail "$name $v under the debug build: $(head -c 400 "$T/san.log")"
-        fi
-    done
 }
 
 for p in "${PROGRAMS[@]}"; do
@@ -181,8 +128,6 @@ for p in "${PROGRAMS[@]}"; do
         check_variants "$name"
     fi
     [[ " ${SINGLE_THREADED[*]} " == *" $name "* ]] && check_fuel "$name"
-    if [[ -x $SAN ]]; then check_debug_build "$name"; fi
+    check_debug_build "$OUT/$name.wasm"
 done
-[[ -x $SAN ]] || echo "emscripten: SKIPPED the debug build's runs: no $SAN (make build/wasmslim-san)"
-echo "emscripten: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

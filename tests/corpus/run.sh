@@ -9,10 +9,11 @@
 #   sql-wasm  sql.js's Emscripten glue, a SQL workload (sql.cjs)
 #   esbuild   esbuild-wasm's command line (Go), minifying JS and compiling TS (esbuild.sh)
 #   ruby      ruby.wasm (WASI, canonical ABI), a Ruby script (ruby.mjs)
-# Variants: -O0, -O1, -O2, -O3, -Oz, -O1 -tnh, --strip-all, and metering (lazy; exact
-# with a stack limit) with fuel to spare; and ruby.debug+stdlib.wasm (DWARF, the standard library
-# packed in: the script also uses json) after --strip-debug, --strip-all, -O1 and -Oz.  On ruby also, under metering: the fuel a run spends is the
-# same in lazy and exact mode, with and without a stack limit (the count is exact on a
+# Variants (built.sh's): -O0, -O1, -O2, -O3, -Oz, -O1 -tnh, --strip-all, --strip-debug,
+# and metering (lazy; exact with a stack limit) with fuel to spare; and
+# ruby.debug+stdlib.wasm (DWARF, the standard library packed in: the script also uses
+# json) after --strip-debug, --strip-all, -O1 and -Oz.  On ruby also, under metering:
+# the fuel a run spends is the same in lazy and exact mode, with and without a stack limit (the count is exact on a
 # 16 MB program), and half of it makes the run trap out of fuel in both modes.
 # Then, when the debug build is there (WASMSLIM_SAN, default wasmslim-san beside
 # WASMSLIM: ASan+UBSan, the IR verifier and the validator after every pass), the
@@ -24,13 +25,11 @@ ROOT=$(cd "$HERE/../.." && pwd)
 WS=$(realpath "${1:-$ROOT/build/wasmslim}")
 SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
 CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench}
-BIG=4611686018427387904
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
+LABEL=corpus
+# shellcheck source=built.sh
+. "$HERE/built.sh"
 
 if ! bash "$ROOT/tests/bench/fetch.sh" "$CACHE" >"$T/fetch.log" 2>&1; then
     cat "$T/fetch.log"
@@ -48,8 +47,7 @@ run_program() {
     esac
 }
 
-VARIANTS=("-O0" "-O1" "-O2" "-O3" "-Oz" "-O1 -tnh" "--strip-all" "--fuel --fuel-init=$BIG"
-    "--fuel --fuel-mode=exact --stack-limit=100000000 --fuel-init=$BIG")
+# VARIANTS: built.sh's (every -O level, -O1 -tnh, stripping, metering with fuel to spare).
 
 # The module with DWARF and the standard library packed in (53 MB): what users shrink.
 DEBUG_VARIANTS=("--strip-debug" "--strip-all" "-O1" "-Oz")
@@ -57,25 +55,10 @@ DEBUG_VARIANTS=("--strip-debug" "--strip-all" "-O1" "-Oz")
 # check_variants NAME VARIANT...: every variant of NAME's module prints what the
 # original does.
 check_variants() {
-    local name=$1 in=$CACHE/$1.wasm v
-    shift
-    if ! run_program "$name" "$in" >"$T/ref.out"; then
-        fail "$name: the original module does not run: $(head -c 300 "$T/err")"
-        return
-    fi
-    for v in "$@"; do
-        # shellcheck disable=SC2086 # a variant is several flags
-        if ! "$WS" "$in" $v -q -o "$T/v.wasm" 2>"$T/ws.err"; then
-            fail "$name $v: wasmslim failed: $(head -c 300 "$T/ws.err")"
-        elif ! run_program "$name" "$T/v.wasm" >"$T/v.out"; then
-            fail "$name $v: the program failed: $(head -c 300 "$T/err")"
-        elif ! cmp -s "$T/ref.out" "$T/v.out"; then
-            fail "$name $v: prints something else: $(diff "$T/ref.out" "$T/v.out" | head -c 300)"
-        else
-            ok
-        fi
-    done
+    NAME=$1
+    check_variants_of "$NAME" "$CACHE/$1.wasm" corpus_run "${@:2}"
 }
+corpus_run() { run_program "$NAME" "$1"; }
 
 # spent FLAGS...: the fuel ruby's run spends metered with FLAGS ("" if it failed)
 spent() {
@@ -109,29 +92,8 @@ check_ruby_fuel() {
 SAN_PIPELINES=("-O3" "-Oz" "--fuel --fuel-mode=exact --stack-limit=1000 --stack-cost=frame"
     "--fuel --fuel-import=env.refill --max-memory-pages=20000" "-O2 --fuel")
 
-# check_debug_build: the modules through the debug build's passes, with no report.
-check_debug_build() {
-    local name v
-    if [[ ! -x $SAN ]]; then
-        echo "corpus: SKIPPED the debug build's runs: no $SAN (make build/wasmslim-san)"
-        return
-    fi
-    for name in sql-wasm esbuild ruby; do
-        for v in "${SAN_PIPELINES[@]}"; do
-            # shellcheck disable=SC2086 # a pipeline is several flags
-            if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$SAN" "$CACHE/$name.wasm" $v -q \
-                -o "$T/s.wasm" >"$T/san.log" 2>&1 && ! grep -q -i -E 'runtime error|Sanitizer' "$T/san.log"; then
-                ok
-            else
-                fail "$name $v under the debug build: $(head -c 400 "$T/san.log")"
-            fi
-        done
-    done
-}
-
 for name in sql-wasm esbuild ruby; do check_variants "$name" "${VARIANTS[@]}"; done
 check_variants ruby.debug+stdlib "${DEBUG_VARIANTS[@]}"
 check_ruby_fuel
-check_debug_build
-echo "corpus: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+for name in sql-wasm esbuild ruby; do check_debug_build "$CACHE/$name.wasm"; done
+summary
