@@ -14,6 +14,8 @@ void options_usage(FILE *out) {
           "  -o FILE, --output FILE  write the result to FILE (atomically: temp file +\n"
           "                       rename)\n"
           "  -O0                  every function through the IR and back; no transforms\n"
+          "                       (a module whose DWARF or source map is kept keeps its\n"
+          "                       code bytes, so that they stay true)\n"
           "  -j N                 threads for every parallel step, validation included\n"
           "                       (default: online processors, at most 64); the output is\n"
           "                       the same for every N\n"
