@@ -2,6 +2,7 @@
  * the same bytes, the verifier catching corrupted IR, and the editing API. */
 #include <criterion/criterion.h>
 #include "../../ir/edit.h"
+#include "../../ir/funcmap.h"
 #include "../../ir/leb.h"
 
 /* (func (param i32) (result i32) (local i32)
@@ -276,4 +277,35 @@ Test(ir_quick, same_ir_as_the_general_path) {
     uint32_t total = 0;
     for (size_t i = 0; i < WS_ARRAY_LEN(spec); i++) total += compare_builds(spec[i]);
     if (total == 0) cr_log_warn("spec testsuite absent: only the demo module compared");
+}
+
+/* ---- funcmap: a round trip that only checks keeps the input's bytes ---- */
+
+/* (func  i32.const 0 (as a padded 5-byte LEB)  drop) */
+static const uint8_t padded_bytes[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00,
+    0x0a, 0x0b, 0x01, 0x09, 0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x00, 0x1a, 0x0b,
+};
+
+static void read_padded(Module *pm) {
+    WsError err;
+    ReadOptions ro = {.decode_code = true};
+    cr_assert(module_read(pm, padded_bytes, sizeof padded_bytes, "p.wasm", &ro, &err), "%s", err.msg);
+}
+
+Test(funcmap, check_keeps_input_bytes_rewrite_canonicalises) {
+    Module pm;
+    WsError err;
+    read_padded(&pm);
+    const uint8_t *before = pm.funcs[0].body.p;
+    cr_assert(module_check_functions(&pm, 2, NULL, &err), "%s", err.msg);
+    cr_assert_eq(pm.funcs[0].body.p, before);
+    cr_assert_eq(pm.funcs[0].body.len, 9);
+    cr_assert(!pm.code_changed && !pm.funcs[0].changed);
+    cr_assert(module_rewrite_functions(&pm, 2, NULL, NULL, &err), "%s", err.msg);
+    cr_assert_eq(pm.funcs[0].body.len, 5); /* locals, i32.const 0 in one byte, drop, end */
+    cr_assert(pm.code_changed && pm.funcs[0].changed);
+    module_free(&pm);
 }
