@@ -6,10 +6,10 @@
 #                 then what metering costs on the C fixtures (tests/bench/meter.sh), then
 #                 `make corpus`
 #   make corpus   the corpus's programs (SQLite, esbuild, Ruby), C/C++ programs built
-#                 with Emscripten (exceptions, threads, SIMD, setjmp, dynamic linking)
-#                 and Rust programs (installs Debian's emscripten and rustc when
-#                 missing) run after every -O level, stripping and metering, and print
-#                 what the originals print
+#                 with Emscripten (exceptions, threads, SIMD, setjmp, dynamic linking),
+#                 Rust and AssemblyScript programs (installs Debian's emscripten and
+#                 rustc, npm's assemblyscript, when missing) run after every -O level,
+#                 stripping and metering, and print what the originals print
 CC      ?= cc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -104,11 +104,13 @@ bench: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
 	BUILD=$(BUILD) bash tests/corpus/emscripten.sh $(BUILD)/wasmslim
 	BUILD=$(BUILD) bash tests/corpus/rust.sh $(BUILD)/wasmslim
+	BUILD=$(BUILD) bash tests/corpus/assemblyscript.sh $(BUILD)/wasmslim
 
 corpus: $(BUILD)/wasmslim $(BUILD)/wasmslim-san
 	bash tests/corpus/run.sh $(BUILD)/wasmslim
 	BUILD=$(BUILD) bash tests/corpus/emscripten.sh $(BUILD)/wasmslim
 	BUILD=$(BUILD) bash tests/corpus/rust.sh $(BUILD)/wasmslim
+	BUILD=$(BUILD) bash tests/corpus/assemblyscript.sh $(BUILD)/wasmslim
 
 clean:
 	rm -rf $(BUILD)
