@@ -46,12 +46,14 @@ static bool verify(IrFunc *f, WsError *err) {
 static bool verify(IrFunc *f, WsError *err) { (void)f; (void)err; return true; }
 #endif
 
-/* Contract: lowers f into the worker's scratch and compares it with the body it has
- * while both are in cache: a body that did not move is only noted in job->same (no
- * copy of it is ever held); one that moved is copied out to job->out[k], sized exactly. */
+/* Contract: lowers f into the worker's scratch (MAP_CHECK: only that) and compares it
+ * with the body it has while both are in cache: a body that did not move is only noted
+ * in job->same (no copy of it is ever held); one that moved is copied out to
+ * job->out[k], sized exactly. */
 static void keep_lowered(MapJob *job, IrFunc *f, uint32_t k, Buf *scratch) {
     scratch->len = 0;
     ir_lower(f, scratch);
+    if (job->mode == MAP_CHECK) return; /* the round trip works; the input's bytes stay */
     const Bytes *body = &job->m->funcs[f->index].body;
     if (body->len == scratch->len && !memcmp(body->p, scratch->data, scratch->len)) {
         job->same[k] = 1;
@@ -79,11 +81,7 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     if (ok && check) job->m->funcs[index].valid = true; /* the input body; install_bodies
                                                            clears it if the bytes move */
     if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);
-    if (ok && job->mode == MAP_REWRITE) keep_lowered(job, f, k, &job->scratch[worker]);
-    if (ok && job->mode == MAP_CHECK) {
-        job->scratch[worker].len = 0;
-        ir_lower(f, &job->scratch[worker]);
-    }
+    if (ok && job->mode != MAP_ANALYZE) keep_lowered(job, f, k, &job->scratch[worker]);
     if (!ok) job->errors[k] = copy_error(&err);
 }
 

@@ -84,14 +84,18 @@ static bool check_module(PassCtx *ctx, Module *m, const MeterOptions *o) {
         Custom *c = &m->customs[i];
         if (c->removed || !custom_is(c, METER_SECTION)) continue;
         if (!o->force)
-            return fail(ctx, m, c->offset, "the module is already metered (custom section \"%s\"); --force instruments it "
-                                "again", METER_SECTION);
+            return fail(ctx, m, c->offset,
+                        "the module is already metered (custom section \"%s\"); --force instruments it again",
+                        METER_SECTION);
         c->removed = true;
     }
+    size_t exports = pass_section_offset(m, SEC_EXPORT);
     if (o->fuel && meter_has_export(m, fuel_export(o)))
-        return fail(ctx, m, pass_section_offset(m, SEC_EXPORT), "an export is already named \"%s\" (choose another with --fuel-export)", fuel_export(o));
+        return fail(ctx, m, exports, "an export is already named \"%s\" (choose another with --fuel-export)",
+                    fuel_export(o));
     if (o->stack && meter_has_export(m, stack_export(o)))
-        return fail(ctx, m, pass_section_offset(m, SEC_EXPORT), "an export is already named \"%s\" (choose another with --stack-export)", stack_export(o));
+        return fail(ctx, m, exports, "an export is already named \"%s\" (choose another with --stack-export)",
+                    stack_export(o));
     if (o->fuel && o->stack && !strcmp(fuel_export(o), stack_export(o)))
         return fail(ctx, m, 0, "--fuel-export and --stack-export both name \"%s\"", fuel_export(o));
     return true;

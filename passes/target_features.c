@@ -23,7 +23,8 @@ static size_t linking_offset(const Module *m) {
 
 void pass_emit_target_features(PassCtx *ctx, Module *m) {
     if (m->is_object) {
-        pass_fail_at(ctx, m, linking_offset(m), "%s", "--emit-target-features: not on a relocatable object (wasm-ld writes the section)");
+        pass_fail_at(ctx, m, linking_offset(m), "%s",
+                     "--emit-target-features: not on a relocatable object (wasm-ld writes the section)");
         return;
     }
     uint32_t used;
