@@ -17,15 +17,10 @@
 # Last line: "assemblyscript: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-WS=$(realpath "${1:-$ROOT/build/wasmslim}")
-SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
-OUT=$(realpath -m "${BUILD:-$ROOT/build}")/assemblyscript
-NPM=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench}/npm
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 # shellcheck source=built.sh
 . "$HERE/built.sh"
+OUT=$(realpath -m "${BUILD:-$ROOT/build}")/assemblyscript
+NPM=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench}/npm
 
 ASC=$NPM/node_modules/.bin/asc
 if [[ ! -x $ASC ]]; then

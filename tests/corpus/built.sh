@@ -1,11 +1,18 @@
 # shellcheck shell=bash
 # built.sh - shared by the corpus scripts (run.sh; emscripten.sh and rust.sh, which
 # build programs with a compiler from Debian), which check that programs still work
-# after wasmslim rewrote their modules.  Sourced after the caller set HERE, ROOT, WS,
-# SAN and T; defines the counters, the variants, the naive meter and the checks that
+# after wasmslim rewrote their modules.  Sourced right after the caller set HERE (its
+# directory; the caller's $1 is WASMSLIM, default build/wasmslim); sets ROOT, WS, SAN
+# (WASMSLIM_SAN, default wasmslim-san beside WS) and T (a temporary directory removed
+# at exit) and defines the counters, the variants, the naive meter and the checks that
 # do not depend on how a program runs.  For check_fuel the caller defines spent NAME
 # FLAGS... (the fuel one run spends, "" on failure).
 
+ROOT=$(cd "$HERE/../.." && pwd)
+WS=$(realpath "${1:-$ROOT/build/wasmslim}")
+SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 LABEL=${LABEL:-$(basename "$0" .sh)}
 PASS=0
 FAIL=0

@@ -28,15 +28,10 @@
 # Last line: "emscripten: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-WS=$(realpath "${1:-$ROOT/build/wasmslim}")
-SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
-OUT=$(realpath -m "${BUILD:-$ROOT/build}")/emscripten
-SRC=$ROOT/fixtures/emscripten
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 # shellcheck source=built.sh
 . "$HERE/built.sh"
+OUT=$(realpath -m "${BUILD:-$ROOT/build}")/emscripten
+SRC=$ROOT/fixtures/emscripten
 
 need emscripten:emcc
 # Debian's emcc runs its JavaScript optimiser with node, which finds acorn here.

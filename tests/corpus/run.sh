@@ -21,15 +21,10 @@
 # Last line: "corpus: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-WS=$(realpath "${1:-$ROOT/build/wasmslim}")
-SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
-CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 LABEL=corpus
 # shellcheck source=built.sh
 . "$HERE/built.sh"
+CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmslim-bench}
 
 if ! bash "$ROOT/tests/bench/fetch.sh" "$CACHE" >"$T/fetch.log" 2>&1; then
     cat "$T/fetch.log"

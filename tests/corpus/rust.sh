@@ -23,17 +23,12 @@
 # Last line: "rust: N passed, N failed"; exit status 1 when one failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-WS=$(realpath "${1:-$ROOT/build/wasmslim}")
-SAN=${WASMSLIM_SAN:-$(dirname "$WS")/wasmslim-san}
+# shellcheck source=built.sh
+. "$HERE/built.sh"
 OUT=$(realpath -m "${BUILD:-$ROOT/build}")/rust
 SRC=$ROOT/fixtures/rust
 RUSTC=/usr/bin/rustc
 RUN=$ROOT/tests/diff/wasi-run.mjs
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-# shellcheck source=built.sh
-. "$HERE/built.sh"
 
 need rustc: libstd-rust-dev-wasm32:
 mkdir -p "$OUT"
