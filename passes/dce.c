@@ -172,13 +172,17 @@ static void keep_arm(Dce *d, NodeId id, bool keep_then) {
     d->changed = true;
 }
 
-/* Contract: if with a constant condition becomes a block holding the arm taken. */
-static void fold_if(Dce *d, NodeId id, int64_t c) {
-    IrFunc *f = d->f;
+/* Contract: takes the condition (last operand) off node id and returns it. */
+static ValueRef take_condition(IrFunc *f, NodeId id) {
     IrNode *n = ir_node(f, id);
     ValueRef cond = ir_args(f, n)[n->nargs - 1];
     ir_set_args(f, id, ir_args(f, n), n->nargs - 1);
-    drop_node(d, cond.node);
+    return cond;
+}
+
+/* Contract: if with a constant condition becomes a block holding the arm taken. */
+static void fold_if(Dce *d, NodeId id, int64_t c) {
+    drop_node(d, take_condition(d->f, id).node);
     keep_arm(d, id, c != 0);
 }
 
@@ -260,8 +264,7 @@ static void assume_no_trap(Dce *d, NodeId id) {
     uint32_t then_arm = n->arms, else_arm = f->arms[then_arm].next;
     bool then_traps = arm_traps(f, then_arm), else_traps = else_arm && arm_traps(f, else_arm);
     if (then_traps == else_traps) return;
-    ValueRef cond = ir_args(f, n)[n->nargs - 1];
-    ir_set_args(f, id, ir_args(f, n), n->nargs - 1);
+    ValueRef cond = take_condition(f, id);
     ir_insert_before(f, id, ir_new_drop(f, cond));
     keep_arm(d, id, else_traps);
 }
