@@ -239,7 +239,7 @@ static bool run_passes(Run *r) {
     if (!run_roundtrip(r)) return false;
     PassCtx ctx;
     memset(&ctx, 0, sizeof ctx);
-    r->opt.pass.opt_level = r->opt.opt_level;
+    r->opt.pass.opt_level = options_pass_level(&r->opt);
     ctx.opt = &r->opt.pass;
     ctx.log = r->opt.quiet ? NULL : stderr;
     if (r->opt.output && !strcmp(r->opt.output, "-")) r->opt.pass.dce.report = stderr; /* stdout is the module */
@@ -361,6 +361,7 @@ int main(int argc, char **argv) {
     if (r.opt.help) { options_usage(stdout); return 0; }
     if (r.opt.version) { printf("wasmslim %s\n", WASMSLIM_VERSION); return 0; }
     if (r.opt.list_passes) { pass_list(stdout); return 0; }
+    if (!r.opt.quiet) options_note_assumptions(&r.opt, stderr);
     pool_set_default_threads(r.opt.jobs); /* every parallel step, validation included */
     final_passes_last(&r.opt);
     r.t_start = r.t_last = now_ms();

@@ -44,6 +44,14 @@ void options_usage(FILE *out) {
           "  --inline-max-size=N  callee size limit at -O2..-O4 (default 40/100 bytes)\n"
           "  --inline-growth=PCT  whole-module code growth budget (default 5/15)\n"
           "  --inline-report      what was inlined where, and the bytes won\n"
+          "  --optimize-level=N, -ol N  (0-4) and --shrink-level=N, -s N  (0-2): the levels\n"
+          "                       the passes run with, as in wasm-opt (the -O flags set\n"
+          "                       both; the last flag wins); they decide what --inline\n"
+          "                       accepts: shrink level 1 or 2 as -Os/-Oz, else the speed\n"
+          "                       rule of the optimize level.  They add no pass\n"
+          "  --low-memory-unused, -lmu, --zero-filled-memory, -uim, --fast-math, -ffm,\n"
+          "  --closed-world, -cw  wasm-opt's assumptions: no pass here uses them, so they\n"
+          "                       change nothing (a note says so)\n"
           "  -p PASS,PASS,...     run the named passes in order (see --list-passes)\n"
           "  --converge, -c       run the passes again while the module gets smaller\n"
           "                       (metering, if asked for, runs once, after)\n"
@@ -234,6 +242,7 @@ static const char *const level_passes[] = {"remove-unused", "dce", "dead-params"
 static bool add_opt_level(Options *o, const char *flag) {
     char c = flag[2];
     o->opt_level = c == 's' || !c ? 's' : c == 'z' ? 'z' : c - '0'; /* -O is -Os, as in wasm-opt */
+    options_set_levels_of(o, o->opt_level);
     bool inline_ok = o->opt_level >= 2;
     for (size_t i = 0; i < WS_ARRAY_LEN(level_passes); i++) {
         if (!inline_ok && !strcmp(level_passes[i], "inline")) continue;
@@ -253,6 +262,7 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
     if (!handled) handled = options_parse_dce(o, a);
     if (!handled) handled = options_parse_meter(o, a);
     if (!handled) handled = options_parse_inline(o, a);
+    if (!handled) handled = options_parse_levels(o, argc, argv, i);
     if (handled) return handled > 0;
     if (!strcmp(a, "-p")) {
         if (*i + 1 >= argc) return options_usage_error("%s needs a pass list", a);
@@ -281,6 +291,7 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
         o->print_function = a + 17;
     } else if (!strcmp(a, "-O0")) {
         o->opt_level = 0;
+        options_set_levels_of(o, 0);
     } else if (!strcmp(a, "-O") || !strcmp(a, "-O1") || !strcmp(a, "-O2") || !strcmp(a, "-O3") ||
                !strcmp(a, "-O4") || !strcmp(a, "-Os") || !strcmp(a, "-Oz")) {
         return add_opt_level(o, a);
@@ -322,7 +333,7 @@ static bool parse_one(Options *o, int argc, char **argv, int *i) {
 
 bool options_parse(Options *o, int argc, char **argv) {
     memset(o, 0, sizeof *o);
-    o->opt_level = -1;
+    o->opt_level = o->optimize_level = o->shrink_level = -1;
     o->profile_count = 20;
     for (int i = 1; i < argc; i++)
         if (!parse_one(o, argc, argv, &i)) return false;

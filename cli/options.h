@@ -12,6 +12,9 @@ typedef struct Options {
     const char *input;       /* path or "-" */
     const char *output;      /* path, "-" or NULL (no output written) */
     int opt_level;           /* -1: none given; 0: -O0 */
+    int optimize_level;      /* wasm-opt's levels, set by -O and -ol/-s (-1: none) */
+    int shrink_level;
+    unsigned assumptions;    /* --fast-math and the like given (options_levels.c) */
     StatsFormat stats;
     StatsFormat profile;     /* --profile[=N] (text) or --profile=json */
     uint32_t profile_count;  /* how many functions --profile lists */
@@ -34,6 +37,16 @@ typedef struct Options {
 int options_parse_dce(Options *o, const char *arg);     /* cli/options_dce.c */
 int options_parse_meter(Options *o, const char *arg);   /* cli/options_meter.c */
 int options_parse_inline(Options *o, const char *arg);  /* cli/options_inline.c */
+/* cli/options_levels.c: --optimize-level, --shrink-level and the assumption flags; as
+ * the parsers above, but may take the next argument as the value (advancing *i). */
+int options_parse_levels(Options *o, int argc, char **argv, int *i);
+/* Sets both levels as -O flag `opt_level` (0-4, 's', 'z') does. */
+void options_set_levels_of(Options *o, int opt_level);
+/* The level the passes read (PassOptions.opt_level): 's' or 'z' for shrink level 1 or
+ * 2, else the optimize level (-1: none given). */
+int options_pass_level(const Options *o);
+/* One note naming the assumption flags given, which change nothing here. */
+void options_note_assumptions(const Options *o, FILE *out);
 bool options_add_pass(Options *o, PassId id);           /* appends unless present */
 bool options_usage_error(const char *fmt, const char *arg); /* prints, returns false */
 

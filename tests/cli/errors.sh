@@ -139,6 +139,37 @@ if [ -n "$src" ]; then
         "$WS" "$o0" --detect-features -O1 -q -o "$T/pa.wasm" 2>/dev/null
         "$WS" "$o0" -O1 -q -o "$T/pb.wasm" 2>/dev/null
         check "--detect-features" cmp "$T/pa.wasm" "$T/pb.wasm"
+        # wasm-opt's levels: -O flags set both, a later flag overrides, --inline follows
+        # them (each pair differs from the run without the level flag, so a level flag
+        # taken as a no-op fails)
+        for pair in "-O2 -s 1|-Os|-O2" "-O2 --shrink-level=2|-Oz|-O2" "-Oz -s 0|-O2|-Oz" \
+                    "-ol 3 --inline|--optimize-level=3 --inline|--inline" \
+                    "--optimize-level 3 --inline|-ol=3 --inline|--inline" \
+                    "-s 2 --inline|--shrink-level 2 --inline|--inline"; do
+            IFS='|' read -r given same other <<<"$pair"
+            # shellcheck disable=SC2086
+            "$WS" "$o0" $given -q -o "$T/pa.wasm" 2>/dev/null
+            # shellcheck disable=SC2086
+            "$WS" "$o0" $same -q -o "$T/pb.wasm" 2>/dev/null
+            # shellcheck disable=SC2086
+            "$WS" "$o0" $other -q -o "$T/pc.wasm" 2>/dev/null
+            if cmp -s "$T/pa.wasm" "$T/pb.wasm" && ! cmp -s "$T/pa.wasm" "$T/pc.wasm"; then ok
+            else fail "$given: not the bytes of $same, or those of $other"; fi
+        done
+        for bad in "-s 3" "--optimize-level=5" "--optimize-level=x" "--shrink-level=-1"; do
+            # shellcheck disable=SC2086
+            "$WS" "$o0" $bad -o "$T/pa.wasm" 2>"$T/lv.err"; rc=$?
+            if [ $rc -eq 2 ] && grep -q "bad level" "$T/lv.err"; then ok; else fail "$bad: rc=$rc"; fi
+        done
+        "$WS" "$o0" -o "$T/pa.wasm" -ol 2>"$T/lv.err"; rc=$?
+        if [ $rc -eq 2 ] && grep -q "needs a level" "$T/lv.err"; then ok; else fail "-ol without a level: rc=$rc"; fi
+        # wasm-opt's assumptions: accepted, the same bytes, and a note naming them
+        "$WS" "$o0" -O1 --fast-math -lmu --zero-filled-memory -cw -o "$T/pa.wasm" 2>"$T/lv.err"
+        "$WS" "$o0" -O1 -q -o "$T/pb.wasm" 2>/dev/null
+        check "assumption flags: the same bytes" cmp "$T/pa.wasm" "$T/pb.wasm"
+        check "assumption flags: one note naming them" grep -qx "wasmslim: note: --low-memory-unused, --zero-filled-memory, --fast-math, --closed-world: no pass here makes use of these assumptions; the output is the same without them" "$T/lv.err"
+        "$WS" "$o0" -O1 -uim -ffm -q -o "$T/pa.wasm" 2>"$T/lv.err"
+        check "assumption flags: -q, no note" test ! -s "$T/lv.err"
     fi
     # wasm-opt's --no-validation and -n are --no-validate: an invalid global initialiser
     # is written out instead of refused
