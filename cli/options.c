@@ -23,6 +23,9 @@ void options_usage(FILE *out) {
           "  -O                   -Os, as in wasm-opt\n"
           "  -O2, -O3, -Os, -Oz   also --inline (speed levels: small and hot callees; size\n"
           "                       levels: only what makes the module smaller), then cleanup\n"
+          "                       and --duplicate-function-elimination\n"
+          "  --duplicate-function-elimination  merge functions with the same type and body\n"
+          "                       bytes into the first (references follow)\n"
           "  --dce                function-level dead code elimination, and parameters no\n"
           "                       caller needs (functions only called directly)\n"
           "  --vacuum             wasm-opt's name for the function-level pass alone (dce)\n"
@@ -216,6 +219,7 @@ static int parse_pass_flag(Options *o, const char *a) {
         {"--emit-target-features", PASS_ID_emit_target_features},
         {"--strip-all", PASS_ID_strip_all},
         {"--strip-names", PASS_ID_strip_names},
+        {"--duplicate-function-elimination", PASS_ID_duplicate_functions},
     };
     if (!strcmp(a, "--dce")) { /* function level, with the parameters no caller needs */
         bool ok = options_add_pass(o, PASS_ID_dce) && options_add_pass(o, PASS_ID_dead_params);
@@ -236,7 +240,8 @@ static int parse_pass_flag(Options *o, const char *a) {
 
 /* The pipelines of the -O levels, by pass name (the size levels differ from the speed
  * levels in what inlining accepts). */
-static const char *const level_passes[] = {"remove-unused", "dce", "dead-params", "inline", "dce", "remove-unused"};
+static const char *const level_passes[] = {"remove-unused", "dce", "dead-params", "inline", "dce",
+                                           "duplicate-function-elimination", "remove-unused"};
 
 /* Contract: appends the passes of an -O level (those that exist) to the pipeline. */
 static bool add_opt_level(Options *o, const char *flag) {
@@ -245,7 +250,8 @@ static bool add_opt_level(Options *o, const char *flag) {
     options_set_levels_of(o, o->opt_level);
     bool inline_ok = o->opt_level >= 2;
     for (size_t i = 0; i < WS_ARRAY_LEN(level_passes); i++) {
-        if (!inline_ok && !strcmp(level_passes[i], "inline")) continue;
+        if (!inline_ok && (!strcmp(level_passes[i], "inline") || !strcmp(level_passes[i], "duplicate-function-elimination")))
+            continue;
         PassId id = pass_lookup(level_passes[i]);
         if (id == PASS_COUNT) continue; /* not built yet in this tree */
         if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return options_usage_error("%s", "too many passes");

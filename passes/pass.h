@@ -33,6 +33,7 @@ typedef struct PassStats {
     /* function-level changes */
     uint32_t instrs_removed, locals_removed, params_removed, funcs_changed;
     uint32_t calls_inlined, funcs_inlined_away;
+    uint32_t funcs_merged;         /* duplicate-function-elimination */
 } PassStats;
 
 typedef struct PassCtx {

@@ -127,6 +127,7 @@ void pass_stats_add(PassCtx *ctx, const PassStats *delta) {
     s->funcs_changed += delta->funcs_changed;
     s->calls_inlined += delta->calls_inlined;
     s->funcs_inlined_away += delta->funcs_inlined_away;
+    s->funcs_merged += delta->funcs_merged;
     pthread_mutex_unlock(&stats_lock);
 }
 
@@ -139,7 +140,8 @@ void pass_stats_print(FILE *out, const PassStats *s, bool json) {
         {"element segments removed", s->elems_removed}, {"data segments removed", s->datas_removed},
         {"exports removed", s->exports_removed}, {"instructions removed", s->instrs_removed},
         {"locals removed", s->locals_removed}, {"parameters removed", s->params_removed},
-        {"calls inlined", s->calls_inlined}, {"functions changed", s->funcs_changed},
+        {"calls inlined", s->calls_inlined}, {"functions merged", s->funcs_merged},
+        {"functions changed", s->funcs_changed},
     };
     const char *sep = json ? "{" : "passes: ";
     bool any = false;

@@ -72,8 +72,6 @@ typedef struct RxRun {
     uint8_t *rewritten;  /* per new function: its body was rewritten */
 } RxRun;
 
-static bool is_kept(const Reindex *r, int k, uint32_t i) { return reindex_map(r, k, i) != REINDEX_GONE; }
-
 /* Contract: pool_for body: rewrites defined function nfunc_imports + i into its
  * worker's buffer if it is kept and an index in it moves; records failures. */
 static void rewrite_one(void *arg, uint32_t i, uint32_t worker) {
@@ -82,7 +80,7 @@ static void rewrite_one(void *arg, uint32_t i, uint32_t worker) {
     const Module *m = x->m;
     uint32_t f = m->nfunc_imports + i;
     x->off[f] = SIZE_MAX;
-    if (!is_kept(x->r, IX_FUNC, f) || (x->r->moves && !x->r->moves[f])) return;
+    if (!reindex_kept(x->r, IX_FUNC, f) || (x->r->moves && !x->r->moves[f])) return;
     WsError err;
     err.file = m->file;
     const size_t at = w->code.len;
@@ -145,7 +143,7 @@ static void install_bodies(RxRun *x) {
 static void compact_funcs(Module *m, const Reindex *r) {
     uint32_t n = 0, imports = 0;
     for (uint32_t f = 0; f < m->nfuncs; f++) {
-        if (!is_kept(r, IX_FUNC, f)) {
+        if (!reindex_kept(r, IX_FUNC, f)) {
             if (m->funcs[f].import < 0) m->code_changed = true; /* code section layout moved */
             continue;
         }
@@ -161,7 +159,7 @@ static void compact_funcs(Module *m, const Reindex *r) {
 static void compact_tables(Module *m, const Reindex *r) {
     uint32_t n = 0, imports = 0;
     for (uint32_t i = 0; i < m->ntables; i++) {
-        if (!is_kept(r, IX_TABLE, i)) continue;
+        if (!reindex_kept(r, IX_TABLE, i)) continue;
         Table t = m->tables[i];
         t.elem = reindex_valtype(r, t.elem);
         imports += t.import >= 0;
@@ -174,7 +172,7 @@ static void compact_tables(Module *m, const Reindex *r) {
 static void compact_mems(Module *m, const Reindex *r) {
     uint32_t n = 0, imports = 0;
     for (uint32_t i = 0; i < m->nmems; i++) {
-        if (!is_kept(r, IX_MEM, i)) continue;
+        if (!reindex_kept(r, IX_MEM, i)) continue;
         imports += m->mems[i].import >= 0;
         m->mems[n++] = m->mems[i];
     }
@@ -185,7 +183,7 @@ static void compact_mems(Module *m, const Reindex *r) {
 static void compact_globals(Module *m, const Reindex *r) {
     uint32_t n = 0, imports = 0;
     for (uint32_t i = 0; i < m->nglobals; i++) {
-        if (!is_kept(r, IX_GLOBAL, i)) continue;
+        if (!reindex_kept(r, IX_GLOBAL, i)) continue;
         Global g = m->globals[i];
         g.type = reindex_valtype(r, g.type);
         imports += g.import >= 0;
@@ -198,7 +196,7 @@ static void compact_globals(Module *m, const Reindex *r) {
 static void compact_tags(Module *m, const Reindex *r) {
     uint32_t n = 0, imports = 0;
     for (uint32_t i = 0; i < m->ntags; i++) {
-        if (!is_kept(r, IX_TAG, i)) continue;
+        if (!reindex_kept(r, IX_TAG, i)) continue;
         Tag t = m->tags[i];
         t.type = reindex_map(r, IX_TYPE, t.type);
         imports += t.import >= 0;
@@ -225,8 +223,8 @@ static void compact_imports(Module *m, const Reindex *r) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         Import im = m->imports[i];
+        if (!reindex_kept(r, im.kind, im.index)) continue;
         uint32_t idx = reindex_map(r, im.kind, im.index);
-        if (idx == REINDEX_GONE) continue;
         im.index = idx;
         set_import_slot(m, im.kind, idx, (int32_t)n);
         m->imports[n++] = im;
@@ -262,7 +260,7 @@ static void compact_elems(RxRun *x) {
     Module *m = x->m;
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->nelems; i++) {
-        if (!is_kept(x->r, IX_ELEM, i)) continue;
+        if (!reindex_kept(x->r, IX_ELEM, i)) continue;
         Elem e = m->elems[i];
         remap_elem(x, &e);
         m->elems[n++] = e;
@@ -276,7 +274,7 @@ static void compact_datas(RxRun *x) {
     Module *m = x->m;
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->ndatas; i++) {
-        if (!is_kept(x->r, IX_DATA, i)) continue;
+        if (!reindex_kept(x->r, IX_DATA, i)) continue;
         Data d = m->datas[i];
         if (d.flags == 2) d.memory = reindex_map(x->r, IX_MEM, d.memory);
         if (d.flags != 1) reindex_expr(x->r, m, &d.offset, &x->s, &x->ctx->err);
@@ -301,7 +299,7 @@ static void compact_types(Module *m, const Reindex *r) {
     uint32_t nt = 0, ng = 0;
     for (uint32_t g = 0; g < m->nrecs; g++) {
         RecGroup rg = m->recs[g];
-        if (rg.count == 0 || !is_kept(r, IX_TYPE, rg.first)) continue;
+        if (rg.count == 0 || !reindex_kept(r, IX_TYPE, rg.first)) continue;
         for (uint32_t k = 0; k < rg.count; k++) {
             TypeDef t = m->types[rg.first + k];
             remap_typedef(r, &t);

@@ -26,6 +26,9 @@ typedef struct Reindex {
     uint32_t *map[IX_COUNT];    /* old index -> new index or REINDEX_GONE; NULL = identity */
     const uint8_t *moves;       /* optional, per old function: an index in its body moves
                                    (the caller scanned it); NULL: bodies are scanned */
+    const uint32_t *alias;      /* optional, per old function: REINDEX_GONE, or for a
+                                   removed one the old index of the kept function its
+                                   references go to instead (duplicate-function-elimination) */
 } Reindex;
 
 /* Fills r from keep flags (keep[k][i] != 0 keeps item i of space k; keep[k] NULL keeps
@@ -35,9 +38,17 @@ void reindex_free(Reindex *r);
 bool reindex_is_identity(const Reindex *r);
 /* Size of index space k of m. */
 uint32_t reindex_space_size(const Module *m, int k);
-/* New index of item i of space k (i itself when out of range or the map is identity). */
+/* Whether item i of space k stays (a removed function with an alias does not). */
+static inline bool reindex_kept(const Reindex *r, int k, uint64_t i) {
+    return !r->map[k] || i >= r->count[k] || r->map[k][i] != REINDEX_GONE;
+}
+/* New index of item i of space k (i itself when out of range or the map is identity);
+ * a reference to a removed function with an alias goes to the alias's new index. */
 static inline uint32_t reindex_map(const Reindex *r, int k, uint64_t i) {
-    return r->map[k] && i < r->count[k] ? r->map[k][i] : (uint32_t)i;
+    if (!r->map[k] || i >= r->count[k]) return (uint32_t)i;
+    uint32_t to = r->map[k][i];
+    if (to == REINDEX_GONE && k == IX_FUNC && r->alias && r->alias[i] != REINDEX_GONE) to = r->map[k][r->alias[i]];
+    return to;
 }
 
 /* Removes the items r drops and renumbers the rest everywhere.  Bodies whose indices

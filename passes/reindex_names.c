@@ -46,17 +46,17 @@ static uint32_t remap_map(const Reindex *r, int k, bool nested, Cursor *c, Buf *
     Cursor probe = *c;
     uint32_t n = cur_count(&probe, 2, "name"), kept = 0;
     for (uint32_t i = 0; i < n; i++) {
-        kept += reindex_map(r, k, cur_u32(&probe)) != REINDEX_GONE;
+        kept += reindex_kept(r, k, cur_u32(&probe));
         skip_value(&probe, nested);
     }
     if (!cur_eof(&probe)) cur_fail(&probe, "junk after a name map");
     cur_u32(c);
     buf_u32(out, kept);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t to = reindex_map(r, k, cur_u32(c));
+        uint32_t from = cur_u32(c), to = reindex_map(r, k, from);
         const uint8_t *value = c->p;
         skip_value(c, nested);
-        if (to == REINDEX_GONE) continue;
+        if (!reindex_kept(r, k, from)) continue;
         buf_u32(out, to);
         buf_bytes(out, value, (size_t)(c->p - value));
     }
@@ -146,8 +146,9 @@ static void skip_metadata_entries(Cursor *c) {
 /* Contract: the new index of the function of a code metadata record, or REINDEX_GONE
  * when it is removed or its body was rewritten (its code offsets are stale). */
 static uint32_t metadata_target(const Reindex *r, const uint8_t *rewritten, uint32_t f, uint32_t *stale) {
+    if (!reindex_kept(r, IX_FUNC, f)) return REINDEX_GONE;
     uint32_t to = reindex_map(r, IX_FUNC, f);
-    if (to != REINDEX_GONE && rewritten[to]) {
+    if (rewritten[to]) {
         (*stale)++;
         return REINDEX_GONE;
     }

@@ -212,7 +212,7 @@ if [ -n "$src" ]; then
     # changes nothing), metering once, after them; no larger than one round, valid
     timing=$("$WS" "$T/in.wasm" -Oz --converge --fuel --time-passes -q -o "$T/cv.wasm" 2>&1)
     phases=$(sed -n 's/^time: \([a-z -]*[a-z]\) *[0-9.]* ms$/\1/p' <<<"$timing" | tr '\n' ,)
-    round="remove-unused,dce,dead-params,inline,dce,remove-unused,"
+    round="remove-unused,dce,dead-params,inline,dce,duplicate-function-elimination,remove-unused,"
     if [[ $phases == "read,validate input,$round$round"*"meter,validate output,write,total," ]] &&
        [ "$(grep -o meter <<<"$phases" | wc -l)" -eq 1 ]; then ok; else fail "--converge phases: $phases"; fi
     "$WS" "$T/in.wasm" -Oz --fuel -q -o "$T/cv1.wasm" 2>/dev/null
