@@ -126,15 +126,29 @@ step "pass output tests on the debug build (ASan+UBSan, module validated after e
 bash tests/passes/run.sh "$BUILD/wasmslim-san" 2>&1 | tee "$log" | tail -n 5 || true
 read -r p f < <(plain_counts "$log" passes); record passes-debug "$p" "$f"
 
+# The CLI scripts run $JOBS at a time, each into its own log, their steps then shown in
+# order.  Most are serial (node and wabt runs one after another); the two longest,
+# remove_unused and meter, start first, with JOBS=1 as all of them, so that they share
+# the cores with the serial ones instead of splitting their own work.
+cli_tests=()
 for t in tests/cli/*.sh; do
-    [ -e "$t" ] || continue
-    [ "$(basename "$t")" != lib.sh ] || continue
-    step "$t"
-    bash "$t" "$BUILD/wasmslim" 2>&1 | tee "$log" | tail -n 5 || true
-    name=$(basename "$t" .sh)
-    read -r p f < <(plain_counts "$log" "$name"); record "$name" "$p" "$f"
+    [ -e "$t" ] && [ "$(basename "$t")" != lib.sh ] && cli_tests+=("$t")
 done
-rm -f "$log"
+cli_logs=$(mktemp -d)
+step "tests/cli: ${#cli_tests[@]} scripts, $JOBS at a time"
+for t in tests/cli/remove_unused.sh tests/cli/meter.sh "${cli_tests[@]}"; do
+    [ -e "$cli_logs/$(basename "$t" .sh).log" ] && continue
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+    JOBS=1 bash "$t" "$BUILD/wasmslim" >"$cli_logs/$(basename "$t" .sh).log" 2>&1 &
+done
+wait || true
+for t in "${cli_tests[@]}"; do
+    name=$(basename "$t" .sh)
+    step "$t"
+    show_failures "$cli_logs/$name.log"; tail -n 5 "$cli_logs/$name.log"
+    read -r p f < <(plain_counts "$cli_logs/$name.log" "$name"); record "$name" "$p" "$f"
+done
+rm -rf "$cli_logs" "$log"
 
 step "summary"
 total_p=0; total_f=0
