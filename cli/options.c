@@ -239,19 +239,21 @@ static int parse_pass_flag(Options *o, const char *a) {
 }
 
 /* The pipelines of the -O levels, by pass name (the size levels differ from the speed
- * levels in what inlining accepts). */
+ * levels in what inlining accepts); -O1 leaves out the passes from_level2 names. */
 static const char *const level_passes[] = {"remove-unused", "dce", "dead-params", "inline", "dce",
                                            "duplicate-function-elimination", "remove-unused"};
+
+static bool from_level2(const char *pass) {
+    return !strcmp(pass, "inline") || !strcmp(pass, "duplicate-function-elimination");
+}
 
 /* Contract: appends the passes of an -O level (those that exist) to the pipeline. */
 static bool add_opt_level(Options *o, const char *flag) {
     char c = flag[2];
     o->opt_level = c == 's' || !c ? 's' : c == 'z' ? 'z' : c - '0'; /* -O is -Os, as in wasm-opt */
     options_set_levels_of(o, o->opt_level);
-    bool inline_ok = o->opt_level >= 2;
     for (size_t i = 0; i < WS_ARRAY_LEN(level_passes); i++) {
-        if (!inline_ok && (!strcmp(level_passes[i], "inline") || !strcmp(level_passes[i], "duplicate-function-elimination")))
-            continue;
+        if (o->opt_level < 2 && from_level2(level_passes[i])) continue;
         PassId id = pass_lookup(level_passes[i]);
         if (id == PASS_COUNT) continue; /* not built yet in this tree */
         if (o->npipeline == WS_ARRAY_LEN(o->pipeline)) return options_usage_error("%s", "too many passes");
