@@ -35,13 +35,14 @@ static bool same_func(const Func *a, const Func *b) {
 /* Contract: alias[f] = the lowest defined function equal to f (REINDEX_GONE for the
  * first of each kind and for imports); returns how many functions have an alias. */
 static uint32_t find_twins(const Module *m, uint32_t *alias) {
-    uint32_t n = module_ndefined_funcs(m), cap = 16, merged = 0;
-    while (cap < 2 * n) cap *= 2;
+    uint32_t merged = 0;
+    size_t cap = 16;
+    while (cap < 2 * (size_t)module_ndefined_funcs(m)) cap *= 2;
     uint32_t *slot = ws_malloc(cap * sizeof(uint32_t)); /* function index, or REINDEX_GONE */
-    for (uint32_t i = 0; i < cap; i++) slot[i] = REINDEX_GONE;
+    for (size_t i = 0; i < cap; i++) slot[i] = REINDEX_GONE;
     for (uint32_t f = 0; f < m->nfuncs; f++) alias[f] = REINDEX_GONE;
     for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
-        uint32_t at = (uint32_t)func_hash(&m->funcs[f]) & (cap - 1);
+        size_t at = (size_t)func_hash(&m->funcs[f]) & (cap - 1);
         while (slot[at] != REINDEX_GONE && !same_func(&m->funcs[slot[at]], &m->funcs[f])) at = (at + 1) & (cap - 1);
         if (slot[at] == REINDEX_GONE) {
             slot[at] = f;
