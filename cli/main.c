@@ -81,17 +81,19 @@ static bool run_read(Run *r) {
     return true;
 }
 
-/* Contract: true when a custom section that describes code offsets (DWARF) is kept. */
-static bool keeps_dwarf(const Module *m) {
-    for (uint32_t i = 0; i < m->ncustoms; i++)
-        if (!m->customs[i].removed && custom_has_prefix(&m->customs[i], ".debug_")) return true;
-    return false;
-}
+static bool is_dwarf(const Custom *c) { return custom_has_prefix(c, ".debug_"); }
 
 /* Custom sections that describe code offsets: wrong once code changes. */
 static bool describes_code_offsets(const Custom *c) {
-    return custom_has_prefix(c, ".debug_") || custom_has_prefix(c, "reloc..debug_") ||
-           custom_is(c, "sourceMappingURL") || custom_is(c, "external_debug_info");
+    return is_dwarf(c) || custom_has_prefix(c, "reloc..debug_") || custom_is(c, "sourceMappingURL") ||
+           custom_is(c, "external_debug_info");
+}
+
+/* Contract: true when the run still keeps a custom section for which `is` holds. */
+static bool keeps_custom(const Module *m, bool (*is)(const Custom *)) {
+    for (uint32_t i = 0; i < m->ncustoms; i++)
+        if (!m->customs[i].removed && is(&m->customs[i])) return true;
+    return false;
 }
 
 /* Contract: once code changed, drops what would describe it wrongly (DWARF, source map
@@ -111,14 +113,6 @@ static void drop_stale_dwarf(Run *r) {
                 dropped, dropped == 1 ? "" : "s");
 }
 
-/* True when a section the run keeps so far (DWARF, a source map URL, ...) gives code
- * offsets. */
-static bool describes_code(const Module *m) {
-    for (uint32_t i = 0; i < m->ncustoms; i++)
-        if (!m->customs[i].removed && describes_code_offsets(&m->customs[i])) return true;
-    return false;
-}
-
 /* Contract: -O0 sends every function through the IR and back.  Objects keep their code
  * bytes (relocations point into it, so the round trip only checks), and so does a
  * module with DWARF or a source map: re-encoding its padded LEBs would move the code
@@ -133,7 +127,7 @@ static bool run_roundtrip(Run *r) {
         return false;
     }
     uint32_t jobs = pool_default_threads();
-    bool ok = describes_code(&r->m) ? module_check_functions(&r->m, jobs, r->checker, &err)
+    bool ok = keeps_custom(&r->m, describes_code_offsets) ? module_check_functions(&r->m, jobs, r->checker, &err)
               : r->checker          ? module_rewrite_functions_checked(&r->m, jobs, r->checker, NULL, NULL, &err)
                                     : module_rewrite_functions(&r->m, jobs, NULL, NULL, &err);
     validator_end(r->checker);
@@ -204,7 +198,7 @@ static bool run_pipeline(Run *r, PassCtx *ctx, uint32_t from, uint32_t to) {
 
 static WriteOptions write_options(const Run *r) {
     WriteOptions wo = {CODE_CANONICAL, pool_default_threads()};
-    if (r->m.is_object || keeps_dwarf(&r->m)) wo.code_mode = CODE_RAW;
+    if (r->m.is_object || keeps_custom(&r->m, is_dwarf)) wo.code_mode = CODE_RAW;
     return wo;
 }
 

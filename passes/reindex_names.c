@@ -53,11 +53,11 @@ static uint32_t remap_map(const Reindex *r, int k, bool nested, Cursor *c, Buf *
     cur_u32(c);
     buf_u32(out, kept);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t from = cur_u32(c), to = reindex_map(r, k, from);
+        uint32_t from = cur_u32(c);
         const uint8_t *value = c->p;
         skip_value(c, nested);
         if (!reindex_kept(r, k, from)) continue;
-        buf_u32(out, to);
+        buf_u32(out, reindex_map(r, k, from));
         buf_bytes(out, value, (size_t)(c->p - value));
     }
     return kept;
