@@ -79,6 +79,8 @@ typedef struct Builder {
     NodeId *local_tails;
     ValType pushed[4];           /* scratch for single-result pushes */
     uint16_t src_flag;           /* IRN_SRC for the instruction being added, or 0 */
+    bool sure;                   /* every instruction so far passed the builder's own
+                                    type check (build_check below): IrFunc.checked */
 } Builder;
 
 /* ---- storage ---- */
@@ -290,6 +292,7 @@ static void push_params(Builder *b, NodeId id, uint32_t arm, uint32_t n, const V
  * condition) as the node's operands, appends the node and enters its first arm. */
 static void open_block(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
+    b->sure = false; /* typed blocks, try, try_table: the validator checks them */
     uint32_t np, nr;
     const ValType *p, *r;
     block_sig(b, in, &np, &p, &nr, &r);
@@ -327,6 +330,8 @@ static const ValType *tag_params(Builder *b, uint64_t tag, size_t off, uint32_t 
     return t->params;
 }
 
+static bool check_arm_end(const Builder *b, const Frame *fr);
+
 /* Contract: else, catch or catch_all: ends the current arm and starts the next. */
 static void next_arm(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
@@ -335,6 +340,7 @@ static void next_arm(Builder *b, const Instr *in) {
     bool ok = in->op == OP_ELSE ? (open == OP_IF && fr->arm == 0)
                                 : (open == OP_TRY && f->arms[fr->arm_index].head.op != OP_CATCH_ALL);
     if (!ok) ws_fail(b->c.err, in->off, "END opcode expected: misplaced %s", op_info[in->op].name);
+    if (b->sure) b->sure = in->op == OP_ELSE && check_arm_end(b, fr);
     close_arm(b);
     uint32_t arm = new_arms(f, 1);
     f->arms[fr->arm_index].next = arm;
@@ -363,6 +369,10 @@ static void close_block(Builder *b, const Instr *in) {
         if (!ok) ws_fail(b->c.err, in->off, "END opcode expected: misplaced delegate");
         f->nodes[fr.node].flags |= IRN_DELEGATE;
         f->nodes[fr.node].delegate = (uint32_t)in->a;
+    }
+    if (b->sure) { /* an if without else has no results (its block types have no params) */
+        bool bare_if = fr.node && f->nodes[fr.node].in.op == OP_IF && fr.arm == 0 && fr.nresults;
+        b->sure = in->op == OP_END && !bare_if && check_arm_end(b, &fr);
     }
     close_arm(b);
     b->nframes--;
@@ -408,7 +418,61 @@ static uint8_t sig_npush[OP_COUNT];
 static ValType sig_push[OP_COUNT][4];
 static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
 
+/* What the builder's own type check knows of each opcode (see check_plain). */
+enum { CK_NONE, CK_SIG, CK_MEM, CK_FREE, CK_LOCAL, CK_HAND };
+enum { CK_ADDR = 1 };            /* in chk_par: the address type of the memory named */
+static uint8_t chk_kind[OP_COUNT];
+static uint8_t chk_par[OP_COUNT][3]; /* operand type codes, in push order */
+static uint8_t chk_align[OP_COUNT];  /* CK_MEM: the natural alignment */
+
+static uint8_t sig_letter_code(char c) {
+    switch (c) {
+    case 'i': return VT_I32;
+    case 'l': return VT_I64;
+    case 'f': return VT_F32;
+    case 'd': return VT_F64;
+    case 'v': return VT_V128;
+    case 'a': return CK_ADDR;
+    default: return 0;
+    }
+}
+
+/* Contract: chk_* for op: CK_SIG when its signature names number/vector types alone
+ * and its immediate needs no check (none, or a constant), as the validator's numeric
+ * instructions; CK_MEM for loads and stores of a plain memarg (not atomic: those need
+ * the exact alignment); CK_FREE for those valid once their index is in range; CK_LOCAL
+ * for local.set and local.tee; CK_HAND for the other variable, call, branch, memory and
+ * parametric instructions check_hand types; CK_NONE (never checked here) otherwise. */
+static void chk_init_op(int op) {
+    const OpInfo *oi = &op_info[op];
+    switch (op) {
+    case OP_LOCAL_GET: case OP_GLOBAL_GET: case OP_DROP: case OP_UNREACHABLE: /* index in range: valid */
+        chk_kind[op] = CK_FREE;
+        return;
+    case OP_LOCAL_SET: case OP_LOCAL_TEE: chk_kind[op] = CK_LOCAL; return;
+    case OP_GLOBAL_SET: case OP_CALL: case OP_CALL_INDIRECT: case OP_BR: case OP_BR_IF: case OP_BR_TABLE:
+    case OP_RETURN: case OP_SELECT: case OP_MEMORY_SIZE: case OP_MEMORY_GROW: case OP_MEMORY_FILL:
+    case OP_MEMORY_COPY:
+        chk_kind[op] = CK_HAND;
+        return;
+    }
+    const char *colon = strchr(oi->sig, ':');
+    bool plain_imm = oi->imm == IMM_NONE || oi->imm == IMM_I32 || oi->imm == IMM_I64 || oi->imm == IMM_F32 ||
+                     oi->imm == IMM_F64 || oi->imm == IMM_V128;
+    bool mem = oi->imm == IMM_MEMARG && oi->prefix != 0xFE;
+    if (!colon || colon - oi->sig > 3 || (!plain_imm && !mem)) return;
+    for (const char *p = oi->sig; *p; p++) {
+        if (p == colon) continue;
+        uint8_t code = sig_letter_code(*p);
+        if (!code || (code == CK_ADDR && !mem)) return;
+        if (p < colon) chk_par[op][p - oi->sig] = code;
+    }
+    chk_kind[op] = mem ? CK_MEM : CK_SIG;
+    if (mem) chk_align[op] = op_natural_align((OpId)op);
+}
+
 static void sig_init(void) {
+    for (int op = 0; op < OP_COUNT; op++) chk_init_op(op);
     for (int op = 0; op < OP_COUNT; op++) {
         const char *colon = strchr(op_info[op].sig, ':');
         sig_pops[op] = colon ? (uint8_t)(colon - op_info[op].sig) : 0;
@@ -592,6 +656,144 @@ static void chain_local(Builder *b, NodeId id, const Instr *in) {
     else f->locals[l].nsets++;
 }
 
+/* ---- the builder's own type check ----
+ *
+ * The builder keeps a typed operand stack anyway, so for the commonest instructions it
+ * types the body as the validator would (its quick path's rules: number and vector
+ * operands compared by type code, no subtyping) while it builds.  When every
+ * instruction of a body passed (IrFunc.checked), the body is valid and the -O0 round
+ * trip need not run the validator over it again; any instruction, block type or local
+ * these checks do not cover only clears Builder.sure, and the validator decides, with
+ * its own message and offset, as before. */
+
+static inline bool is_numvec(ValType t) { return t.code >= VT_V128 && t.code <= VT_I32; }
+
+/* The top n slots of a stack of sp (NULL for none: the stack itself is NULL until a
+ * first push). */
+static inline const Slot *top_slots(const Slot *stack, uint32_t sp, uint32_t n) { return n ? stack + sp - n : NULL; }
+
+/* Contract: true when the n operands ops[] have exactly the number/vector types ts[]
+ * (a reference type in ts, whose check needs subtyping, is refused). */
+static inline bool codes_match(const Slot *ops, const ValType *ts, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        if (!is_numvec(ts[i]) || ops[i].type.code != ts[i].code) return false;
+    return true;
+}
+
+/* Contract: a load or store: its memory exists, its alignment is at most the natural
+ * one, its offset fits the memory's address type, and its operands (the address by
+ * that type) have the signature's types. */
+static bool check_mem(const Builder *b, const Instr *in, const Slot *ops, uint32_t npop) {
+    const Module *m = b->m;
+    if (in->mem >= m->nmems || in->a > chk_align[in->op]) return false;
+    bool wide = m->mems[in->mem].limits.flags & LIM_64;
+    if (!wide && in->b > UINT32_MAX) return false;
+    for (uint32_t i = 0; i < npop; i++) {
+        uint8_t want = chk_par[in->op][i];
+        if (ops[i].type.code != (want == CK_ADDR ? (wide ? VT_I64 : VT_I32) : want)) return false;
+    }
+    return true;
+}
+
+/* Contract: br_table with operands ops[] (label values, then the i32 index): every
+ * label, the default too, exists and takes exactly the operands' number types. */
+static bool check_br_table(const Builder *b, const Instr *in, const Slot *ops, uint32_t npop) {
+    if (ops[npop - 1].type.code != VT_I32) return false;
+    const uint8_t *p = in->vec;
+    for (uint32_t i = 0; i <= in->n; i++) {
+        uint32_t depth = i < in->n ? br_table_label_next(&p) : (uint32_t)in->a;
+        if (depth >= b->nframes) return false;
+        const Frame *fr = &b->frames[b->nframes - 1 - depth];
+        if (fr->nlabel != npop - 1 || !codes_match(ops, frame_label(fr), npop - 1)) return false;
+    }
+    return true;
+}
+
+/* Contract: call_indirect of a function type through a table of funcref (exactly, as
+ * the validator's quick path), index operand of the table's address type. */
+static bool check_call_indirect(const Builder *b, const Instr *in, const Slot *ops, uint32_t npop) {
+    const Module *m = b->m;
+    if (in->a >= m->ntypes || m->types[in->a].kind != COMP_FUNC || in->b >= m->ntables) return false;
+    const Table *tb = &m->tables[in->b];
+    const TypeDef *t = &m->types[in->a];
+    if (!vt_is_ref(tb->elem) || tb->elem.heap != HT_FUNC || npop != t->nparams + 1) return false;
+    uint8_t index = tb->limits.flags & LIM_64 ? VT_I64 : VT_I32;
+    return ops[npop - 1].type.code == index && codes_match(ops, t->params, t->nparams);
+}
+
+static uint8_t addr_code(const Module *m, uint64_t mem) { return m->mems[mem].limits.flags & LIM_64 ? VT_I64 : VT_I32; }
+
+/* Contract: memory.size, memory.grow, memory.fill and memory.copy: the memories exist
+ * and the operands have their address types (memory.copy's length: i64 only between
+ * two 64-bit memories). */
+static bool check_memory_op(const Builder *b, const Instr *in, const Slot *ops, uint32_t npop) {
+    const Module *m = b->m;
+    uint64_t dst = in->a, src = in->op == OP_MEMORY_COPY ? in->b : in->a;
+    if (dst >= m->nmems || src >= m->nmems) return false;
+    uint8_t ad = addr_code(m, dst), as = addr_code(m, src);
+    switch (in->op) {
+    case OP_MEMORY_SIZE: return npop == 0;
+    case OP_MEMORY_GROW: return npop == 1 && ops[0].type.code == ad;
+    case OP_MEMORY_FILL: return npop == 3 && ops[0].type.code == ad && ops[1].type.code == VT_I32 && ops[2].type.code == ad;
+    default:
+        return npop == 3 && ops[0].type.code == ad && ops[1].type.code == as &&
+               ops[2].type.code == (ad == VT_I64 && as == VT_I64 ? VT_I64 : VT_I32);
+    }
+}
+
+/* Contract: the CK_HAND instructions, whose index immediates quick_arity (or
+ * plain_arity) found in range. */
+static bool check_hand(const Builder *b, const Instr *in, const Slot *ops, uint32_t npop) {
+    const Module *m = b->m;
+    switch (in->op) {
+    case OP_GLOBAL_SET: return m->globals[in->a].mut && codes_match(ops, &m->globals[in->a].type, 1);
+    case OP_CALL: {
+        const TypeDef *t = &m->types[m->funcs[in->a].type];
+        return npop == t->nparams && codes_match(ops, t->params, t->nparams);
+    }
+    case OP_CALL_INDIRECT: return check_call_indirect(b, in, ops, npop);
+    case OP_RETURN: return codes_match(ops, b->f->type->results, npop);
+    case OP_BR: case OP_BR_IF: {
+        uint32_t n = npop - (in->op == OP_BR_IF);
+        if (in->op == OP_BR_IF && ops[n].type.code != VT_I32) return false;
+        const Frame *fr = &b->frames[b->nframes - 1 - in->a];
+        return fr->nlabel == n && codes_match(ops, frame_label(fr), n);
+    }
+    case OP_BR_TABLE: return check_br_table(b, in, ops, npop);
+    case OP_MEMORY_SIZE: case OP_MEMORY_GROW: case OP_MEMORY_FILL: case OP_MEMORY_COPY:
+        return check_memory_op(b, in, ops, npop);
+    case OP_SELECT: /* untyped: two operands of one number/vector type, an i32 condition */
+        return ops[2].type.code == VT_I32 && ops[0].type.code == ops[1].type.code && is_numvec(ops[0].type);
+    default: return false;
+    }
+}
+
+/* Contract: whether instruction in, whose npop operands ops[0..npop) all lie above the
+ * frame's height (so none is an unknown of unreachable code), is valid as the
+ * validator types it; false for whatever these checks do not cover. */
+static inline bool check_plain(const Builder *b, const Instr *in, const Slot *ops, uint32_t npop) {
+    switch (chk_kind[in->op]) {
+    case CK_SIG:
+        for (uint32_t i = 0; i < npop; i++)
+            if (ops[i].type.code != chk_par[in->op][i]) return false;
+        return true;
+    case CK_MEM: return check_mem(b, in, ops, npop);
+    case CK_FREE: return true;
+    case CK_LOCAL: return codes_match(ops, &b->f->locals[in->a].type, 1);
+    case CK_HAND: return check_hand(b, in, ops, npop);
+    default: return false;
+    }
+}
+
+/* Contract: whether the values left in frame fr's arm (the stack above its height)
+ * are its results, as the validator checks at else and end: exactly them, or, in
+ * unreachable code, the last of them. */
+static bool check_arm_end(const Builder *b, const Frame *fr) {
+    uint32_t have = b->sp - fr->height, n = fr->nresults;
+    if (have > n || (have < n && !fr->unreachable)) return false;
+    return codes_match(top_slots(b->stack, b->sp, have), frame_results(fr) + (n - have), have);
+}
+
 /* Contract: operand i of node id is the value in ops[i]: recorded in args[i], and the
  * node as that value's user. */
 static inline void take_operand(IrUse *uses, ValueRef *args, const Slot *ops, NodeId id, uint32_t i) {
@@ -656,6 +858,8 @@ static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t np
 static WS_NOINLINE void plain_general(Builder *b, const Instr *in) {
     IrFunc *f = b->f;
     Arity a = plain_arity(b, in);
+    if (b->sure) /* call_indirect and what quick_arity leaves (operands of unreachable code) */
+        b->sure = b->sp >= top_frame(b)->height + a.npop && check_plain(b, in, top_slots(b->stack, b->sp, a.npop), a.npop);
     ValType buf[64], *types = buf;
     bool refine = (in->op == OP_BR_ON_NULL && a.types == NULL) || in->op == OP_BR_ON_CAST ||
                   in->op == OP_BR_ON_CAST_FAIL;
@@ -731,6 +935,7 @@ static void plain(Builder *b, const Instr *in) {
     if (ir_build_quick && in == &f->nodes[f->nnodes].in && quick_arity(b, in, b->stack, b->sp, top->height, &a) &&
         b->sp >= top->height + a.npop) {
         NodeId id = f->nnodes;
+        if (b->sure) b->sure = check_plain(b, in, top_slots(b->stack, b->sp, a.npop), a.npop);
         plain_fixed(b, top, a.npop, a.npush, a.types);
         if (in->op == OP_LOCAL_GET || in->op == OP_LOCAL_SET || in->op == OP_LOCAL_TEE) chain_local(b, id, in);
         if (a.ends) {
@@ -774,6 +979,8 @@ static bool quick_open(Builder *b, const Instr *in) {
     Frame *fr = top_frame(b);
     uint32_t nargs = in->op == OP_IF;
     if (b->sp < fr->height + nargs || in->bt.kind == BT_TYPE) return false;
+    if (b->sure) /* an i32 condition; a result of a number or vector type */
+        b->sure = (!nargs || b->stack[b->sp - 1].type.code == VT_I32) && (in->bt.kind != BT_VAL || is_numvec(in->bt.val));
     NodeId id = f->nnodes++; /* in is this node's instruction, decoded in place */
     uint32_t at = new_refs(f, nargs);
     IrArm *parent = fr->node ? &f->arms[fr->arm_index] : &f->body;
@@ -843,7 +1050,7 @@ again:;
     uint32_t nnodes = f->nnodes, nrefs = f->nrefs, nuses = f->nuses, sp = b->sp, height = fr->height;
     NodeId last = arm->last;
     const uint8_t *p = b->c.p, *end = b->c.end, *file = b->c.file_start;
-    bool handed = false, room = true;
+    bool handed = false, room = true, sure = b->sure;
     while (p < end) {
         if (nnodes == f->cap_nodes) { room = false; break; }
         static const Instr blank;
@@ -873,6 +1080,7 @@ again:;
             handed = true;
             break;
         }
+        if (sure) sure = check_plain(b, &n->in, top_slots(stack, sp, a.npop), a.npop);
         NodeId id = nnodes++;
         place_node(nodes, id, IRN_SRC, nrefs, a.npop, nuses, a.npush, fr, arm, &last);
         sp -= a.npop;
@@ -907,6 +1115,7 @@ again:;
     f->nrefs = nrefs;
     f->nuses = nuses;
     b->sp = sp;
+    b->sure = sure;
     arm->last = last;
     b->c.p = p;
     if (!handed) return room;
@@ -949,6 +1158,7 @@ static void read_locals(Builder *b) {
     for (uint32_t i = 0; i < groups; i++) {
         f->groups[i].count = cur_u32(&b->c);
         f->groups[i].type = read_valtype(&b->c);
+        if (!is_numvec(f->groups[i].type)) b->sure = false; /* reference locals: the validator */
         total += f->groups[i].count;
     }
     if (total > 50000000) ws_fail(b->c.err, cur_offset(&b->c), "too many locals");
@@ -997,7 +1207,8 @@ static void init_func(IrFunc *f, const Module *m, uint32_t index) {
     f->nbody_results = f->type->nresults;
 }
 
-bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
+/* Contract: ir_build, with the builder's own type check when `check` is set. */
+static bool build(IrFunc *f, const Module *m, uint32_t index, WsError *err, bool check) {
     pthread_once(&sig_once, sig_init);
     const Func *fn = &m->funcs[index];
     init_func(f, m, index);
@@ -1028,11 +1239,19 @@ bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
     }
     new_node(f); /* id 0: none */
     new_arms(f, 1); /* arm 0: none */
+    b->sure = check;
     read_locals(b);
     build_code(b);
+    f->checked = b->sure;
     builder_done(b);
     free(b);
     return true;
+}
+
+bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err) { return build(f, m, index, err, false); }
+
+bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, WsError *err) {
+    return build(f, m, index, err, true);
 }
 
 void ir_free(IrFunc *f) {

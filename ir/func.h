@@ -100,6 +100,8 @@ typedef struct IrFunc {
     uint32_t nbody_results;
     uint32_t body_end_refs;     /* refs of values left at the body's end */
     bool locals_changed;        /* declarations must be rebuilt from `locals` */
+    bool checked;               /* ir_build typed every instruction as the validator
+                                   does, and all passed: the body it read is valid */
     const uint8_t *src;         /* origin of in.off: the module input, or the body's own
                                    bytes when a pass rewrote it */
     size_t src_len;
@@ -128,6 +130,11 @@ static inline bool ir_is_structured(OpId op) {
  * allocates almost nothing).  Returns false with *err set on malformed code or on stack
  * misuse the builder cannot model (invalid code).  ir_free releases the arrays. */
 bool ir_build(IrFunc *f, const Module *m, uint32_t index, WsError *err);
+/* ir_build, typing the body as it goes with the validator's rules for the commonest
+ * instructions and number/vector types (about 8% of the build's time): f->checked
+ * then tells whether that check covered the whole body and passed, and so the body is
+ * valid; when it is false nothing is known and the validator must decide. */
+bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, WsError *err);
 /* True (the default): ir_build takes its quick paths (straight-line runs of common
  * instructions with the counters in registers).  Tests clear it to build with the
  * general path alone, which must give the same IR. */

@@ -65,6 +65,39 @@ static void keep_lowered(MapJob *job, IrFunc *f, uint32_t k, Buf *scratch) {
     out->len = out->cap = scratch->len;
 }
 
+#ifdef WS_DEBUG
+/* Contract: in debug builds, a body the builder's own type check passed is checked by
+ * the validator as well: disagreement is an internal error. */
+static bool builder_check_agrees(Validator *check, const IrFunc *f, WsError *err) {
+    if (validator_check_body(check, f->index, err)) return true;
+    char msg[sizeof err->msg];
+    memcpy(msg, err->msg, sizeof msg);
+    snprintf(err->msg, sizeof err->msg, "internal error: the IR builder's type check passed function %u, "
+             "the validator says: %.150s", f->index, msg);
+    return false;
+}
+#else
+static bool builder_check_agrees(Validator *check, const IrFunc *f, WsError *err) {
+    (void)check; (void)f; (void)err;
+    return true;
+}
+#endif
+
+/* Contract: builds function `index` of the job's module into f, with the input body
+ * checked first when the job checks (-O0): by the builder's own type check when it
+ * covers the whole body (f->checked), else by the validator, whose error (the first in
+ * the body, at its offset) is the one reported for an invalid body. */
+static bool build_checked(MapJob *job, Validator *check, IrFunc *f, uint32_t index, WsError *err) {
+    if (!check) return ir_build(f, job->m, index, err);
+    bool built = ir_build_checked(f, job->m, index, err);
+    if (built && f->checked) return builder_check_agrees(check, f, err);
+    WsError verr;
+    memset(&verr, 0, sizeof verr);
+    if (validator_check_body(check, index, &verr)) return built;
+    memcpy(err, &verr, sizeof *err);
+    return false;
+}
+
 /* Contract: one function: check (-O0: the input body), build, transform, verify, lower
  * (keep_lowered). */
 static void map_one(void *arg, uint32_t k, uint32_t worker) {
@@ -76,8 +109,7 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     WsError err;
     memset(&err, 0, sizeof err);
     Validator *check = job->checkers ? job->checkers[worker] : NULL;
-    bool ok = (!check || validator_check_body(check, index, &err)) && ir_build(f, job->m, index, &err) &&
-              verify(f, &err);
+    bool ok = build_checked(job, check, f, index, &err) && verify(f, &err);
     if (ok && check) job->m->funcs[index].valid = true; /* the input body; install_bodies
                                                            clears it if the bytes move */
     if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);

@@ -1,5 +1,6 @@
 /* opcodes.c - the opcode table expanded from opcodes.def, and its two lookups. */
 #include "opcodes.h"
+#include <stdlib.h>
 
 const OpInfo op_info[OP_COUNT] = {
 #define OP(id, prefix, code, name, imm, sig, fx, ft) [OP_##id] = {prefix, code, name, imm, sig, fx},
@@ -34,4 +35,25 @@ OpId op_by_name(const char *name) {
     for (unsigned i = 0; i < OP_COUNT; i++)
         if (strcmp(op_info[i].name, name) == 0) return (OpId)i;
     return OP_COUNT;
+}
+
+/* Contract: bits a memory instruction accesses, read from its name ("i64.load16_s" ->
+ * 16, "v128.load8x8_s" -> 64, "i32.atomic.rmw.add" -> 32, "memory.atomic.notify" -> 32).
+ * For table set-up, not per instruction. */
+unsigned op_access_bits(OpId op) {
+    const char *name = op_info[op].name;
+    unsigned prefix = !strncmp(name, "v128", 4) ? 128 : name[1] == '6' ? 64 : 32;
+    const char *p = strchr(name, '.');
+    while (p && *p && (*p < '0' || *p > '9')) p++;
+    if (!p || !*p) return prefix;
+    char *end;
+    unsigned long n = strtoul(p, &end, 10);
+    if (*end == 'x') n *= strtoul(end + 1, NULL, 10);
+    return (unsigned)n;
+}
+
+uint8_t op_natural_align(OpId op) {
+    uint8_t k = 0;
+    while ((8u << k) < op_access_bits(op)) k++;
+    return k;
 }

@@ -117,5 +117,9 @@ static inline OpId op_lookup(uint8_t prefix, uint32_t code) {
 }
 /* Finds an opcode by its text name; OP_COUNT if none.  For cost tables and tests. */
 OpId op_by_name(const char *name);
+/* Bits a memory instruction (memarg immediate) accesses, and log2 of the bytes: its
+ * natural alignment, the largest alignment exponent it may carry.  Set-up time only. */
+unsigned op_access_bits(OpId op);
+uint8_t op_natural_align(OpId op);
 
 #endif

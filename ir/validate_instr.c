@@ -7,25 +7,6 @@
 
 /* ---- per-opcode tables ---- */
 
-/* Contract: bits accessed by memory instruction `name` ("i64.load16_s" -> 16,
- * "v128.load8x8_s" -> 64, "i32.atomic.rmw.add" -> 32, "memory.atomic.notify" -> 32). */
-static unsigned access_bits(const char *name) {
-    unsigned prefix = !strncmp(name, "v128", 4) ? 128 : name[1] == '6' ? 64 : 32;
-    const char *p = strchr(name, '.');
-    while (p && *p && (*p < '0' || *p > '9')) p++;
-    if (!p || !*p) return prefix;
-    char *end;
-    unsigned long n = strtoul(p, &end, 10);
-    if (*end == 'x') n *= strtoul(end + 1, NULL, 10);
-    return (unsigned)n;
-}
-
-static uint8_t log2_bytes(unsigned bits) {
-    uint8_t k = 0;
-    while ((8u << k) < bits) k++;
-    return k;
-}
-
 /* Contract: lanes of a SIMD shape prefix ("i8x16" -> 16, "f64x2" -> 2). */
 static uint8_t shape_lanes(const char *name) {
     const char *x = strchr(name, 'x');
@@ -70,8 +51,8 @@ void validate_tables_init(Validator *v) {
         parse_sig(&v->sigs[op], oi->sig);
         v->align[op] = v->lanes[op] = 0;
         if (oi->imm == IMM_MEMARG || oi->imm == IMM_MEMARG_LANE) {
-            unsigned bits = access_bits(oi->name);
-            v->align[op] = log2_bytes(bits);
+            unsigned bits = op_access_bits((OpId)op);
+            v->align[op] = op_natural_align((OpId)op);
             v->lanes[op] = (uint8_t)(128 / bits);
         }
         if (oi->imm == IMM_LANE) v->lanes[op] = shape_lanes(oi->name);

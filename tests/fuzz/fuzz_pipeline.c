@@ -188,6 +188,30 @@ static void run_checking(const uint8_t *data, size_t size, bool is_valid, const 
     }
     module_free(&m);
 }
+
+/* The -O0 round trip as the CLI runs it: each body checked as it is built, by the
+ * builder's own type check when that covers it (ir_build_checked), else by the
+ * validator.  On a valid module it must succeed; on one whose bodies alone are invalid
+ * it must fail with exactly the validator's error (want). */
+static void run_checked_roundtrip(const uint8_t *data, size_t size, bool is_valid, const WsError *want) {
+    Module m;
+    WsError err;
+    ReadOptions ro = {0};
+    if (!module_read(&m, data, size, "fuzz", &ro, &err)) finding("a module does not read lightly", NULL, &err);
+    Validator *v = m.is_object ? NULL : validator_begin(&m, &err);
+    if (!v) {
+        module_free(&m);
+        return;
+    }
+    bool ok = module_rewrite_functions_checked(&m, 1, v, NULL, NULL, &err);
+    validator_end(v);
+    if (!is_valid && ok) finding("the checked -O0 round trip accepts an invalid body", "-O0", want);
+    if (!is_valid && (err.offset != want->offset || strcmp(err.msg, want->msg)))
+        finding("the checked -O0 round trip reports another error than validation", "-O0", &err);
+    if (is_valid && !ok) finding("the checked -O0 round trip fails on a valid module", "-O0", &err);
+    if (is_valid && !valid(&m, &err)) finding("the module does not validate after the checked round trip", "-O0", &err);
+    module_free(&m);
+}
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -206,6 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     module_free(&m);
 #ifdef HAVE_VALIDATE
     run_checking(data, size, is_valid, &err);
+    run_checked_roundtrip(data, size, is_valid, &err);
 #endif
     if (!is_valid) return 0;
     run(data, size, true, 0, 0, "-O0");
