@@ -425,17 +425,7 @@ static uint8_t chk_kind[OP_COUNT];
 static uint8_t chk_par[OP_COUNT][3]; /* operand type codes, in push order */
 static uint8_t chk_align[OP_COUNT];  /* CK_MEM: the natural alignment */
 
-static uint8_t sig_letter_code(char c) {
-    switch (c) {
-    case 'i': return VT_I32;
-    case 'l': return VT_I64;
-    case 'f': return VT_F32;
-    case 'd': return VT_F64;
-    case 'v': return VT_V128;
-    case 'a': return CK_ADDR;
-    default: return 0;
-    }
-}
+static uint8_t sig_letter_code(char c) { return c == 'a' ? CK_ADDR : op_sig_numtype(c); }
 
 /* Contract: chk_* for op: CK_SIG when its signature names number/vector types alone
  * and its immediate needs no check (none, or a constant), as the validator's numeric

@@ -1,5 +1,6 @@
 /* opcodes.c - the opcode table expanded from opcodes.def, and its two lookups. */
 #include "opcodes.h"
+#include "types.h"
 #include <stdlib.h>
 
 const OpInfo op_info[OP_COUNT] = {
@@ -56,4 +57,15 @@ uint8_t op_natural_align(OpId op) {
     uint8_t k = 0;
     while ((8u << k) < op_access_bits(op)) k++;
     return k;
+}
+
+uint8_t op_sig_numtype(char c) {
+    switch (c) {
+    case 'i': return VT_I32;
+    case 'l': return VT_I64;
+    case 'f': return VT_F32;
+    case 'd': return VT_F64;
+    case 'v': return VT_V128;
+    default: return 0;
+    }
 }

@@ -117,6 +117,10 @@ static inline OpId op_lookup(uint8_t prefix, uint32_t code) {
 }
 /* Finds an opcode by its text name; OP_COUNT if none.  For cost tables and tests. */
 OpId op_by_name(const char *name);
+/* The number/vector type code opcodes.def's signature letter c names ('i' 'l' 'f' 'd'
+ * 'v'); 0 for any other letter (the address letters 'a' and 't' depend on the memory or
+ * table the instruction names). */
+uint8_t op_sig_numtype(char c);
 /* Bits a memory instruction (memarg immediate) accesses, and log2 of the bytes: its
  * natural alignment, the largest alignment exponent it may carry.  Set-up time only. */
 unsigned op_access_bits(OpId op);

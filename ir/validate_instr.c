@@ -14,16 +14,7 @@ static uint8_t shape_lanes(const char *name) {
 }
 
 static uint8_t sig_code(char c) {
-    switch (c) {
-    case 'i': return VT_I32;
-    case 'l': return VT_I64;
-    case 'f': return VT_F32;
-    case 'd': return VT_F64;
-    case 'v': return VT_V128;
-    case 't': return SIG_TABLE_ADDR;
-    case 'a': return SIG_MEM_ADDR;
-    default: return 0;
-    }
+    return c == 't' ? SIG_TABLE_ADDR : c == 'a' ? SIG_MEM_ADDR : op_sig_numtype(c);
 }
 
 static void parse_sig(OpSig *s, const char *sig) {

@@ -148,6 +148,21 @@ static void run(const uint8_t *data, size_t size, bool roundtrip, int first, int
 }
 
 #ifdef HAVE_VALIDATE
+/* Contract: *m read lightly (as the CLI reads it) and a checker of everything but its
+ * bodies; NULL, with m freed, for an object or a module invalid outside its bodies
+ * (a finding when the module is valid). */
+static Validator *read_for_checking(const uint8_t *data, size_t size, bool is_valid, Module *m) {
+    WsError err;
+    ReadOptions ro = {0};
+    if (!module_read(m, data, size, "fuzz", &ro, &err)) finding("a module does not read lightly", NULL, &err);
+    Validator *v = m->is_object ? NULL : validator_begin(m, &err);
+    if (!v) {
+        if (is_valid && !m->is_object) finding("validator_begin rejects a valid module", NULL, &err);
+        module_free(m);
+    }
+    return v;
+}
+
 /* remove-unused as the first pass of an -O level, with the input's bodies left to its
  * scan (PassCtx.input_checker, as the CLI runs it; the code read lightly, as the CLI
  * reads it): on a valid module it must succeed, and the output pass check_output; on
@@ -157,14 +172,8 @@ static void run(const uint8_t *data, size_t size, bool roundtrip, int first, int
 static void run_checking(const uint8_t *data, size_t size, bool is_valid, const WsError *want) {
     Module m;
     WsError err;
-    ReadOptions ro = {0};
-    if (!module_read(&m, data, size, "fuzz", &ro, &err)) finding("a module does not read lightly", NULL, &err);
-    Validator *v = m.is_object ? NULL : validator_begin(&m, &err);
-    if (!v) {
-        if (is_valid && !m.is_object) finding("validator_begin rejects a valid module", NULL, &err);
-        module_free(&m);
-        return;
-    }
+    Validator *v = read_for_checking(data, size, is_valid, &m);
+    if (!v) return;
     PassOptions opt = pass_options(data, size);
     PassCtx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -196,13 +205,8 @@ static void run_checking(const uint8_t *data, size_t size, bool is_valid, const 
 static void run_checked_roundtrip(const uint8_t *data, size_t size, bool is_valid, const WsError *want) {
     Module m;
     WsError err;
-    ReadOptions ro = {0};
-    if (!module_read(&m, data, size, "fuzz", &ro, &err)) finding("a module does not read lightly", NULL, &err);
-    Validator *v = m.is_object ? NULL : validator_begin(&m, &err);
-    if (!v) {
-        module_free(&m);
-        return;
-    }
+    Validator *v = read_for_checking(data, size, is_valid, &m);
+    if (!v) return;
     bool ok = module_rewrite_functions_checked(&m, 1, v, NULL, NULL, &err);
     validator_end(v);
     if (!is_valid && ok) finding("the checked -O0 round trip accepts an invalid body", "-O0", want);
