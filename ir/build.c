@@ -146,22 +146,16 @@ static ValType ref_type(bool nullable, int32_t heap) {
 static ValType unpacked(ValType t) { return (t.code == VT_I8 || t.code == VT_I16) ? vt_num(VT_I32) : t; }
 
 ValType ir_sig_type(const Module *m, char ch, const Instr *in) {
+    if (op_sig_numtype(ch)) return vt_num(op_sig_numtype(ch));
     switch (ch) {
-    case 'i': return vt_num(VT_I32);
-    case 'l': return vt_num(VT_I64);
-    case 'f': return vt_num(VT_F32);
-    case 'd': return vt_num(VT_F64);
-    case 'v': return vt_num(VT_V128);
     case 'a': {
         ImmKind k = (ImmKind)op_imm[in->op];
         uint64_t mem = k == IMM_MEM ? in->a : k == IMM_DATA_MEM ? in->b : in->mem;
-        bool wide = mem < m->nmems && (m->mems[mem].limits.flags & LIM_64);
-        return vt_num(wide ? VT_I64 : VT_I32);
+        return vt_num(mem < m->nmems ? limits_addr_code(&m->mems[mem].limits) : VT_I32);
     }
     case 't': {
         uint64_t t = op_imm[in->op] == IMM_ELEM_TABLE ? in->b : in->a;
-        bool wide = t < m->ntables && (m->tables[t].limits.flags & LIM_64);
-        return vt_num(wide ? VT_I64 : VT_I32);
+        return vt_num(t < m->ntables ? limits_addr_code(&m->tables[t].limits) : VT_I32);
     }
     }
     return vt_num(VT_I32);
@@ -676,11 +670,11 @@ static inline bool codes_match(const Slot *ops, const ValType *ts, uint32_t n) {
 static bool check_mem(const Builder *b, const Instr *in, const Slot *ops, uint32_t npop) {
     const Module *m = b->m;
     if (in->mem >= m->nmems || in->a > chk_align[in->op]) return false;
-    bool wide = m->mems[in->mem].limits.flags & LIM_64;
-    if (!wide && in->b > UINT32_MAX) return false;
+    uint8_t addr = limits_addr_code(&m->mems[in->mem].limits);
+    if (addr == VT_I32 && in->b > UINT32_MAX) return false;
     for (uint32_t i = 0; i < npop; i++) {
         uint8_t want = chk_par[in->op][i];
-        if (ops[i].type.code != (want == CK_ADDR ? (wide ? VT_I64 : VT_I32) : want)) return false;
+        if (ops[i].type.code != (want == CK_ADDR ? addr : want)) return false;
     }
     return true;
 }
@@ -707,11 +701,8 @@ static bool check_call_indirect(const Builder *b, const Instr *in, const Slot *o
     const Table *tb = &m->tables[in->b];
     const TypeDef *t = &m->types[in->a];
     if (!vt_is_ref(tb->elem) || tb->elem.heap != HT_FUNC || npop != t->nparams + 1) return false;
-    uint8_t index = tb->limits.flags & LIM_64 ? VT_I64 : VT_I32;
-    return ops[npop - 1].type.code == index && codes_match(ops, t->params, t->nparams);
+    return ops[npop - 1].type.code == limits_addr_code(&tb->limits) && codes_match(ops, t->params, t->nparams);
 }
-
-static uint8_t addr_code(const Module *m, uint64_t mem) { return m->mems[mem].limits.flags & LIM_64 ? VT_I64 : VT_I32; }
 
 /* Contract: memory.size, memory.grow, memory.fill and memory.copy: the memories exist
  * and the operands have their address types (memory.copy's length: i64 only between
@@ -720,7 +711,7 @@ static bool check_memory_op(const Builder *b, const Instr *in, const Slot *ops, 
     const Module *m = b->m;
     uint64_t dst = in->a, src = in->op == OP_MEMORY_COPY ? in->b : in->a;
     if (dst >= m->nmems || src >= m->nmems) return false;
-    uint8_t ad = addr_code(m, dst), as = addr_code(m, src);
+    uint8_t ad = limits_addr_code(&m->mems[dst].limits), as = limits_addr_code(&m->mems[src].limits);
     switch (in->op) {
     case OP_MEMORY_SIZE: return npop == 0;
     case OP_MEMORY_GROW: return npop == 1 && ops[0].type.code == ad;

@@ -48,5 +48,7 @@ typedef struct Limits {
     uint64_t min, max;
 } Limits;
 enum { LIM_HAS_MAX = 1, LIM_SHARED = 2, LIM_64 = 4 };
+/* The type code of the addresses (memory) or element indices (table) the limits take. */
+static inline uint8_t limits_addr_code(const Limits *l) { return l->flags & LIM_64 ? VT_I64 : VT_I32; }
 
 #endif

@@ -178,7 +178,7 @@ static void check_elem(Validator *v, uint32_t i) {
     const Table *t = &m->tables[e->table];
     if (!val_sub(&v->ts, et, t->elem))
         efail(v, SEC_ELEM, i, "type mismatch: element segment %u does not fit table %u", i, e->table);
-    ValType at = vt_num(t->limits.flags & LIM_64 ? VT_I64 : VT_I32);
+    ValType at = vt_num(limits_addr_code(&t->limits));
     validate_const_expr(v, &e->offset, at, m->nglobals);
 }
 
@@ -187,7 +187,7 @@ static void check_data(Validator *v, uint32_t i) {
     const Data *d = &m->datas[i];
     if (d->flags == 1) return;
     if (d->memory >= m->nmems) ws_fail(v->err, d->offset.offset, "unknown memory %u", d->memory);
-    ValType at = vt_num(m->mems[d->memory].limits.flags & LIM_64 ? VT_I64 : VT_I32);
+    ValType at = vt_num(limits_addr_code(&m->mems[d->memory].limits));
     validate_const_expr(v, &d->offset, at, m->nglobals);
 }
 

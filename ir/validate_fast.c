@@ -181,7 +181,7 @@ static inline bool q_call_indirect(Validator *v, uint32_t x, uint32_t y) {
     if (x >= m->ntypes || m->types[x].kind != COMP_FUNC || y >= m->ntables) return false;
     const Table *tb = &m->tables[y];
     if (!vt_is_ref(tb->elem) || tb->elem.heap != HT_FUNC) return false;
-    return q_call_type(v, &m->types[x], tb->limits.flags & LIM_64 ? VT_I64 : VT_I32);
+    return q_call_type(v, &m->types[x], limits_addr_code(&tb->limits));
 }
 
 /* Contract: local.get/set/tee x of a dense frame, exact operand for set/tee. */
@@ -358,7 +358,7 @@ void validate_quick_init(Validator *v) {
         if (oi->imm == IMM_NONE && v->numeric[op]) {
             v->qkind[oi->code] = QK_SIG;
         } else if (oi->imm == IMM_MEMARG && s.np != SIG_BY_HAND && m->nmems > 0) {
-            uint8_t at = m->mems[0].limits.flags & LIM_64 ? VT_I64 : VT_I32;
+            uint8_t at = limits_addr_code(&m->mems[0].limits);
             for (int i = 0; i < s.np; i++) if (s.p[i] == SIG_MEM_ADDR) s.p[i] = at;
             if (s.r == SIG_MEM_ADDR) s.r = at;
             v->qkind[oi->code] = QK_MEMARG;

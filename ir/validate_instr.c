@@ -73,7 +73,7 @@ static const Elem *elem_at(Validator *v, const Instr *in, uint64_t x) {
     return &v->m->elems[x];
 }
 
-static ValType addr_type(const Limits *l) { return vt_num(l->flags & LIM_64 ? VT_I64 : VT_I32); }
+static ValType addr_type(const Limits *l) { return vt_num(limits_addr_code(l)); }
 
 void check_heaptype(Validator *v, size_t off, int32_t h) {
     if (h >= 0 && (uint32_t)h >= v->m->ntypes) vfail(v, off, "unknown type %d", (int)h);
