@@ -18,7 +18,7 @@ NodeId ir_new_node(IrFunc *f, const Instr *in, uint32_t nres, const ValType *typ
         ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + nres, sizeof(IrUse));
         n = &f->nodes[id];
         n->uses = f->nuses;
-        memset(&f->uses[f->nuses], 0, nres * sizeof(IrUse));
+        for (uint32_t i = 0; i < nres; i++) f->uses[f->nuses + i] = (IrUse){0, 0}; /* mostly one */
         f->nuses += nres;
         n->type = types ? types[0] : vt_num(0);
     }

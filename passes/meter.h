@@ -126,15 +126,29 @@ typedef struct FuelPlan {
                                     (lazy mode: the check at the exit would always pass) */
 } FuelPlan;
 
-/* Computes where fuel is charged in f (before any instrumentation). */
-void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *plan);
+/* Computes where fuel is charged in f (before any instrumentation); order is f's
+ * preorder (ir_preorder, count nodes). */
+void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t count, FuelPlan *plan);
 void fuel_plan_free(FuelPlan *plan);
 /* The static cost of node id (0 for nodes the pass added). */
 uint64_t meter_node_cost(const MeterCtx *mc, const IrFunc *f, NodeId id, uint32_t orig_nnodes);
-/* call, call_indirect, call_ref (not the tail calls). */
-bool meter_is_call(OpId op);
-/* memory/table copy, fill, init and grow: they pay per byte, element or page too. */
-bool meter_is_bulk(OpId op);
+/* What the pass asks of an opcode, in one table (meter_plan.c): asked for every node
+ * several times over, where a chain of comparisons per question cost 4% of the run. */
+enum {
+    MK_CALL = 1,      /* call, call_indirect, call_ref (not the tail calls) */
+    MK_BULK = 2,      /* memory/table copy, fill, init and grow: pay per byte, element or page too */
+    MK_BRANCH = 4,    /* br, br_if, br_table, br_on_* */
+    MK_COND = 8,      /* a branch that may fall through: br_if, br_on_* */
+    MK_EXIT = 16,     /* nothing after it runs: return, tail calls, throws, unreachable */
+    MK_STRUCT = 32,   /* block, loop, if, try, try_table */
+    MK_TAIL = 64,     /* return_call, return_call_indirect, return_call_ref */
+    MK_LOOP = 128,
+    MK_TRY = 256,     /* try, try_table */
+};
+extern const uint16_t meter_op_kind[OP_COUNT];
+static inline bool meter_is_call(OpId op) { return meter_op_kind[op] & MK_CALL; }
+static inline bool meter_is_bulk(OpId op) { return meter_op_kind[op] & MK_BULK; }
+static inline bool meter_is_branch(OpId op) { return meter_op_kind[op] & MK_BRANCH; }
 
 /* ---- emitting (meter_fuel.c, meter_frame.c) ---- */
 
@@ -153,6 +167,8 @@ typedef struct MeterFn {
     uint32_t frame_cost;    /* stack units of this frame */
     uint8_t *cached;        /* per node: structured node inside (or being) a cached loop */
     bool whole_cached;      /* the fuel is in $f in the whole function */
+    const NodeId *order0;   /* the preorder of the original code (order0_count nodes) */
+    uint32_t order0_count;
     NodeId *cur_after;      /* per node: last node inserted right after it */
     NodeId *cur_arm;        /* per arm: last node inserted at its start */
     uint32_t nnodes_cursor, narms_cursor; /* sizes of cur_after and cur_arm */
@@ -176,7 +192,7 @@ void fuel_drop_synced_flushes(MeterFn *mf);
 /* `if unreachable end` on the condition on the stack. */
 void fuel_emit_trap_if(Emit *e);
 /* True when some of f keeps the fuel in $f (a loop, or with *whole the function). */
-bool fuel_caches(const MeterFn *mf, const FuelPlan *plan, bool *whole);
+bool fuel_caches(const MeterFn *mf, const FuelPlan *plan, bool *whole); /* on mf->order0 */
 bool meter_pos_cached(const MeterFn *mf, NodeId parent);
 
 /* ---- module level (meter_module.c) ---- */

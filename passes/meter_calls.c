@@ -59,21 +59,30 @@ static bool host_gives_refs(const Module *m) {
     return false;
 }
 
+enum { NOTE_CALLEE = 16, NOTE_REF = 32 }; /* beside the TH_* a body takes from an opcode */
+
+/* Per opcode, what note_instr takes from it: TH_* for its function, NOTE_CALLEE (a direct
+ * callee), NOTE_REF (a reference taken).  A body that loops, or has handlers or calls,
+ * is not a leaf (TH_CHECKS: lazy mode checks its entry). */
+static const uint8_t note_kind[OP_COUNT] = {
+    [OP_REF_FUNC] = NOTE_REF,
+    [OP_CALL] = NOTE_CALLEE | TH_CHECKS,
+    [OP_RETURN_CALL] = NOTE_CALLEE | TH_TAIL,
+    [OP_THROW] = TH_THROWS, [OP_THROW_REF] = TH_THROWS, [OP_RETHROW] = TH_THROWS,
+    [OP_CALL_INDIRECT] = TH_INDIRECT | TH_CHECKS, [OP_CALL_REF] = TH_INDIRECT | TH_CHECKS,
+    [OP_RETURN_CALL_INDIRECT] = TH_INDIRECT | TH_TAIL, [OP_RETURN_CALL_REF] = TH_INDIRECT | TH_TAIL,
+    [OP_LOOP] = TH_CHECKS, [OP_TRY] = TH_CHECKS, [OP_TRY_TABLE] = TH_CHECKS,
+};
+
 /* Contract: records what instruction `in` of function f (or of a constant expression,
  * f = UINT32_MAX) tells: a direct callee, a reference taken, a throw. */
 static void note_instr(ThrowScan *s, uint32_t f, const Instr *in) {
-    OpId op = in->op;
-    if (op == OP_REF_FUNC && in->a < s->m->nfuncs) s->taken[in->a] = 1;
+    uint8_t k = note_kind[in->op];
+    if (!k) return;
+    if ((k & NOTE_REF) && in->a < s->m->nfuncs) s->taken[in->a] = 1;
     if (f == UINT32_MAX) return;
-    if ((op == OP_CALL || op == OP_RETURN_CALL) && in->a < s->m->nfuncs)
-        WS_VEC_PUSH(s->callee, s->ncallee, s->cap_callee, (uint32_t)in->a);
-    if (op == OP_THROW || op == OP_THROW_REF || op == OP_RETHROW) s->self[f] |= TH_THROWS;
-    if (op == OP_CALL_INDIRECT || op == OP_CALL_REF || op == OP_RETURN_CALL_INDIRECT || op == OP_RETURN_CALL_REF)
-        s->self[f] |= TH_INDIRECT;
-    if (op == OP_LOOP || op == OP_TRY || op == OP_TRY_TABLE || op == OP_CALL || op == OP_CALL_INDIRECT ||
-        op == OP_CALL_REF)
-        s->self[f] |= TH_CHECKS; /* not a leaf: lazy mode checks its entry */
-    if (op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT || op == OP_RETURN_CALL_REF) s->self[f] |= TH_TAIL;
+    if ((k & NOTE_CALLEE) && in->a < s->m->nfuncs) WS_VEC_PUSH(s->callee, s->ncallee, s->cap_callee, (uint32_t)in->a);
+    s->self[f] |= k & (TH_THROWS | TH_INDIRECT | TH_CHECKS | TH_TAIL);
 }
 
 /* Contract: notes every instruction of the sequence at c; the one-byte ones that name

@@ -8,6 +8,7 @@
  *   inserts at pos:   global.get g  i64.const 5  i64.sub  global.set g
  *   with %3 = i64.sub %1 %2 and global.set %3 wired as def-use. */
 #include "meter.h"
+#include <pthread.h>
 
 void em_at(Emit *e, IrFunc *f, MeterPos p) {
     memset(e, 0, sizeof *e);
@@ -43,13 +44,28 @@ NodeId em_op(Emit *e, Instr in, uint32_t npop, uint32_t nres, ValType t) {
     return id;
 }
 
+/* Per opcode with a "PARAMS:RESULTS" signature: how many it pops, and its result's
+ * letter (0: none), parsed once rather than at each of the pass's million emits. */
+static uint8_t simple_npop[OP_COUNT];
+static char simple_result[OP_COUNT];
+static pthread_once_t simple_once = PTHREAD_ONCE_INIT;
+
+static void simple_init(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        const char *sig = op_info[op].sig, *colon = sig ? strchr(sig, ':') : NULL;
+        if (!colon) continue;
+        simple_npop[op] = (uint8_t)(colon - sig);
+        simple_result[op] = colon[1];
+    }
+}
+
 /* Contract: an instruction with a fixed "PARAMS:RESULTS" signature (one result at most). */
 NodeId em_simple(Emit *e, OpId op) {
-    const char *sig = op_info[op].sig, *colon = strchr(sig, ':');
+    pthread_once(&simple_once, simple_init);
     Instr in = ir_instr(op);
-    uint32_t npop = (uint32_t)(colon - sig), nres = colon[1] ? 1 : 0;
-    ValType t = nres ? ir_sig_type(e->f->m, colon[1], &in) : vt_num(0);
-    return em_op(e, in, npop, nres, t);
+    char res = simple_result[op];
+    ValType t = res ? ir_sig_type(e->f->m, res, &in) : vt_num(0);
+    return em_op(e, in, simple_npop[op], res != 0, t);
 }
 
 NodeId em_i32(Emit *e, int32_t v) {

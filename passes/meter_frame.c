@@ -162,17 +162,12 @@ static MeterPos after_body(const MeterFn *mf) {
     return p;
 }
 
-static bool is_branch_op(OpId op) {
-    return op == OP_BR || op == OP_BR_IF || op == OP_BR_TABLE || op == OP_BR_ON_NULL ||
-           op == OP_BR_ON_NON_NULL || op == OP_BR_ON_CAST || op == OP_BR_ON_CAST_FAIL;
-}
-
 /* True when node n leaves the function before its end: a return, or a branch (or a
  * try_table catch) to the function's label. */
 static bool exits_early(const IrFunc *f, const IrNode *n) {
     OpId op = n->in.op;
     if (op == OP_RETURN) return true;
-    if (!is_branch_op(op) && op != OP_TRY_TABLE) return false;
+    if (!meter_is_branch(op) && op != OP_TRY_TABLE) return false;
     uint32_t level = meter_depth(f, n->parent, 0);
     const uint8_t *v = n->in.vec;
     uint32_t count = op == OP_BR_TABLE ? n->in.n + 1 : op == OP_TRY_TABLE ? n->in.n : 1;
@@ -185,12 +180,9 @@ static bool exits_early(const IrFunc *f, const IrNode *n) {
 }
 
 /* True when some exit of f does not pass its end (so the exit code needs $body). */
-static bool has_early_exit(const IrFunc *f) {
-    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
-    uint32_t count = ir_preorder(f, order);
+static bool has_early_exit(const MeterFn *mf) {
     bool early = false;
-    for (uint32_t i = 0; i < count && !early; i++) early = exits_early(f, ir_node(f, order[i]));
-    free(order);
+    for (uint32_t i = 0; i < mf->order0_count && !early; i++) early = exits_early(mf->f, ir_node(mf->f, mf->order0[i]));
     return early;
 }
 
@@ -425,7 +417,7 @@ static void instrument(MeterFn *mf, const FuelPlan *plan) {
     bool whole = false, caches = mc->fuel && fuel_caches(mf, plan, &whole);
     bool oof = checks && !mc->refill && caches;
     add_locals(mf, plan, caches);
-    if (oof || whole || ((mc->stack || exits) && has_early_exit(f))) mf->body = wrap_body(mf);
+    if (oof || whole || ((mc->stack || exits) && has_early_exit(mf))) mf->body = wrap_body(mf);
     else mf->tail = f->body.last;
     if (oof) wrap_oof(mf);
     else if (mf->body) ir_insert_after(f, 0, 0, 0, mf->body);
@@ -455,10 +447,14 @@ bool meter_function(IrFunc *f, void *arg, WsError *err) {
     mf.f = f;
     mf.orig_nnodes = f->nnodes;
     if (mc->stack) mf.frame_cost = frame_cost(mc, f);
+    uint32_t count;
+    NodeId *order = preorder(f, &count); /* of the original code: the plan's, and the checks' before wrapping */
+    mf.order0 = order;
+    mf.order0_count = count;
     FuelPlan plan;
     memset(&plan, 0, sizeof plan);
     if (mc->fuel) {
-        fuel_plan(mc, f, &plan);
+        fuel_plan(mc, f, order, count, &plan);
         uint32_t k = f->index - mc->nfunc_imports;
         mc->longest_path[k] = plan.longest_path;
         mc->largest_point[k] = plan.largest_point;
@@ -467,5 +463,6 @@ bool meter_function(IrFunc *f, void *arg, WsError *err) {
     }
     instrument(&mf, &plan);
     fuel_plan_free(&plan);
+    free(order);
     return true;
 }

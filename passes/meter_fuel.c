@@ -289,13 +289,12 @@ static void mark_cached(MeterFn *mf, const FuelPlan *plan, const NodeId *order, 
 bool fuel_caches(const MeterFn *mf, const FuelPlan *plan, bool *whole) {
     *whole = whole_cached(plan);
     if (*whole || !plan->has_loops) return *whole;
-    NodeId *order = ws_malloc((mf->f->nnodes + 1) * sizeof(NodeId));
-    uint32_t count = ir_preorder(mf->f, order);
+    const NodeId *order = mf->order0;
+    uint32_t count = mf->order0_count;
     uint8_t *un = uncacheable(mf, order, count);
     bool any = false;
     for (uint32_t i = 0; i < count && !any; i++) any = ir_node(mf->f, order[i])->in.op == OP_LOOP && !un[order[i]];
     free(un);
-    free(order);
     return any;
 }
 
@@ -312,11 +311,6 @@ static bool leaves_cached(const MeterFn *mf, const IrNode *n) {
     return false;
 }
 
-static bool is_branch_op(OpId op) {
-    return op == OP_BR || op == OP_BR_IF || op == OP_BR_TABLE || op == OP_BR_ON_NULL ||
-           op == OP_BR_ON_NON_NULL || op == OP_BR_ON_CAST || op == OP_BR_ON_CAST_FAIL;
-}
-
 /* Contract: what one node of a cached loop needs: write $f back before it leaves the
  * loop or calls, re-read it after a call. */
 static void cached_node(MeterFn *mf, NodeId id) {
@@ -326,7 +320,7 @@ static void cached_node(MeterFn *mf, NodeId id) {
     OpId op = n->in.op;
     bool leaves = op == OP_RETURN || op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT ||
                   op == OP_RETURN_CALL_REF || op == OP_THROW || op == OP_THROW_REF || op == OP_RETHROW ||
-                  meter_is_call(op) || (is_branch_op(op) && leaves_cached(mf, n));
+                  meter_is_call(op) || (meter_is_branch(op) && leaves_cached(mf, n));
     if (!leaves) return;
     MeterPos after = {n->parent, n->parent_arm, id};
     Emit e;
@@ -408,7 +402,7 @@ static bool syncs(const MeterFn *mf, const IrNode *n) {
  * code that does: calls, structured nodes, writes of either. */
 static bool may_unsync(const MeterFn *mf, const IrNode *n) {
     OpId op = (OpId)n->in.op;
-    if (ir_is_structured(op) || meter_is_call(op) || meter_is_bulk(op)) return true;
+    if (meter_op_kind[op] & (MK_STRUCT | MK_CALL | MK_BULK)) return true;
     if ((op == OP_LOCAL_SET || op == OP_LOCAL_TEE) && n->in.a == mf->fuel_local) return true;
     return op == OP_GLOBAL_SET && n->in.a == mf->mc->fuel_global;
 }

@@ -78,42 +78,33 @@ typedef struct Plan {
     uint8_t *loop_checked;       /* per loop node: left with no charge since a check */
 } Plan;
 
-bool meter_is_call(OpId op) { return op == OP_CALL || op == OP_CALL_INDIRECT || op == OP_CALL_REF; }
+const uint16_t meter_op_kind[OP_COUNT] = {
+    [OP_CALL] = MK_CALL, [OP_CALL_INDIRECT] = MK_CALL, [OP_CALL_REF] = MK_CALL,
+    [OP_MEMORY_COPY] = MK_BULK, [OP_MEMORY_FILL] = MK_BULK, [OP_MEMORY_INIT] = MK_BULK, [OP_MEMORY_GROW] = MK_BULK,
+    [OP_TABLE_COPY] = MK_BULK, [OP_TABLE_FILL] = MK_BULK, [OP_TABLE_INIT] = MK_BULK, [OP_TABLE_GROW] = MK_BULK,
+    [OP_BR] = MK_BRANCH, [OP_BR_TABLE] = MK_BRANCH, [OP_BR_IF] = MK_BRANCH | MK_COND,
+    [OP_BR_ON_NULL] = MK_BRANCH | MK_COND, [OP_BR_ON_NON_NULL] = MK_BRANCH | MK_COND,
+    [OP_BR_ON_CAST] = MK_BRANCH | MK_COND, [OP_BR_ON_CAST_FAIL] = MK_BRANCH | MK_COND,
+    [OP_RETURN] = MK_EXIT, [OP_RETURN_CALL] = MK_EXIT | MK_TAIL, [OP_RETURN_CALL_INDIRECT] = MK_EXIT | MK_TAIL,
+    [OP_RETURN_CALL_REF] = MK_EXIT | MK_TAIL, [OP_THROW] = MK_EXIT, [OP_RETHROW] = MK_EXIT,
+    [OP_THROW_REF] = MK_EXIT, [OP_UNREACHABLE] = MK_EXIT,
+    [OP_BLOCK] = MK_STRUCT, [OP_LOOP] = MK_STRUCT | MK_LOOP, [OP_IF] = MK_STRUCT, [OP_TRY] = MK_STRUCT | MK_TRY,
+    [OP_TRY_TABLE] = MK_STRUCT | MK_TRY,
+};
 
 bool meter_call_may_throw(const MeterCtx *mc, const Instr *in) {
     if (in->op != OP_CALL) return mc->calls.indirect_may_throw;
     return in->a >= mc->m->nfuncs || mc->calls.may_throw[in->a];
 }
 
-bool meter_is_bulk(OpId op) {
-    switch (op) {
-    case OP_MEMORY_COPY: case OP_MEMORY_FILL: case OP_MEMORY_INIT: case OP_MEMORY_GROW:
-    case OP_TABLE_COPY: case OP_TABLE_FILL: case OP_TABLE_INIT: case OP_TABLE_GROW:
-        return true;
-    default:
-        return false;
-    }
-}
-
 uint64_t meter_node_cost(const MeterCtx *mc, const IrFunc *f, NodeId id, uint32_t orig_nnodes) {
     return id < orig_nnodes ? mc->costs[ir_node(f, id)->in.op] : 0;
 }
 
-static bool is_cond_branch(OpId op) {
-    return op == OP_BR_IF || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL || op == OP_BR_ON_CAST ||
-           op == OP_BR_ON_CAST_FAIL;
-}
+static bool is_cond_branch(OpId op) { return meter_op_kind[op] & MK_COND; }
 
 /* True for instructions after which nothing in the function runs (normally). */
-static bool is_exit(OpId op) {
-    switch (op) {
-    case OP_RETURN: case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT: case OP_RETURN_CALL_REF:
-    case OP_THROW: case OP_RETHROW: case OP_THROW_REF: case OP_UNREACHABLE:
-        return true;
-    default:
-        return false;
-    }
-}
+static bool is_exit(OpId op) { return meter_op_kind[op] & MK_EXIT; }
 
 /* Contract: a node that gets a check of its own: bulk operations (dynamic charge), and
  * calls to imports (the host then never sees a negative fuel). */
@@ -181,7 +172,6 @@ static void branch_labels(Plan *p, const IrNode *n, uint32_t nest, uint32_t from
     }
 }
 
-static bool is_branch(OpId op) { return op == OP_BR || op == OP_BR_TABLE || is_cond_branch(op); }
 
 /* Contract: the edges of a collapsed inner loop (segment ls) to the joins its branches
  * leave it for: walks the loop's code (explicit stack) for labels beyond the loop. */
@@ -196,8 +186,8 @@ static void loop_escapes(Plan *p, NodeId loop, uint32_t ls) {
     for (;;) {
         for (; cur; cur = ir_node(f, cur)->next) {
             const IrNode *n = ir_node(f, cur);
-            if (is_branch(n->in.op)) branch_labels(p, n, sp, ls, pend_to);
-            if (ir_is_structured(n->in.op) && n->arms) {
+            if (meter_is_branch(n->in.op)) branch_labels(p, n, sp, ls, pend_to);
+            if ((meter_op_kind[n->in.op] & MK_STRUCT) && n->arms) {
                 Open in = {cur, n->arms};
                 WS_VEC_PUSH(stack, sp, cap, in);
                 cur = f->arms[n->arms].first;
@@ -255,7 +245,7 @@ static void walk_node(Plan *p, NodeId id) {
         loop_escapes(p, id, ls);
         p->cur = new_seg(p, pos_after(f, id), 0);
         add_edge(p, ls, p->cur);
-    } else if (is_branch(op)) {
+    } else if (meter_is_branch(op)) {
         branch_labels(p, n, 0, p->cur, pend_to);
         if (!is_cond_branch(op)) { p->cur = NONE; return; }
         uint32_t next = new_seg(p, pos_after(f, id), 0);
@@ -328,7 +318,7 @@ static void build_region(Plan *p, NodeId root) {
             const IrNode *n = ir_node(f, cur);
             if (p->cur == NONE) p->cur = new_seg(p, (MeterPos){n->parent, n->parent_arm, n->prev}, 0);
             p->seg[p->cur].cost += meter_node_cost(p->mc, f, cur, p->orig_nnodes);
-            if (ir_is_structured(n->in.op) && n->in.op != OP_LOOP) {
+            if ((meter_op_kind[n->in.op] & MK_STRUCT) && n->in.op != OP_LOOP) {
                 open_frame(p, cur);
                 cur = f->arms[n->arms].first;
                 break;
@@ -595,18 +585,15 @@ static uint64_t plan_region(Plan *p, NodeId root) {
 
 /* Contract: marks the structured nodes try_table catch clauses land after, and lists
  * the loops in preorder. */
-static void scan(Plan *p, NodeId **loops, uint32_t *nloops) {
+static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, uint32_t *nloops) {
     IrFunc *f = p->f;
-    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
     NodeId *stack = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
-    uint32_t count = ir_preorder(f, order), cap = 0;
+    uint32_t cap = 0, seen = 0;
     for (uint32_t i = 0; i < count; i++) {
         const IrNode *n = ir_node(f, order[i]);
-        OpId o = n->in.op;
-        bool calls = meter_is_call(o) || o == OP_RETURN_CALL || o == OP_RETURN_CALL_INDIRECT || o == OP_RETURN_CALL_REF;
-        p->out->has_calls |= calls;
-        p->out->has_loops |= o == OP_LOOP;
-        p->out->has_try |= o == OP_TRY || o == OP_TRY_TABLE;
+        uint32_t kind = meter_op_kind[n->in.op];
+        seen |= kind;
+        if (!(kind & (MK_LOOP | MK_TRY))) continue;
         if (n->in.op == OP_LOOP) WS_VEC_PUSH(*loops, *nloops, cap, order[i]);
         if (n->in.op != OP_TRY_TABLE) continue;
         uint32_t sp = 0;
@@ -617,11 +604,13 @@ static void scan(Plan *p, NodeId **loops, uint32_t *nloops) {
             if (c.label < sp) p->landing[stack[c.label]] = 1;
         }
     }
-    free(order);
+    p->out->has_calls = seen & (MK_CALL | MK_TAIL);
+    p->out->has_loops = seen & MK_LOOP;
+    p->out->has_try = seen & MK_TRY;
     free(stack);
 }
 
-void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
+void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t count, FuelPlan *out) {
     memset(out, 0, sizeof *out);
     Plan p;
     memset(&p, 0, sizeof p);
@@ -634,9 +623,16 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, FuelPlan *out) {
     p.loop_calls = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
     p.loop_leaves = ws_calloc(f->nnodes + 1, 1);
     p.loop_checked = ws_calloc(f->nnodes + 1, 1);
+    /* room for a typical function's regions at once: the arrays would otherwise be grown
+     * by doubling from 8 in every function (ruby.wasm: 277,000 reallocations) */
+    uint32_t guess = f->nnodes / 2 + 8;
+    ws_grow((void **)&p.seg, &p.cap_seg, guess, sizeof *p.seg);
+    ws_grow((void **)&p.edge, &p.cap_edge, guess, sizeof *p.edge);
+    ws_grow((void **)&p.pend, &p.cap_pend, guess / 2, sizeof *p.pend);
+    ws_grow((void **)&p.fr, &p.cap_fr, 64, sizeof *p.fr);
     NodeId *loops = NULL;
     uint32_t nloops = 0;
-    scan(&p, &loops, &nloops);
+    scan(&p, order, count, &loops, &nloops);
     out->leaf = !out->has_calls && !out->has_loops && !out->has_try;
     p.leaf = out->leaf && mc->opt->fuel_mode == FUEL_LAZY;
     for (uint32_t i = nloops; i-- > 0;) {

@@ -40,7 +40,10 @@ static void build(const uint8_t *code, size_t n, bool import) {
     mc.fuel = true;
     meter_costs_default(mc.costs);
     meter_calls(&m, &mc.calls);
-    fuel_plan(&mc, &f, &plan);
+    NodeId *order = ws_malloc((f.nnodes + 1) * sizeof(NodeId));
+    uint32_t count = ir_preorder(&f, order);
+    fuel_plan(&mc, &f, order, count, &plan);
+    free(order);
 }
 
 static void setup(void) { memset(&opt, 0, sizeof opt); }
