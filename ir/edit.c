@@ -2,17 +2,12 @@
  * operands and users, inserting into and removing from sequences, local chains. */
 #include "edit.h"
 
-static NodeId alloc_node(IrFunc *f) {
+NodeId ir_new_node(IrFunc *f, const Instr *in, uint32_t nres, const ValType *types) {
     ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
     NodeId id = f->nnodes++;
-    memset(&f->nodes[id], 0, sizeof(IrNode));
-    return id;
-}
-
-NodeId ir_new_node(IrFunc *f, const Instr *in, uint32_t nres, const ValType *types) {
-    NodeId id = alloc_node(f);
     IrNode *n = &f->nodes[id];
-    n->in = *in;
+    n->in = *in; /* then the rest zero (not the instruction twice) */
+    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
     n->nres = nres;
     if (nres) {
         ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + nres, sizeof(IrUse));
@@ -204,13 +199,6 @@ NodeId ir_append_simple(IrFunc *f, NodeId parent, uint32_t arm, NodeId after, co
     ir_set_args(f, id, args, nargs);
     ir_insert_after(f, parent, arm, after, id);
     return id;
-}
-
-Instr ir_instr(OpId op) {
-    Instr in;
-    memset(&in, 0, sizeof in);
-    in.op = op;
-    return in;
 }
 
 uint32_t ir_preorder(const IrFunc *f, NodeId *out) {

@@ -160,8 +160,9 @@ static bool load_costs(PassCtx *ctx, MeterCtx *mc) {
     return false;
 }
 
-/* Contract: what the function transform reads: indices of what is added, the shift. */
-static void setup(Module *m, MeterCtx *mc) {
+/* Contract: what the function transform reads: indices of what is added, the shift;
+ * the call scan runs on `jobs` threads. */
+static void setup(Module *m, MeterCtx *mc, uint32_t jobs) {
     const MeterOptions *o = mc->opt;
     mc->m = m;
     mc->nfunc_imports = m->nfunc_imports;
@@ -180,7 +181,7 @@ static void setup(Module *m, MeterCtx *mc) {
     mc->largest_point = ws_calloc(n, sizeof(uint64_t));
     mc->most_calls = ws_calloc(n, sizeof(uint64_t));
     mc->leaf = ws_calloc(n, 1);
-    if (mc->fuel) meter_calls(m, &mc->calls);
+    if (mc->fuel) meter_calls(m, jobs, &mc->calls);
 }
 
 /* The overrun bound of lazy mode: what can run between two checks, at most a
@@ -260,7 +261,7 @@ void pass_meter(PassCtx *ctx, Module *m) {
     MeterCtx *mc = ws_calloc(1, sizeof *mc);
     mc->opt = o;
     if (load_costs(ctx, mc)) {
-        setup(m, mc);
+        setup(m, mc, ctx->jobs);
         if (rewrites_code(m, mc)) pass_for_each_function(ctx, m, meter_function, mc);
         if (!ctx->failed) finish(ctx, m, mc);
     }

@@ -16,8 +16,9 @@ typedef struct MeterCalls {
     bool indirect_may_throw;      /* so may call_indirect and call_ref */
 } MeterCalls;
 
-/* Scans every body and fills *out; meter_calls_free releases it. */
-void meter_calls(const Module *m, MeterCalls *out);
+/* Scans every body (on up to `jobs` threads) and fills *out; meter_calls_free
+ * releases it. */
+void meter_calls(const Module *m, uint32_t jobs, MeterCalls *out);
 void meter_calls_free(MeterCalls *c);
 
 /* Everything the per-function transform needs; read-only while functions run, except

@@ -19,12 +19,20 @@
  * fixtures and loosened the lazy bound by two thirds.) */
 #include "meter.h"
 #include "../ir/instr.h"
+#include "../ir/pool.h"
 #include <stdlib.h>
+
+/* What a scan collects: direct callees in order, the references taken. */
+typedef struct ScanOut {
+    uint32_t *callee;
+    uint32_t ncallee, cap_callee;
+    uint8_t *taken;                /* per function: its reference is taken */
+} ScanOut;
 
 typedef struct ThrowScan {
     const Module *m;
     uint32_t *first, *callee;      /* direct callees of f: callee[first[f] .. first[f+1]) */
-    uint32_t ncallee, cap_callee;
+    uint32_t ncallee;
     uint8_t *self;                 /* per function: TH_* found in its own body */
     uint8_t *taken;                /* per function: its reference is taken */
 } ThrowScan;
@@ -76,19 +84,19 @@ static const uint8_t note_kind[OP_COUNT] = {
 
 /* Contract: records what instruction `in` of function f (or of a constant expression,
  * f = UINT32_MAX) tells: a direct callee, a reference taken, a throw. */
-static void note_instr(ThrowScan *s, uint32_t f, const Instr *in) {
+static void note_instr(const ThrowScan *s, ScanOut *o, uint32_t f, const Instr *in) {
     uint8_t k = note_kind[in->op];
     if (!k) return;
-    if ((k & NOTE_REF) && in->a < s->m->nfuncs) s->taken[in->a] = 1;
+    if ((k & NOTE_REF) && in->a < s->m->nfuncs) o->taken[in->a] = 1;
     if (f == UINT32_MAX) return;
-    if ((k & NOTE_CALLEE) && in->a < s->m->nfuncs) WS_VEC_PUSH(s->callee, s->ncallee, s->cap_callee, (uint32_t)in->a);
+    if ((k & NOTE_CALLEE) && in->a < s->m->nfuncs) WS_VEC_PUSH(o->callee, o->ncallee, o->cap_callee, (uint32_t)in->a);
     s->self[f] |= k & (TH_THROWS | TH_INDIRECT | TH_CHECKS | TH_TAIL);
 }
 
-/* Contract: notes every instruction of the sequence at c; the one-byte ones that name
- * no function, table, type or tag are stepped over undecoded (note_instr reads only
- * the opcode of those: rethrow and throw_ref among them). */
-static void scan_code(ThrowScan *s, uint32_t f, Cursor *c) {
+/* Contract: notes every instruction of the sequence at c into o; the one-byte ones
+ * that name no function, table, type or tag are stepped over undecoded (note_instr
+ * reads only the opcode of those: rethrow and throw_ref among them). */
+static void scan_code(const ThrowScan *s, ScanOut *o, uint32_t f, Cursor *c) {
     Instr in;
     while (!cur_eof(c)) {
         uint8_t b = *c->p;
@@ -99,49 +107,107 @@ static void scan_code(ThrowScan *s, uint32_t f, Cursor *c) {
         } else {
             instr_decode(c, &in);
         }
-        note_instr(s, f, &in);
+        note_instr(s, o, f, &in);
     }
 }
 
-static void scan_expr(ThrowScan *s, Expr e, WsError *err) {
+static void scan_expr(const ThrowScan *s, ScanOut *o, Expr e, WsError *err) {
     Cursor c = {s->m->input, e.code, e.code + e.len, err};
-    scan_code(s, UINT32_MAX, &c);
-}
-
-static void scan_body(ThrowScan *s, uint32_t f, WsError *err) {
-    const Func *fn = &s->m->funcs[f];
-    Cursor c = {s->m->input, fn->body.p, fn->body.p + fn->body.len, err};
-    skip_local_decls(&c);
-    scan_code(s, f, &c);
+    scan_code(s, o, UINT32_MAX, &c);
 }
 
 /* Contract: the references taken outside function bodies. */
-static void scan_module_refs(ThrowScan *s, WsError *err) {
+static void scan_module_refs(const ThrowScan *s, ScanOut *o, WsError *err) {
     const Module *m = s->m;
     for (uint32_t i = 0; i < m->nelems; i++) {
         const Elem *e = &m->elems[i];
         for (uint32_t k = 0; k < e->count; k++) {
-            if (e->exprs) scan_expr(s, e->exprs[k], err);
-            else if (e->funcs[k] < m->nfuncs) s->taken[e->funcs[k]] = 1;
+            if (e->exprs) scan_expr(s, o, e->exprs[k], err);
+            else if (e->funcs[k] < m->nfuncs) o->taken[e->funcs[k]] = 1;
         }
     }
-    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) scan_expr(s, m->globals[i].init, err);
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) scan_expr(s, o, m->globals[i].init, err);
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
-        if (m->tables[i].has_init) scan_expr(s, m->tables[i].init, err);
+        if (m->tables[i].has_init) scan_expr(s, o, m->tables[i].init, err);
 }
 
-/* Contract: decodes every body and constant expression; false if one does not decode. */
-static bool scan_module(ThrowScan *s) {
+/* The bodies, scanned on the pool: each worker collects into its own ScanOut, and
+ * notes for each function it took where its callees went (merged in function order,
+ * so the result does not depend on who scanned what). */
+typedef struct BodyScan {
+    const ThrowScan *s;
+    ScanOut *outs;                 /* per worker */
+    uint8_t *failed;               /* per worker: a body did not decode */
+    uint32_t *start, *count;       /* per function: its callees in its worker's ScanOut */
+    uint32_t *worker;              /* per function: that worker */
+} BodyScan;
+
+static void scan_one(void *ctx, uint32_t i, uint32_t worker) {
+    BodyScan *j = ctx;
+    const Module *m = j->s->m;
+    uint32_t f = m->nfunc_imports + i;
+    ScanOut *o = &j->outs[worker];
+    if (j->failed[worker]) return;
+    WsError err = {0};
+    err.file = m->file;
+    j->start[f] = o->ncallee;
+    j->worker[f] = worker;
+    if (setjmp(err.jb)) {
+        j->failed[worker] = 1;
+        return;
+    }
+    const Func *fn = &m->funcs[f];
+    Cursor c = {m->input, fn->body.p, fn->body.p + fn->body.len, &err};
+    skip_local_decls(&c);
+    scan_code(j->s, o, f, &c);
+    j->count[f] = o->ncallee - j->start[f];
+}
+
+/* Contract: the callees of every function in order (s->first, s->callee) and the
+ * references taken, from the per-worker outputs. */
+static void merge_scans(ThrowScan *s, const BodyScan *j, uint32_t nworkers) {
     const Module *m = s->m;
+    uint32_t total = 0;
+    for (uint32_t w = 0; w < nworkers; w++) total += j->outs[w].ncallee;
+    s->callee = ws_malloc((total + 1) * sizeof(uint32_t));
+    for (uint32_t f = 0; f < m->nfuncs; f++) {
+        s->first[f] = s->ncallee;
+        if (m->funcs[f].import >= 0) continue;
+        memcpy(s->callee + s->ncallee, j->outs[j->worker[f]].callee + j->start[f], j->count[f] * sizeof(uint32_t));
+        s->ncallee += j->count[f];
+    }
+    s->first[m->nfuncs] = s->ncallee;
+    for (uint32_t w = 0; w < nworkers; w++)
+        for (uint32_t f = 0; f < m->nfuncs; f++) s->taken[f] |= j->outs[w].taken[f];
+}
+
+/* Contract: decodes every body (on up to `jobs` threads) and constant expression;
+ * false if one does not decode. */
+static bool scan_module(ThrowScan *s, uint32_t jobs) {
+    const Module *m = s->m;
+    uint32_t nw = jobs ? jobs : 1, n = m->nfuncs - m->nfunc_imports;
+    BodyScan j = {s, ws_calloc(nw, sizeof(ScanOut)), ws_calloc(nw, 1), ws_calloc(m->nfuncs + 1, sizeof(uint32_t)),
+                  ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), ws_calloc(m->nfuncs + 1, sizeof(uint32_t))};
+    for (uint32_t w = 0; w < nw; w++) j.outs[w].taken = ws_calloc(m->nfuncs + 1, 1);
+    pool_for(nw, n, scan_one, &j);
+    bool ok = true;
+    for (uint32_t w = 0; w < nw; w++) ok = ok && !j.failed[w];
+    if (ok) merge_scans(s, &j, nw);
+    for (uint32_t w = 0; w < nw; w++) {
+        free(j.outs[w].callee);
+        free(j.outs[w].taken);
+    }
+    free(j.outs);
+    free(j.failed);
+    free(j.start);
+    free(j.count);
+    free(j.worker);
+    if (!ok) return false;
     WsError err = {0};
     err.file = m->file;
     if (setjmp(err.jb)) return false;
-    for (uint32_t f = 0; f < m->nfuncs; f++) {
-        s->first[f] = s->ncallee;
-        if (m->funcs[f].import < 0) scan_body(s, f, &err);
-    }
-    s->first[m->nfuncs] = s->ncallee;
-    scan_module_refs(s, &err);
+    ScanOut o = {NULL, 0, 0, s->taken};
+    scan_module_refs(s, &o, &err);
     return true;
 }
 
@@ -187,13 +253,13 @@ static void returns_checked(const ThrowScan *s, uint8_t *out) {
         out[f] = s->m->funcs[f].import < 0 && (s->self[f] & (TH_CHECKS | TH_TAIL)) == TH_CHECKS;
 }
 
-void meter_calls(const Module *m, MeterCalls *out) {
-    ThrowScan s = {m, ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), NULL, 0, 0, ws_calloc(m->nfuncs + 1, 1),
+void meter_calls(const Module *m, uint32_t jobs, MeterCalls *out) {
+    ThrowScan s = {m, ws_calloc(m->nfuncs + 1, sizeof(uint32_t)), NULL, 0, ws_calloc(m->nfuncs + 1, 1),
                    ws_calloc(m->nfuncs + 1, 1)};
     out->may_throw = ws_calloc(m->nfuncs + 1, 1);
     out->returns_checked = ws_calloc(m->nfuncs + 1, 1);
     out->indirect_may_throw = true;
-    if (!scan_module(&s)) {
+    if (!scan_module(&s, jobs)) {
         memset(out->may_throw, 1, m->nfuncs);
     } else {
         returns_checked(&s, out->returns_checked);

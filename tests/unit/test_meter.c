@@ -39,7 +39,7 @@ static void build(const uint8_t *code, size_t n, bool import) {
     mc.nfunc_imports = m.nfunc_imports;
     mc.fuel = true;
     meter_costs_default(mc.costs);
-    meter_calls(&m, &mc.calls);
+    meter_calls(&m, 1, &mc.calls);
     NodeId *order = ws_malloc((f.nnodes + 1) * sizeof(NodeId));
     uint32_t count = ir_preorder(&f, order);
     fuel_plan(&mc, &f, order, count, &plan);
