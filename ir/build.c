@@ -1034,9 +1034,8 @@ again:;
     bool handed = false, room = true, sure = b->sure;
     while (p < end) {
         if (nnodes == f->cap_nodes) { room = false; break; }
-        static const Instr blank;
         IrNode *n = &nodes[nnodes];
-        n->in = blank;
+        memset(&n->in, 0, sizeof n->in); /* blank: stores of zero, no loads */
         n->in.off = (uint32_t)(p - file);
         const ValType *pushed = NULL;
         size_t len = quick_push_one(b, p, end, &n->in, &pushed);
