@@ -76,6 +76,10 @@ typedef struct Plan {
     bool leaves;                 /* the region being built may return or throw */
     uint8_t *live;               /* per segment of the region: reaches its exit */
     uint8_t *loop_checked;       /* per loop node: left with no charge since a check */
+    uint32_t *r32;               /* per-region scratch, reused by the function's regions: */
+    uint64_t *r64;               /* CSR, post-dominator tree walk, path lengths, flags */
+    uint8_t *r8;
+    uint32_t cap_r32, cap_r64, cap_r8;
 } Plan;
 
 const uint16_t meter_op_kind[OP_COUNT] = {
@@ -343,21 +347,19 @@ static void build_region(Plan *p, NodeId root) {
 /* Contract: CSR of the region's edges: preds of local v in csr[at[v] .. at[v+1]),
  * succs of v in csr[at[n+1+v] .. at[n+2+v]). */
 static void build_csr(Plan *p, uint32_t n) {
-    uint32_t *at = ws_calloc(2 * n + 3, sizeof(uint32_t));
+    uint32_t *at = p->r32, *fill = at + 2 * n + 3, *csr = fill + 2 * n + 3;
+    memset(at, 0, (2 * n + 3) * sizeof(uint32_t));
     for (uint32_t e = 0; e < p->nedge; e++) {
         at[p->edge[e].to - p->base + 1]++;
         at[n + 1 + p->edge[e].from - p->base + 1]++;
     }
     for (uint32_t i = 1; i < 2 * n + 3; i++) at[i] += at[i - 1];
-    uint32_t *fill = ws_malloc((2 * n + 3) * sizeof(uint32_t));
     memcpy(fill, at, (2 * n + 3) * sizeof(uint32_t));
-    uint32_t *csr = ws_malloc((2 * p->nedge + 1) * sizeof(uint32_t));
     for (uint32_t e = 0; e < p->nedge; e++) {
         uint32_t from = p->edge[e].from - p->base, to = p->edge[e].to - p->base;
         csr[fill[to]++] = from;
         csr[fill[n + 1 + from]++] = to;
     }
-    free(fill);
     p->csr = csr;
     p->csr_at = at;
 }
@@ -411,16 +413,16 @@ static void dominators(Plan *p, Seg *s, uint32_t n) {
 }
 
 /* Contract: pre/post numbers of the post-dominator tree (children of v: the reachable
- * u with ipdom u = v), for O(1) "a post-dominates b" tests. */
-static void number_pdom_tree(Seg *s, uint32_t n) {
-    uint32_t *first = ws_malloc((n + 1) * sizeof(uint32_t)), *next = ws_malloc((n + 1) * sizeof(uint32_t));
+ * u with ipdom u = v), for O(1) "a post-dominates b" tests; tmp has room for 3(n+1). */
+static void number_pdom_tree(Seg *s, uint32_t n, uint32_t *tmp) {
+    uint32_t *first = tmp, *next = tmp + n + 1;
     for (uint32_t v = 0; v < n; v++) first[v] = NONE;
     for (uint32_t v = n - 1; v-- > 0;) {
         if (!s[v].reach) continue;
         next[v] = first[s[v].ipdom];
         first[s[v].ipdom] = v;
     }
-    uint32_t *stack = ws_malloc((n + 1) * sizeof(uint32_t)), sp = 0, clock = 0;
+    uint32_t *stack = tmp + 2 * (n + 1), sp = 0, clock = 0;
     stack[sp++] = n - 1;
     s[n - 1].pre = clock++;
     while (sp) {
@@ -430,9 +432,6 @@ static void number_pdom_tree(Seg *s, uint32_t n) {
         s[c].pre = clock++;
         stack[sp++] = c;
     }
-    free(first);
-    free(next);
-    free(stack);
 }
 
 static bool pdominates(const Seg *s, uint32_t a, uint32_t b) {
@@ -472,7 +471,8 @@ static void hoist_if_arms(Plan *p, uint32_t first_if) {
  * the largest charge at a check point. */
 static uint64_t longest_path(Plan *p, Seg *s, uint32_t n) {
     const uint32_t *at = p->csr_at, *csr = p->csr;
-    uint64_t *dist = ws_calloc(2 * n + 2, sizeof(uint64_t)), *calls = dist + n + 1;
+    uint64_t *dist = p->r64, *calls = dist + n + 1;
+    memset(dist, 0, (2 * n + 2) * sizeof(uint64_t));
     for (uint32_t v = 1; v < n; v++) {
         if (!s[v].reach) continue;
         uint64_t best = 0, most = 0;
@@ -488,7 +488,6 @@ static uint64_t longest_path(Plan *p, Seg *s, uint32_t n) {
     }
     uint64_t len = dist[n - 1];
     p->calls_len = calls[n - 1];
-    free(dist);
     return len;
 }
 
@@ -532,7 +531,8 @@ static bool call_returns_checked(const Plan *p, NodeId id) {
  * without a check or any other call it is not.  s is the region's n segments. */
 static bool exit_checked(const Plan *p, const Seg *s, uint32_t n) {
     const uint32_t *at = p->csr_at, *csr = p->csr;
-    uint8_t *ok = ws_calloc(n + 1, 1);
+    uint8_t *ok = p->r8 + n + 1;
+    memset(ok, 0, n + 1);
     ok[0] = 1; /* the virtual entry: nothing charged yet */
     for (uint32_t v = 1; v + 1 < n; v++) {
         if (!s[v].reach) continue;
@@ -552,7 +552,6 @@ static bool exit_checked(const Plan *p, const Seg *s, uint32_t n) {
         uint32_t from = p->edge[e].from - p->base;
         if (p->edge[e].to - p->base == n - 1 && !p->edge[e].exc && s[from].reach) all = ok[from];
     }
-    free(ok);
     return all;
 }
 
@@ -565,10 +564,14 @@ static uint64_t plan_region(Plan *p, NodeId root) {
     build_region(p, root);
     uint32_t n = p->nseg - p->base;
     Seg *s = p->seg + p->base;
+    ws_grow((void **)&p->r32, &p->cap_r32, 2 * (2 * n + 3) + 2 * p->nedge + 1 + 3 * (n + 1), sizeof(uint32_t));
+    ws_grow((void **)&p->r64, &p->cap_r64, 2 * n + 2, sizeof(uint64_t));
+    ws_grow((void **)&p->r8, &p->cap_r8, 2 * (n + 1), 1);
     build_csr(p, n);
-    p->live = ws_calloc(n + 1, 1);
+    p->live = p->r8;
+    memset(p->live, 0, n + 1);
     dominators(p, s, n);
-    number_pdom_tree(s, n);
+    number_pdom_tree(s, n, p->csr + 2 * p->nedge + 1);
     classes(s, n, p->live);
     hoist_if_arms(p, first_if);
     uint64_t len = longest_path(p, s, n);
@@ -576,9 +579,6 @@ static uint64_t plan_region(Plan *p, NodeId root) {
     if (root == 0) p->out->exit_checked = checked;
     else p->loop_checked[root] = checked;
     emit_region(p, s, n, first_note);
-    free(p->csr);
-    free(p->csr_at);
-    free(p->live);
     p->nseg = p->base; /* segments are per region */
     return len;
 }
@@ -654,6 +654,9 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t coun
     free(p.fr);
     free(p.ifs);
     free(p.noted);
+    free(p.r32);
+    free(p.r64);
+    free(p.r8);
 }
 
 void fuel_plan_free(FuelPlan *plan) {
