@@ -395,6 +395,54 @@ static NodeId *preorder(const IrFunc *f, uint32_t *count) {
     return order;
 }
 
+/* Contract: appends to out the preorder of the sequence starting at `first` of the
+ * wrapped function: $body stands for the original code (mf->order0), $out_of_fuel for
+ * its own sequence; false if any other structured node is met (the caller then walks
+ * the whole function instead). */
+static bool wrapped_seq(const MeterFn *mf, NodeId first, NodeId *out, uint32_t *n) {
+    const IrFunc *f = mf->f;
+    for (NodeId id = first; id; id = ir_node(f, id)->next) {
+        out[(*n)++] = id;
+        if (id == mf->body) {
+            memcpy(out + *n, mf->order0, mf->order0_count * sizeof(NodeId));
+            *n += mf->order0_count;
+        } else if (id == mf->oof) {
+            if (!wrapped_seq(mf, f->arms[ir_node(f, id)->arms].first, out, n)) return false;
+        } else if (ir_is_structured(ir_node(f, id)->in.op)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+#ifdef WS_DEBUG
+/* Contract: debug builds: the derived preorder is the one a walk gives. */
+static void check_wrapped_preorder(const IrFunc *f, const NodeId *order, uint32_t count) {
+    uint32_t walked;
+    NodeId *check = preorder(f, &walked);
+    bool same = walked == count && !memcmp(check, order, count * sizeof(NodeId));
+    free(check);
+    if (same) return;
+    fprintf(stderr, "wasmslim: internal error: metering: wrapped preorder of function %u differs\n", f->index);
+    abort();
+}
+#else
+static void check_wrapped_preorder(const IrFunc *f, const NodeId *order, uint32_t count) {
+    (void)f; (void)order; (void)count;
+}
+#endif
+
+/* Contract: the preorder of f once wrapped (the caller frees it): the original's with
+ * the wrappers' few nodes around it, rather than a walk of every node again. */
+static NodeId *wrapped_preorder(const MeterFn *mf, uint32_t *count) {
+    const IrFunc *f = mf->f;
+    if (!mf->body) return preorder(f, count);
+    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    *count = 0;
+    if (!wrapped_seq(mf, f->body.first, order, count)) *count = ir_preorder(f, order);
+    return order;
+}
+
 static void setup_cursors(MeterFn *mf) {
     IrFunc *f = mf->f;
     mf->nnodes_cursor = f->nnodes;
@@ -422,7 +470,8 @@ static void instrument(MeterFn *mf, const FuelPlan *plan) {
     if (oof) wrap_oof(mf);
     else if (mf->body) ir_insert_after(f, 0, 0, 0, mf->body);
     uint32_t count;
-    NodeId *order = preorder(f, &count);
+    NodeId *order = wrapped_preorder(mf, &count);
+    check_wrapped_preorder(f, order, count);
     if (mf->body) returns_to_body(mf, order, count);
     setup_cursors(mf);
     if (mc->fuel) fuel_emit(mf, plan, order, count);
