@@ -421,8 +421,37 @@ static void encode_imm(Buf *b, const Instr *in) {
     }
 }
 
+/* Contract: the one- and two-byte encodings of the commonest instructions (no
+ * immediate; an index below 128; a constant in [-64, 63]) written at once when the
+ * buffer has room, as the general path would write them; false, nothing written,
+ * otherwise.  (Metering lowers millions of injected instructions.) */
+static inline bool encode_short(Buf *b, const Instr *in, const OpInfo *oi) {
+    if (oi->prefix || b->len + 2 > b->cap) return false;
+    uint8_t *d = b->data + b->len;
+    switch ((ImmKind)op_imm[in->op]) {
+    case IMM_NONE:
+        d[0] = (uint8_t)oi->code;
+        b->len += 1;
+        return true;
+    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL:
+        if (in->a >= 0x80) return false;
+        d[1] = (uint8_t)in->a;
+        break;
+    case IMM_I32: case IMM_I64:
+        if (in->i < -64 || in->i > 63) return false;
+        d[1] = (uint8_t)(in->i & 0x7f);
+        break;
+    default:
+        return false;
+    }
+    d[0] = (uint8_t)oi->code;
+    b->len += 2;
+    return true;
+}
+
 void instr_encode(Buf *b, const Instr *in) {
     const OpInfo *oi = &op_info[in->op];
+    if (encode_short(b, in, oi)) return;
     if (oi->prefix) {
         buf_u8(b, oi->prefix);
         buf_u32(b, oi->code);
