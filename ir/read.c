@@ -465,6 +465,14 @@ static void check_module_end(Reader *r) {
     if (r->code_uses_data && !m->has_datacount) cur_fail(c, "data count section required");
 }
 
+/* Contract: the custom sections after the input's last known section stay after every
+ * known section, also one a pass adds (the name section after a global section the
+ * metering pass adds, where wabt and the name section's own rules want it). */
+static void keep_trailing_customs_last(Module *m, int last_rank) {
+    for (uint32_t i = 0; i < m->ncustoms; i++)
+        if (m->customs[i].after_rank == last_rank) m->customs[i].after_rank = RANK_COUNT - 1;
+}
+
 static void read_header(Cursor *c) {
     static const uint8_t magic[4] = {0, 'a', 's', 'm'};
     static const uint8_t version[4] = {1, 0, 0, 0};
@@ -499,6 +507,7 @@ bool module_read(Module *m, const uint8_t *bytes, size_t len, const char *file,
     read_header(&r.c);
     while (!cur_eof(&r.c)) read_section(&r, &cap);
     check_module_end(&r);
+    keep_trailing_customs_last(m, r.last_rank);
     return true;
 }
 
