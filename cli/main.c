@@ -256,9 +256,11 @@ static bool run_passes(Run *r) {
 /* Contract: true when the first pass checks the input's bodies as it scans them all
  * (PassCtx.input_checker): remove-unused lists each body's references from the check,
  * and the run walks every body once less (sql-wasm.wasm -O1 on one core: 64.7 -> 57.5
- * M instructions). */
+ * M instructions); metering alone builds every body's IR with the builder's check, as
+ * -O0 does. */
 static bool first_pass_checks(const Run *r) {
-    return r->opt.opt_level != 0 && r->opt.npipeline > 0 && r->opt.pipeline[0] == PASS_ID_remove_unused;
+    if (r->opt.opt_level == 0 || r->opt.npipeline == 0) return false;
+    return r->opt.pipeline[0] == PASS_ID_remove_unused || r->opt.pipeline[0] == PASS_ID_meter;
 }
 
 /* Contract: validates the module (the input, before the passes, which assume a valid

@@ -84,12 +84,16 @@ static bool builder_check_agrees(Validator *check, const IrFunc *f, WsError *err
 #endif
 
 /* Contract: builds function `index` of the job's module into f, with the input body
- * checked first when the job checks (-O0): by the builder's own type check when it
- * covers the whole body (f->checked), else by the validator, whose error (the first in
- * the body, at its offset) is the one reported for an invalid body. */
+ * checked first when the job checks (-O0, metering): by the builder's own type check
+ * when it covers the whole body (f->checked), else by the validator, whose error (the
+ * first in the body, at its offset) is the one reported for an invalid body.  The check
+ * is against the validator's module, which may be a view of the job's from before a
+ * pass appended to it (the metering pass's globals and types); the IR then refers to
+ * the job's module. */
 static bool build_checked(MapJob *job, Validator *check, IrFunc *f, uint32_t index, WsError *err) {
     if (!check) return ir_build(f, job->m, index, err);
-    bool built = ir_build_checked(f, job->m, index, err);
+    bool built = ir_build_checked(f, validator_module(check), index, err);
+    f->m = job->m;
     if (built && f->checked) return builder_check_agrees(check, f, err);
     WsError verr;
     memset(&verr, 0, sizeof verr);

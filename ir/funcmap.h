@@ -15,7 +15,8 @@ typedef bool (*FuncTransform)(IrFunc *f, void *ctx, WsError *err);
  * function, leaving m unchanged. */
 bool module_rewrite_functions(Module *m, uint32_t nthreads, FuncTransform fn, void *ctx, WsError *err);
 /* The same, each body first validated by a worker of v (validator_begin), right before
- * it is built, while its bytes are in cache.  Bodies that pass are marked valid. */
+ * it is built, while its bytes are in cache.  Bodies that pass are marked valid.  v's
+ * module may be a view of m with fewer types, globals, ... (m appended to since). */
 struct Validator;
 bool module_rewrite_functions_checked(Module *m, uint32_t nthreads, const struct Validator *v, FuncTransform fn,
                                       void *ctx, WsError *err);

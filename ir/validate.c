@@ -398,6 +398,7 @@ bool validator_check_body_listened(Validator *w, uint32_t index, const ValidateL
 }
 
 void validator_worker_free(Validator *w) { worker_free(w); }
+const Module *validator_module(const Validator *v) { return v->m; }
 void validator_end(Validator *v) { if (v) validator_free(v); }
 
 bool module_validate_except_code(const Module *m, bool skip_bodies, WsError *err) {

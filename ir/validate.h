@@ -31,6 +31,8 @@ void validator_worker_free(Validator *w);
 void validator_end(Validator *v);
 /* Checks defined function `index`'s body on worker w; false with *err at its first error. */
 bool validator_check_body(Validator *w, uint32_t index, WsError *err);
+/* The module v checks bodies against (validator_begin's). */
+const Module *validator_module(const Validator *v);
 
 /* What a pass that reads every body anyway can learn from the check instead (remove-
  * unused lists each body's references): `local` is called on each local declaration's

@@ -63,6 +63,8 @@
  * The custom section "wasmslim.metering" records what was injected; a module that has
  * one is refused unless --force. */
 #include "meter.h"
+#include "../ir/funcmap.h"
+#include "../ir/validate.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +255,36 @@ static void finish(PassCtx *ctx, Module *m, MeterCtx *mc) {
                 bound, ndefined);
 }
 
+/* Contract: the module as the input had it, for checking the input's bodies once setup
+ * appended globals and types: the struct from before, with the arrays setup may have
+ * moved (appending leaves every earlier entry as it was; a view is never freed). */
+static Module input_view(const Module *before, const Module *m) {
+    Module v = *before;
+    v.types = m->types;
+    v.recs = m->recs;
+    v.globals = m->globals;
+    return v;
+}
+
+/* Contract: rewrites every function; when the driver left the input's bodies to this
+ * pass (ctx->input_checker), each is checked against the input's view as it is built
+ * (as -O0 does: the builder's type check, or the validator), and the input counts as
+ * checked. */
+static void meter_functions(PassCtx *ctx, Module *m, const Module *before, MeterCtx *mc) {
+    if (!ctx->input_checker) {
+        if (rewrites_code(m, mc)) pass_for_each_function(ctx, m, meter_function, mc);
+        return;
+    }
+    Module view = input_view(before, m);
+    Validator *v = validator_begin(&view, &ctx->err);
+    bool ok = v && (rewrites_code(m, mc)
+                        ? module_rewrite_functions_checked(m, ctx->jobs ? ctx->jobs : 1, v, meter_function, mc, &ctx->err)
+                        : module_validate(&view, &ctx->err));
+    validator_end(v);
+    if (ok) ctx->input_checked = true;
+    else ctx->failed = true;
+}
+
 void pass_meter(PassCtx *ctx, Module *m) {
     const MeterOptions *o = &ctx->opt->meter;
     if (!o->fuel && !o->stack && !o->mem_cap) return;
@@ -261,8 +293,9 @@ void pass_meter(PassCtx *ctx, Module *m) {
     MeterCtx *mc = ws_calloc(1, sizeof *mc);
     mc->opt = o;
     if (load_costs(ctx, mc)) {
+        Module before = *m;
         setup(m, mc, ctx->jobs);
-        if (rewrites_code(m, mc)) pass_for_each_function(ctx, m, meter_function, mc);
+        meter_functions(ctx, m, &before, mc);
         if (!ctx->failed) finish(ctx, m, mc);
     }
     free(mc->block_type);

@@ -68,6 +68,13 @@ step "spec malformed modules under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=0 node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim-san" --jobs "$JOBS" --malformed-only 2>&1 | tee "$log" | tail -n 4 || true
 if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-san "$p" "$f"; fi
 
+step "spec malformed and invalid modules refused by metering alone (its own check of the input)"
+# (metering as the first pass checks the input's bodies as it builds them, against the
+# module as it came: every second module, 13 s; all of them take 26 s)
+CHECK_INVALID=1 node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim" --jobs "$JOBS" --malformed-only --every 2 \
+    --pipeline "--fuel --stack-limit=100" 2>&1 | tee "$log" | tail -n 3 || true
+if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-meter "$p" "$f"; fi
+
 step "spec invalid modules through passes told not to validate (no crash)"
 # (-O2 runs dce, dead-params, inline and remove-unused, and then the lazy metering)
 for pipeline in "-O2 --fuel --stack-limit=100 --no-validate" \

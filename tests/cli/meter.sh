@@ -108,6 +108,16 @@ check "--fuel-costs" "$WS" "$T/cases.wasm" --fuel --fuel-costs="$T/costs.txt" -q
 a=$(spent "$T/f.wasm" add3) b=$(spent "$T/c.wasm" add3)
 if [ "$a" = 3 ] && [ "$b" = 5 ]; then ok; else fail "costs: add3 spent $a and $b"; fi
 if [ "$(record "$T/f.wasm" | grep -o 'fnv1a64:[0-9a-f]*')" != "$(record "$T/c.wasm" | grep -o 'fnv1a64:[0-9a-f]*')" ]; then ok; else fail "same digest"; fi
+# The input's bodies are checked as the pass builds them, against the module as it came:
+# the global and the block type the pass appends must not make an invalid body valid.
+printf '(module (func (export "f") (result i64) global.get 0))' >"$T/g0.wat"
+printf '(module (type (func (param i32) (result i32 i32))) (type (func (param i32))) (table 1 funcref)
+  (func (type 0) local.get 0 local.get 0) (func (type 1) i32.const 0 call_indirect (type 2) drop drop))' >"$T/t2.wat"
+wat2wasm --no-check "$T/g0.wat" -o "$T/g0.wasm" && wat2wasm --no-check "$T/t2.wat" -o "$T/t2.wasm" ||
+    fail "wat2wasm --no-check"
+expect_exit 1 "g0.wasm:0x1f: error: unknown global 0" "unknown global, the index of the fuel global" -- "$T/g0.wasm" --fuel -o "$T/x.wasm"
+expect_exit 1 "t2.wasm:0x2e: error: unknown type 2" "unknown type, the index of the body block type" -- "$T/t2.wasm" --stack-limit=5 -o "$T/x.wasm"
+if [ ! -e "$T/x.wasm" ]; then ok; else fail "an output written for an invalid input"; fi
 obj=$(ls "${FIXTURES_DIR:-$ROOT/build/fixtures}"/*.O2.o 2>/dev/null | head -n 1)
 if [ -n "$obj" ]; then expect_exit 1 "relocatable" "object refused" -- "$obj" --fuel -o "$T/x.wasm"; fi
 
