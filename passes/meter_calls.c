@@ -172,7 +172,7 @@ static void merge_scans(ThrowScan *s, const BodyScan *j, uint32_t nworkers) {
     s->callee = ws_malloc((total + 1) * sizeof(uint32_t));
     for (uint32_t f = 0; f < m->nfuncs; f++) {
         s->first[f] = s->ncallee;
-        if (m->funcs[f].import >= 0) continue;
+        if (m->funcs[f].import >= 0 || !j->count[f]) continue; /* (a worker's list is NULL until its first callee) */
         memcpy(s->callee + s->ncallee, j->outs[j->worker[f]].callee + j->start[f], j->count[f] * sizeof(uint32_t));
         s->ncallee += j->count[f];
     }
