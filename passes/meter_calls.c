@@ -142,6 +142,8 @@ typedef struct BodyScan {
     uint32_t *worker;              /* per function: that worker */
 } BodyScan;
 
+/* Contract: pool_for body: scans defined function i into its worker's ScanOut and
+ * notes where its callees went; a body that does not decode stops the worker. */
 static void scan_one(void *ctx, uint32_t i, uint32_t worker) {
     BodyScan *j = ctx;
     const Module *m = j->s->m;
