@@ -23,8 +23,9 @@ typedef struct MapJob {
     FuncTransform fn;
     void *ctx;
     Buf *out;          /* new body per defined function (empty when its bytes did not move) */
-    uint8_t *same;     /* per defined function: lowered to exactly the bytes it had */
+    uint8_t *same;     /* per defined function: LOWERED_* */
     Buf *scratch;      /* per worker: where bodies are lowered before the comparison */
+    Buf *canon;        /* per worker: the writer's canonical form of a checked input body */
     WsError **errors;  /* set for failing functions */
 } MapJob;
 
@@ -46,19 +47,44 @@ static bool verify(IrFunc *f, WsError *err) {
 static bool verify(IrFunc *f, WsError *err) { (void)f; (void)err; return true; }
 #endif
 
+/* How a lowered body compares with the one the function had. */
+enum {
+    LOWERED_MOVED = 0,   /* other bytes: validated again before writing */
+    LOWERED_SAME = 1,    /* the same bytes (no copy is ever held) */
+    LOWERED_CANON = 2,   /* other bytes, exactly the writer's canonical re-encoding of the
+                            input body the job checked (padded LEBs made minimal): as valid
+                            as it, as every body the writer re-encodes on copying */
+};
+
+/* Contract: true when lowered is what the writer's canonical re-encoding of function
+ * index's body gives (into canon). */
+static bool lowered_is_canonical(const Module *m, uint32_t index, const Buf *lowered, Buf *canon) {
+    const Bytes *body = &m->funcs[index].body;
+    WsError err = {0};
+    if (setjmp(err.jb)) return false;
+    Cursor c = {m->input, body->p, body->p + body->len, &err};
+    canon->len = 0;
+    body_canonicalize(&c, canon);
+    return canon->len == lowered->len && !memcmp(canon->data, lowered->data, lowered->len);
+}
+
 /* Contract: lowers f into the worker's scratch (MAP_CHECK: only that) and compares it
  * with the body it has while both are in cache: a body that did not move is only noted
  * in job->same (no copy of it is ever held); one that moved is copied out to
- * job->out[k], sized exactly. */
-static void keep_lowered(MapJob *job, IrFunc *f, uint32_t k, Buf *scratch) {
+ * job->out[k], sized exactly, and noted LOWERED_CANON when the job checked the input
+ * body and changed nothing but its encoding (a round trip without transform). */
+static void keep_lowered(MapJob *job, IrFunc *f, uint32_t k, uint32_t worker) {
+    Buf *scratch = &job->scratch[worker];
     scratch->len = 0;
     ir_lower(f, scratch);
     if (job->mode == MAP_CHECK) return; /* the round trip works; the input's bytes stay */
     const Bytes *body = &job->m->funcs[f->index].body;
     if (body->len == scratch->len && !memcmp(body->p, scratch->data, scratch->len)) {
-        job->same[k] = 1;
+        job->same[k] = LOWERED_SAME;
         return;
     }
+    if (job->checkers && !job->fn && lowered_is_canonical(job->m, f->index, scratch, &job->canon[worker]))
+        job->same[k] = LOWERED_CANON;
     Buf *out = &job->out[k];
     out->data = ws_malloc(scratch->len + 1);
     memcpy(out->data, scratch->data, scratch->len);
@@ -117,21 +143,22 @@ static void map_one(void *arg, uint32_t k, uint32_t worker) {
     if (ok && check) job->m->funcs[index].valid = true; /* the input body; install_bodies
                                                            clears it if the bytes move */
     if (ok && job->fn) ok = job->fn(f, job->ctx, &err) && verify(f, &err);
-    if (ok && job->mode != MAP_ANALYZE) keep_lowered(job, f, k, &job->scratch[worker]);
+    if (ok && job->mode != MAP_ANALYZE) keep_lowered(job, f, k, worker);
     if (!ok) job->errors[k] = copy_error(&err);
 }
 
 /* Contract: hands each new body's buffer to the module and points the function at it,
  * marking m->code_changed when any bytes moved; a body whose bytes did not move keeps
- * them, and its validation mark. */
+ * them, and its validation mark, as does one lowered to its canonical form
+ * (LOWERED_CANON). */
 static void install_bodies(Module *m, Buf *out, const uint8_t *same, uint32_t n, const uint8_t *want) {
     for (uint32_t k = 0; k < n; k++) {
         if (want && !want[k]) continue;
         Func *f = &m->funcs[m->nfunc_imports + k];
         f->changed = true; /* canonical now, whether or not the bytes moved */
-        if (same[k]) continue; /* keep the bytes it has */
+        if (same[k] == LOWERED_SAME) continue; /* keep the bytes it has */
         m->code_changed = true;
-        f->valid = false;
+        if (same[k] != LOWERED_CANON) f->valid = false;
         f->body.p = module_own(m, out[k].data);
         f->body.len = (uint32_t)out[k].len;
         out[k].data = NULL;
@@ -145,7 +172,7 @@ static bool map_functions(Module *m, MapMode mode, uint32_t nthreads, const Vali
     if (nthreads < 1) nthreads = 1;
     MapJob job = {m, mode, ws_calloc(nthreads, sizeof(IrFunc)), NULL, want, fn, ctx,
                   ws_calloc(n + 1, sizeof(Buf)), ws_calloc(n + 1, 1), ws_calloc(nthreads, sizeof(Buf)),
-                  ws_calloc(n + 1, sizeof(WsError *))};
+                  ws_calloc(nthreads, sizeof(Buf)), ws_calloc(n + 1, sizeof(WsError *))};
     if (v) {
         job.checkers = ws_calloc(nthreads, sizeof *job.checkers);
         for (uint32_t t = 0; t < nthreads; t++) job.checkers[t] = validator_worker(v);
@@ -154,8 +181,10 @@ static bool map_functions(Module *m, MapMode mode, uint32_t nthreads, const Vali
     for (uint32_t t = 0; t < nthreads; t++) {
         ir_free(&job.workers[t]);
         buf_free(&job.scratch[t]);
+        buf_free(&job.canon[t]);
     }
     free(job.scratch);
+    free(job.canon);
     for (uint32_t t = 0; v && t < nthreads; t++) validator_worker_free(job.checkers[t]);
     free(job.checkers);
     free(job.workers);

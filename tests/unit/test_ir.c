@@ -4,6 +4,7 @@
 #include "../../ir/edit.h"
 #include "../../ir/funcmap.h"
 #include "../../ir/leb.h"
+#include "../../ir/validate.h"
 
 /* (func (param i32) (result i32) (local i32)
  *   local.get 0  i32.const 1  i32.add  local.tee 1
@@ -307,5 +308,35 @@ Test(funcmap, check_keeps_input_bytes_rewrite_canonicalises) {
     cr_assert(module_rewrite_functions(&pm, 2, NULL, NULL, &err), "%s", err.msg);
     cr_assert_eq(pm.funcs[0].body.len, 5); /* locals, i32.const 0 in one byte, drop, end */
     cr_assert(pm.code_changed && pm.funcs[0].changed);
+    module_free(&pm);
+}
+
+/* A transform that changes nothing (so the lowered body is the canonical one). */
+static bool touch_nothing(IrFunc *f, void *ctx, WsError *err) {
+    (void)f; (void)ctx; (void)err;
+    return true;
+}
+
+/* A checked round trip without transform (-O0) keeps the validation mark of a body it
+ * re-encodes only canonically; with a transform, or unchecked, the body is validated
+ * again on output (the mark goes). */
+Test(funcmap, checked_round_trip_keeps_the_mark_of_a_canonicalised_body) {
+    Module pm;
+    WsError err;
+    read_padded(&pm);
+    Validator *v = validator_begin(&pm, &err);
+    cr_assert(v, "%s", err.msg);
+    cr_assert(module_rewrite_functions_checked(&pm, 2, v, NULL, NULL, &err), "%s", err.msg);
+    validator_end(v);
+    cr_assert_eq(pm.funcs[0].body.len, 5);
+    cr_assert(pm.code_changed && pm.funcs[0].valid);
+    module_free(&pm);
+    read_padded(&pm);
+    v = validator_begin(&pm, &err);
+    cr_assert(v, "%s", err.msg);
+    cr_assert(module_rewrite_functions_checked(&pm, 2, v, touch_nothing, NULL, &err), "%s", err.msg);
+    validator_end(v);
+    cr_assert_eq(pm.funcs[0].body.len, 5);
+    cr_assert(!pm.funcs[0].valid);
     module_free(&pm);
 }
