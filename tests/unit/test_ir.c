@@ -312,8 +312,8 @@ Test(funcmap, check_keeps_input_bytes_rewrite_canonicalises) {
 }
 
 /* A transform that changes nothing (so the lowered body is the canonical one). */
-static bool touch_nothing(IrFunc *f, void *ctx, WsError *err) {
-    (void)f; (void)ctx; (void)err;
+static bool touch_nothing(IrFunc *func, void *ctx, WsError *err) {
+    (void)func; (void)ctx; (void)err;
     return true;
 }
 
