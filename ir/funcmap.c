@@ -25,7 +25,6 @@ typedef struct MapJob {
     Buf *out;          /* new body per defined function (empty when its bytes did not move) */
     uint8_t *same;     /* per defined function: LOWERED_* */
     Buf *scratch;      /* per worker: where bodies are lowered before the comparison */
-    Buf *canon;        /* per worker: the writer's canonical form of a checked input body */
     WsError **errors;  /* set for failing functions */
 } MapJob;
 
@@ -57,7 +56,8 @@ enum {
 };
 
 /* Contract: true when lowered is what the writer's canonical re-encoding of function
- * index's body gives (into canon). */
+ * index's body gives (into canon: the worker's scratch, done with, so that the check
+ * touches no new memory). */
 static bool lowered_is_canonical(const Module *m, uint32_t index, const Buf *lowered, Buf *canon) {
     const Bytes *body = &m->funcs[index].body;
     WsError err = {0};
@@ -83,12 +83,12 @@ static void keep_lowered(MapJob *job, IrFunc *f, uint32_t k, uint32_t worker) {
         job->same[k] = LOWERED_SAME;
         return;
     }
-    if (job->checkers && !job->fn && lowered_is_canonical(job->m, f->index, scratch, &job->canon[worker]))
-        job->same[k] = LOWERED_CANON;
     Buf *out = &job->out[k];
     out->data = ws_malloc(scratch->len + 1);
     memcpy(out->data, scratch->data, scratch->len);
     out->len = out->cap = scratch->len;
+    if (job->checkers && !job->fn && lowered_is_canonical(job->m, f->index, out, scratch))
+        job->same[k] = LOWERED_CANON;
 }
 
 #ifdef WS_DEBUG
@@ -172,7 +172,7 @@ static bool map_functions(Module *m, MapMode mode, uint32_t nthreads, const Vali
     if (nthreads < 1) nthreads = 1;
     MapJob job = {m, mode, ws_calloc(nthreads, sizeof(IrFunc)), NULL, want, fn, ctx,
                   ws_calloc(n + 1, sizeof(Buf)), ws_calloc(n + 1, 1), ws_calloc(nthreads, sizeof(Buf)),
-                  ws_calloc(nthreads, sizeof(Buf)), ws_calloc(n + 1, sizeof(WsError *))};
+                  ws_calloc(n + 1, sizeof(WsError *))};
     if (v) {
         job.checkers = ws_calloc(nthreads, sizeof *job.checkers);
         for (uint32_t t = 0; t < nthreads; t++) job.checkers[t] = validator_worker(v);
@@ -181,10 +181,8 @@ static bool map_functions(Module *m, MapMode mode, uint32_t nthreads, const Vali
     for (uint32_t t = 0; t < nthreads; t++) {
         ir_free(&job.workers[t]);
         buf_free(&job.scratch[t]);
-        buf_free(&job.canon[t]);
     }
     free(job.scratch);
-    free(job.canon);
     for (uint32_t t = 0; v && t < nthreads; t++) validator_worker_free(job.checkers[t]);
     free(job.checkers);
     free(job.workers);
