@@ -91,7 +91,7 @@ static NodeId new_node_for(IrFunc *f, const Instr *in) {
     if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
     NodeId id = f->nnodes++;
     IrNode *n = &f->nodes[id];
-    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+    ir_node_clear_links(n);
     if (!in) memset(&n->in, 0, sizeof n->in);
     else if (in != &n->in) n->in = *in;
     return id;
@@ -789,7 +789,7 @@ static inline void take_operand(IrUse *uses, ValueRef *args, const Slot *ops, No
 static inline void place_node(IrNode *nodes, NodeId id, uint16_t flags, uint32_t args, uint32_t nargs,
                               uint32_t first_use, uint32_t nres, const Frame *fr, IrArm *arm, NodeId *last) {
     IrNode *n = &nodes[id];
-    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+    ir_node_clear_links(n);
     n->flags = flags;
     n->args = args;
     n->nargs = nargs;

@@ -7,7 +7,7 @@ NodeId ir_new_node(IrFunc *f, const Instr *in, uint32_t nres, const ValType *typ
     NodeId id = f->nnodes++;
     IrNode *n = &f->nodes[id];
     n->in = *in; /* then the rest zero (not the instruction twice) */
-    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+    ir_node_clear_links(n);
     n->nres = nres;
     if (nres) {
         ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + nres, sizeof(IrUse));

@@ -110,6 +110,10 @@ typedef struct IrFunc {
 } IrFunc;
 
 static inline IrNode *ir_node(const IrFunc *f, NodeId id) { return &f->nodes[id]; }
+/* Zeroes every field of n after its instruction (links, operands, uses, arms, type). */
+static inline void ir_node_clear_links(IrNode *n) {
+    memset((char *)n + offsetof(IrNode, next), 0, sizeof *n - offsetof(IrNode, next));
+}
 static inline ValueRef *ir_args(const IrFunc *f, const IrNode *n) { return &f->refs[n->args]; }
 static inline IrUse *ir_uses(const IrFunc *f, const IrNode *n) { return &f->uses[n->uses]; }
 /* Arm k of structured node n (walks the chain: arms are few). */

@@ -318,8 +318,7 @@ static void cached_node(MeterFn *mf, NodeId id) {
     if (id >= mf->orig_nnodes) return; /* the wrapper's own return: the exit writes back */
     const IrNode *n = ir_node(f, id);
     OpId op = n->in.op;
-    bool leaves = op == OP_RETURN || op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT ||
-                  op == OP_RETURN_CALL_REF || op == OP_THROW || op == OP_THROW_REF || op == OP_RETHROW ||
+    bool leaves = ((meter_op_kind[op] & MK_EXIT) && op != OP_UNREACHABLE) || /* return, tail call, throw */
                   meter_is_call(op) || (meter_is_branch(op) && leaves_cached(mf, n));
     if (!leaves) return;
     MeterPos after = {n->parent, n->parent_arm, id};
