@@ -59,7 +59,8 @@ typedef struct RecGroup {
 typedef struct Expr {
     const uint8_t *code;
     uint32_t len;
-    size_t offset;      /* file offset, for messages (0 if synthesized) */
+    uint32_t offset;    /* file offset, for messages (0 if synthesized); inputs are
+                           below 4 GiB (module_read) */
 } Expr;
 
 typedef struct Import {
@@ -136,7 +137,6 @@ typedef struct Data {
     uint32_t memory;
     Expr offset;
     Bytes bytes;
-    size_t bytes_offset;
 } Data;
 
 typedef struct Custom {

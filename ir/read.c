@@ -221,7 +221,7 @@ static void read_function_section(Reader *r, Cursor *c) {
 
 static Expr read_expr(Cursor *c) {
     Expr e;
-    e.offset = cur_offset(c);
+    e.offset = (uint32_t)cur_offset(c);
     e.code = c->p;
     size_t small = instr_small_i32_expr(c->p, c->end);
     CodeInfo info;
@@ -348,7 +348,6 @@ static void read_data_section(Reader *r, Cursor *c) {
         if (d->flags == 2) d->memory = cur_u32(c);
         if (d->flags != 1) d->offset = read_expr(c);
         d->bytes.len = cur_count(c, 1, "data byte");
-        d->bytes_offset = cur_offset(c);
         d->bytes.p = cur_bytes(c, d->bytes.len);
     }
     m->ndatas = n;
@@ -504,6 +503,7 @@ bool module_read(Module *m, const uint8_t *bytes, size_t len, const char *file,
         module_free(m);
         return false;
     }
+    if (len > UINT32_MAX) ws_fail(err, 0, "module too large: %zu bytes (at most 4 GiB - 1)", len);
     read_header(&r.c);
     while (!cur_eof(&r.c)) read_section(&r, &cap);
     check_module_end(&r);
