@@ -15,5 +15,6 @@ void *arena_zalloc(Arena *a, size_t n);            /* zeroed */
 void *arena_array(Arena *a, size_t count, size_t size); /* zeroed, overflow-checked */
 void *arena_dup(Arena *a, const void *p, size_t n);
 void arena_free(Arena *a);
+void arena_reset(Arena *a);                        /* empty, its standard block kept */
 
 #endif

@@ -1173,12 +1173,14 @@ static void init_func(IrFunc *f, const Module *m, uint32_t index) {
     f->uses = keep.uses; f->cap_uses = keep.cap_uses;
     f->arms = keep.arms; f->cap_arms = keep.cap_arms;
     f->locals = keep.locals; f->cap_locals = keep.cap_locals;
+    f->pass_scratch = keep.pass_scratch; f->pass_scratch_free = keep.pass_scratch_free;
     /* never NULL, so ir_args/ir_uses of a node without operands or uses (offset 0) are
      * defined even in a function that has none at all */
     ws_grow((void **)&f->refs, &f->cap_refs, 1, sizeof(ValueRef));
     ws_grow((void **)&f->uses, &f->cap_uses, 1, sizeof(IrUse));
     f->scratch = keep.scratch ? keep.scratch : ws_calloc(1, sizeof(IrScratch));
-    arena_free(&keep.arena);
+    arena_reset(&keep.arena);
+    f->arena = keep.arena;
     f->m = m;
     f->index = index;
     if (m->funcs[index].type >= m->ntypes) return; /* reported by the caller */
@@ -1235,6 +1237,7 @@ bool ir_build_checked(IrFunc *f, const Module *m, uint32_t index, WsError *err) 
 }
 
 void ir_free(IrFunc *f) {
+    if (f->pass_scratch_free) f->pass_scratch_free(f->pass_scratch);
     if (f->scratch) {
         free(f->scratch->stack);
         free(f->scratch->frames);

@@ -107,6 +107,10 @@ typedef struct IrFunc {
     size_t src_len;
     Arena arena;                /* small per-function allocations (types, names) */
     struct IrScratch *scratch;  /* the builder's reusable stacks */
+    void *pass_scratch;         /* the arrays of the one pass whose functions this worker's
+                                   IrFunc builds, kept from one function to the next; freed
+                                   by ir_free with: */
+    void (*pass_scratch_free)(void *);
 } IrFunc;
 
 static inline IrNode *ir_node(const IrFunc *f, NodeId id) { return &f->nodes[id]; }

@@ -258,7 +258,7 @@ static void stack_prologue(MeterFn *mf) {
  * a loop's start) and the catch arms of try get the depth restored. */
 static void stack_handlers(MeterFn *mf, const NodeId *order, uint32_t count) {
     IrFunc *f = mf->f;
-    uint8_t *done = ws_calloc(f->nnodes + 1, 1);
+    uint8_t *done = arena_array(&f->arena, f->nnodes + 1, 1);
     for (uint32_t i = 0; i < count; i++) {
         const IrNode n = *ir_node(f, order[i]); /* a copy: nodes move as code is added */
         if (n.in.op == OP_TRY)
@@ -277,7 +277,6 @@ static void stack_handlers(MeterFn *mf, const NodeId *order, uint32_t count) {
             stack_restore_at(mf, p);
         }
     }
-    free(done);
 }
 
 /* Contract: the depth accounting: prologue, give-back before tail calls and after
@@ -388,9 +387,9 @@ static void add_locals(MeterFn *mf, const FuelPlan *plan, bool caches) {
     if (mc->stack) mf->entry_local = ir_add_local(f, vt_num(VT_I32));
 }
 
-/* Contract: a fresh preorder of f (the caller frees it). */
-static NodeId *preorder(const IrFunc *f, uint32_t *count) {
-    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+/* Contract: a fresh preorder of f, in f's arena. */
+static NodeId *preorder(IrFunc *f, uint32_t *count) {
+    NodeId *order = arena_alloc(&f->arena, (f->nnodes + 1) * sizeof(NodeId));
     *count = ir_preorder(f, order);
     return order;
 }
@@ -417,27 +416,25 @@ static bool wrapped_seq(const MeterFn *mf, NodeId first, NodeId *out, uint32_t *
 
 #ifdef WS_DEBUG
 /* Contract: debug builds: the derived preorder is the one a walk gives. */
-static void check_wrapped_preorder(const IrFunc *f, const NodeId *order, uint32_t count) {
+static void check_wrapped_preorder(IrFunc *f, const NodeId *order, uint32_t count) {
     uint32_t walked;
     NodeId *check = preorder(f, &walked);
-    bool same = walked == count && !memcmp(check, order, count * sizeof(NodeId));
-    free(check);
-    if (same) return;
+    if (walked == count && !memcmp(check, order, count * sizeof(NodeId))) return;
     fprintf(stderr, "wasmslim: internal error: metering: wrapped preorder of function %u differs\n", f->index);
     abort();
 }
 #else
-static void check_wrapped_preorder(const IrFunc *f, const NodeId *order, uint32_t count) {
+static void check_wrapped_preorder(IrFunc *f, const NodeId *order, uint32_t count) {
     (void)f; (void)order; (void)count;
 }
 #endif
 
-/* Contract: the preorder of f once wrapped (the caller frees it): the original's with
- * the wrappers' few nodes around it, rather than a walk of every node again. */
+/* Contract: the preorder of f once wrapped (in f's arena): the original's with the
+ * wrappers' few nodes around it, rather than a walk of every node again. */
 static NodeId *wrapped_preorder(const MeterFn *mf, uint32_t *count) {
-    const IrFunc *f = mf->f;
+    IrFunc *f = mf->f;
     if (!mf->body) return preorder(f, count);
-    NodeId *order = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
+    NodeId *order = arena_alloc(&f->arena, (f->nnodes + 1) * sizeof(NodeId));
     *count = 0;
     if (!wrapped_seq(mf, f->body.first, order, count)) *count = ir_preorder(f, order);
     return order;
@@ -447,9 +444,9 @@ static void setup_cursors(MeterFn *mf) {
     IrFunc *f = mf->f;
     mf->nnodes_cursor = f->nnodes;
     mf->narms_cursor = f->narms;
-    mf->cur_after = ws_calloc(f->nnodes + 1, sizeof(NodeId));
-    mf->cur_arm = ws_calloc(f->narms + 1, sizeof(NodeId));
-    mf->cached = ws_calloc(f->nnodes + 1, 1);
+    mf->cur_after = arena_array(&f->arena, f->nnodes + 1, sizeof(NodeId));
+    mf->cur_arm = arena_array(&f->arena, f->narms + 1, sizeof(NodeId));
+    mf->cached = arena_array(&f->arena, f->nnodes + 1, 1);
 }
 
 /* Contract: wraps the body and instruments it; `plan` was made on the original code.
@@ -481,10 +478,6 @@ static void instrument(MeterFn *mf, const FuelPlan *plan) {
     if (mc->mem_cap) guard_grows(mf, order, count);
     if (mc->shift) renumber_calls(mf, order, count);
     if (caches) fuel_drop_synced_flushes(mf);
-    free(order);
-    free(mf->cur_after);
-    free(mf->cur_arm);
-    free(mf->cached);
 }
 
 bool meter_function(IrFunc *f, void *arg, WsError *err) {
@@ -512,6 +505,5 @@ bool meter_function(IrFunc *f, void *arg, WsError *err) {
     }
     instrument(&mf, &plan);
     fuel_plan_free(&plan);
-    free(order);
     return true;
 }

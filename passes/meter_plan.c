@@ -80,6 +80,8 @@ typedef struct Plan {
     uint64_t *r64;               /* CSR, post-dominator tree walk, path lengths, flags */
     uint8_t *r8;
     uint32_t cap_r32, cap_r64, cap_r8;
+    uint64_t *per_node;          /* the five per-node arrays above, zeroed for each function */
+    uint32_t cap_per_node;
 } Plan;
 
 const uint16_t meter_op_kind[OP_COUNT] = {
@@ -610,19 +612,68 @@ static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, u
     free(stack);
 }
 
+/* The plan's growable arrays: a function's plan takes them from the worker's pass
+ * scratch and gives them back, grown, for the next (not allocated for every function:
+ * ruby.wasm has 17,490), unless the function was one of the few large enough that
+ * keeping its arrays would hold memory the other functions never need. */
+#define PLAN_ARRAYS(X) X(seg) X(edge) X(pend) X(fr) X(ifs) X(noted) X(r32) X(r64) X(r8) X(per_node)
+enum { PLAN_KEEP_NODES = 1 << 14 };
+
+static void plan_arrays_free(void *arg) {
+    Plan *kept = arg;
+    if (!kept) return;
+#define FREE_ONE(name) free(kept->name);
+    PLAN_ARRAYS(FREE_ONE)
+#undef FREE_ONE
+    free(kept);
+}
+
+/* Contract: p (blank) gets the arrays f's worker kept (a Plan of which only they are
+ * used), or none the first time. */
+static void plan_arrays_take(Plan *p, IrFunc *f) {
+    if (!f->pass_scratch) {
+        f->pass_scratch = ws_calloc(1, sizeof(Plan));
+        f->pass_scratch_free = plan_arrays_free;
+    }
+    Plan *kept = f->pass_scratch;
+#define TAKE_ONE(name) p->name = kept->name; p->cap_##name = kept->cap_##name;
+    PLAN_ARRAYS(TAKE_ONE)
+#undef TAKE_ONE
+}
+
+static void plan_arrays_give_back(const Plan *p, IrFunc *f) {
+    Plan *kept = f->pass_scratch;
+#define GIVE_ONE(name) kept->name = p->name; kept->cap_##name = p->cap_##name;
+    PLAN_ARRAYS(GIVE_ONE)
+#undef GIVE_ONE
+    if (p->orig_nnodes <= PLAN_KEEP_NODES) return;
+    plan_arrays_free(kept); /* the next function starts afresh */
+    f->pass_scratch = NULL;
+}
+
+/* Contract: the per-node arrays (loop lengths, calls, flags, landings) carved from one
+ * kept block, zeroed. */
+static void per_node_arrays(Plan *p, uint32_t nnodes) {
+    uint32_t n = nnodes + 1, words = 2 * n + (3 * n + 7) / 8;
+    ws_grow((void **)&p->per_node, &p->cap_per_node, words, sizeof(uint64_t));
+    memset(p->per_node, 0, (size_t)words * sizeof(uint64_t));
+    p->loop_len = p->per_node;
+    p->loop_calls = p->per_node + n;
+    p->landing = (uint8_t *)(p->per_node + 2 * n);
+    p->loop_leaves = p->landing + n;
+    p->loop_checked = p->loop_leaves + n;
+}
+
 void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t count, FuelPlan *out) {
     memset(out, 0, sizeof *out);
     Plan p;
     memset(&p, 0, sizeof p);
+    plan_arrays_take(&p, f);
     p.mc = mc;
     p.f = f;
     p.out = out;
     p.orig_nnodes = f->nnodes;
-    p.landing = ws_calloc(f->nnodes + 1, 1);
-    p.loop_len = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
-    p.loop_calls = ws_calloc(f->nnodes + 1, sizeof(uint64_t));
-    p.loop_leaves = ws_calloc(f->nnodes + 1, 1);
-    p.loop_checked = ws_calloc(f->nnodes + 1, 1);
+    per_node_arrays(&p, f->nnodes);
     /* room for a typical function's regions at once: the arrays would otherwise be grown
      * by doubling from 8 in every function (ruby.wasm: 277,000 reallocations) */
     uint32_t guess = f->nnodes / 2 + 8;
@@ -643,20 +694,7 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t coun
     out->longest_path = plan_region(&p, 0);
     out->most_calls = p.calls_len;
     free(loops);
-    free(p.landing);
-    free(p.loop_len);
-    free(p.loop_calls);
-    free(p.loop_leaves);
-    free(p.loop_checked);
-    free(p.seg);
-    free(p.edge);
-    free(p.pend);
-    free(p.fr);
-    free(p.ifs);
-    free(p.noted);
-    free(p.r32);
-    free(p.r64);
-    free(p.r8);
+    plan_arrays_give_back(&p, f);
 }
 
 void fuel_plan_free(FuelPlan *plan) {
