@@ -57,7 +57,7 @@ bool io_read_file(const char *path, InputFile *in, bool whole) {
         in->dev = st.st_dev;
         in->ino = st.st_ino;
         in->is_file = true;
-        if ((uint64_t)st.st_size > UINT32_MAX) { /* as module_read says it, without reading it */
+        if ((uint64_t)st.st_size > MODULE_MAX_BYTES) { /* as module_read says it, without reading it */
             fprintf(stderr, "%s:0x0: error: module too large: %lld bytes (at most 4 GiB - 1)\n", path,
                     (long long)st.st_size);
             if (!is_stdin) fclose(f);

@@ -195,6 +195,9 @@ typedef struct ReadOptions {
     bool decode_code;       /* full decode of every body (else a light scan of sizes) */
 } ReadOptions;
 
+/* The largest module read: offsets (Instr.off, Expr.offset) are 32-bit. */
+#define MODULE_MAX_BYTES ((size_t)UINT32_MAX)
+
 /* Reads a module from bytes (kept alive by the caller while the module lives).  On
  * malformed input returns false with *err filled (file, offset, message); nothing leaks. */
 bool module_read(Module *m, const uint8_t *bytes, size_t len, const char *file,

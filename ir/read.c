@@ -503,7 +503,7 @@ bool module_read(Module *m, const uint8_t *bytes, size_t len, const char *file,
         module_free(m);
         return false;
     }
-    if (len > UINT32_MAX) ws_fail(err, 0, "module too large: %zu bytes (at most 4 GiB - 1)", len);
+    if (len > MODULE_MAX_BYTES) ws_fail(err, 0, "module too large: %zu bytes (at most 4 GiB - 1)", len);
     read_header(&r.c);
     while (!cur_eof(&r.c)) read_section(&r, &cap);
     check_module_end(&r);
