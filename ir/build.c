@@ -88,7 +88,7 @@ typedef struct Builder {
 /* Contract: appends a node holding instruction in (or an empty one), all else zero.
  * `in` may already be the new node's own (build_code decodes into the free slot). */
 static NodeId new_node_for(IrFunc *f, const Instr *in) {
-    if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
+    if (f->nnodes == f->cap_nodes) ws_grow_big((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
     NodeId id = f->nnodes++;
     IrNode *n = &f->nodes[id];
     ir_node_clear_links(n);
@@ -101,7 +101,7 @@ static NodeId new_node(IrFunc *f) { return new_node_for(f, NULL); }
 
 static uint32_t new_refs(IrFunc *f, uint32_t n) {
     if (n == 0) return f->nrefs;
-    if (f->nrefs + n > f->cap_refs) ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + n, sizeof(ValueRef));
+    if (f->nrefs + n > f->cap_refs) ws_grow_big((void **)&f->refs, &f->cap_refs, f->nrefs + n, sizeof(ValueRef));
     uint32_t at = f->nrefs;
     f->nrefs += n;
     return at;
@@ -109,7 +109,7 @@ static uint32_t new_refs(IrFunc *f, uint32_t n) {
 
 static uint32_t new_uses(IrFunc *f, uint32_t n) {
     if (n == 0) return f->nuses;
-    if (f->nuses + n > f->cap_uses) ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + n, sizeof(IrUse));
+    if (f->nuses + n > f->cap_uses) ws_grow_big((void **)&f->uses, &f->cap_uses, f->nuses + n, sizeof(IrUse));
     uint32_t at = f->nuses;
     if (n == 1) f->uses[at] = (IrUse){0, 0};
     else memset(&f->uses[at], 0, n * sizeof(IrUse));
@@ -118,7 +118,7 @@ static uint32_t new_uses(IrFunc *f, uint32_t n) {
 }
 
 static uint32_t new_arms(IrFunc *f, uint32_t n) {
-    if (f->narms + n > f->cap_arms) ws_grow((void **)&f->arms, &f->cap_arms, f->narms + n, sizeof(IrArm));
+    if (f->narms + n > f->cap_arms) ws_grow_big((void **)&f->arms, &f->cap_arms, f->narms + n, sizeof(IrArm));
     uint32_t at = f->narms;
     memset(&f->arms[at], 0, n * sizeof(IrArm));
     f->narms += n;
@@ -810,8 +810,8 @@ static inline void place_node(IrNode *nodes, NodeId id, uint16_t flags, uint32_t
  * what follows an ending instruction unreachable. */
 static inline void plain_fixed(Builder *b, Frame *fr, uint32_t npop, uint32_t npush, const ValType *types) {
     IrFunc *f = b->f;
-    if (f->nrefs + npop > f->cap_refs) ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + npop, sizeof(ValueRef));
-    if (f->nuses + npush > f->cap_uses) ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + npush, sizeof(IrUse));
+    if (f->nrefs + npop > f->cap_refs) ws_grow_big((void **)&f->refs, &f->cap_refs, f->nrefs + npop, sizeof(ValueRef));
+    if (f->nuses + npush > f->cap_uses) ws_grow_big((void **)&f->uses, &f->cap_uses, f->nuses + npush, sizeof(IrUse));
     if (b->sp + npush > b->cap_stack) ws_grow((void **)&b->stack, &b->cap_stack, b->sp + npush, sizeof(Slot));
     /* counters and bases in locals: the stores below cannot then be taken as aliasing them */
     IrNode *nodes = f->nodes;
@@ -1117,7 +1117,7 @@ static void build_code(Builder *b) {
         const uint8_t *at = b->c.p;
         if (ir_build_quick && build_straight(b) && b->c.p != at) continue;
         if (b->nframes == 0 || cur_eof(&b->c)) continue;
-        if (f->nnodes == f->cap_nodes) ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
+        if (f->nnodes == f->cap_nodes) ws_grow_big((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
         Instr *in = &f->nodes[f->nnodes].in; /* the next node's, if it becomes one */
         bool canon = true;
         instr_decode_canon(&b->c, in, &canon);
@@ -1176,8 +1176,8 @@ static void init_func(IrFunc *f, const Module *m, uint32_t index) {
     f->pass_scratch = keep.pass_scratch; f->pass_scratch_free = keep.pass_scratch_free;
     /* never NULL, so ir_args/ir_uses of a node without operands or uses (offset 0) are
      * defined even in a function that has none at all */
-    ws_grow((void **)&f->refs, &f->cap_refs, 1, sizeof(ValueRef));
-    ws_grow((void **)&f->uses, &f->cap_uses, 1, sizeof(IrUse));
+    ws_grow_big((void **)&f->refs, &f->cap_refs, 1, sizeof(ValueRef));
+    ws_grow_big((void **)&f->uses, &f->cap_uses, 1, sizeof(IrUse));
     f->scratch = keep.scratch ? keep.scratch : ws_calloc(1, sizeof(IrScratch));
     arena_reset(&keep.arena);
     f->arena = keep.arena;
@@ -1244,10 +1244,10 @@ void ir_free(IrFunc *f) {
         free(f->scratch->local_tails);
         free(f->scratch);
     }
-    free(f->nodes);
-    free(f->refs);
-    free(f->uses);
-    free(f->arms);
+    ws_free_big(f->nodes, f->cap_nodes, sizeof(IrNode));
+    ws_free_big(f->refs, f->cap_refs, sizeof(ValueRef));
+    ws_free_big(f->uses, f->cap_uses, sizeof(IrUse));
+    ws_free_big(f->arms, f->cap_arms, sizeof(IrArm));
     free(f->locals);
     arena_free(&f->arena);
     memset(f, 0, sizeof *f);

@@ -1,5 +1,5 @@
 /* common.c - allocation wrappers. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE, mremap */
 #include "common.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +47,53 @@ void *ws_big_alloc(size_t n) {
 
 void ws_big_free(void *p, size_t n) {
     if (p) munmap(p, n ? n : 1);
+}
+
+/* A growable array larger than WS_BIG_ARRAY bytes is a mapping of its own, of whole
+ * 2 MB units (so its elements fill more than WS_BIG_ARRAY bytes of it). */
+#define BIG_UNIT ((size_t)2 << 20)
+static bool is_big(uint32_t cap, size_t elem) { return (uint64_t)cap * elem > WS_BIG_ARRAY; }
+static size_t big_bytes(uint64_t cap, size_t elem) { return (size_t)((cap * elem + BIG_UNIT - 1) / BIG_UNIT * BIG_UNIT); }
+
+/* Contract: ws_grow_to for arrays that may grow large (an IR's nodes, operands, uses):
+ * up to WS_BIG_ARRAY bytes they live in the heap; past it in a mapping of their own, in
+ * huge pages where granted, grown by remapping.  Growth then never copies the elements
+ * nor touches memory the array does not use: a realloc that moves a 10 MB array writes
+ * 10 MB of fresh pages (in a virtual machine, clearing a fresh page costs more than the
+ * copy).  Freed with ws_free_big(items, cap, elem). */
+void ws_grow_big(void **items, uint32_t *cap, uint32_t need, size_t elem) {
+    if (need <= *cap) return;
+    uint64_t n = *cap ? (uint64_t)*cap * 2 : 8;
+    while (n < need) n *= 2;
+    if (n > UINT32_MAX) n = UINT32_MAX;
+    if (!is_big((uint32_t)n, elem)) {
+        ws_grow_to(items, cap, need, elem);
+        return;
+    }
+    size_t bytes = big_bytes(n, elem), old = (size_t)*cap * elem;
+    void *p;
+    if (is_big(*cap, elem)) {
+#ifdef MREMAP_MAYMOVE
+        p = mremap(*items, big_bytes(*cap, elem), bytes, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED) out_of_memory(bytes);
+#else
+        p = ws_big_alloc(bytes);
+        memcpy(p, *items, old);
+        ws_big_free(*items, big_bytes(*cap, elem));
+#endif
+    } else {
+        p = ws_big_alloc(bytes);
+        if (old) memcpy(p, *items, old);
+        free(*items);
+    }
+    *items = p;
+    uint64_t fit = bytes / elem;
+    *cap = (uint32_t)(fit > UINT32_MAX ? UINT32_MAX : fit);
+}
+
+void ws_free_big(void *items, uint32_t cap, size_t elem) {
+    if (is_big(cap, elem)) ws_big_free(items, big_bytes(cap, elem));
+    else free(items);
 }
 
 char *ws_strdup(const char *s) {

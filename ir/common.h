@@ -33,6 +33,10 @@ void ws_big_free(void *p, size_t n);
 void ws_heap_prepare(size_t bytes);  /* heap tuning for a run of about this many bytes */
 void ws_thread_heap_prepare(void);   /* the same for a worker thread's arena */
 
+/* Arrays larger than this get a mapping of their own (ws_grow_big). */
+#define WS_BIG_ARRAY ((size_t)1 << 20)
+void ws_grow_big(void **items, uint32_t *cap, uint32_t need, size_t elem);
+void ws_free_big(void *items, uint32_t cap, size_t elem);
 /* ws_grow's growth, out of line. */
 void ws_grow_to(void **items, uint32_t *cap, uint32_t need, size_t elem);
 /* Contract: after the call, *items has room for need elements; *cap is updated.

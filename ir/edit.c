@@ -3,14 +3,14 @@
 #include "edit.h"
 
 NodeId ir_new_node(IrFunc *f, const Instr *in, uint32_t nres, const ValType *types) {
-    ws_grow((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
+    ws_grow_big((void **)&f->nodes, &f->cap_nodes, f->nnodes + 1, sizeof(IrNode));
     NodeId id = f->nnodes++;
     IrNode *n = &f->nodes[id];
     n->in = *in; /* then the rest zero (not the instruction twice) */
     ir_node_clear_links(n);
     n->nres = nres;
     if (nres) {
-        ws_grow((void **)&f->uses, &f->cap_uses, f->nuses + nres, sizeof(IrUse));
+        ws_grow_big((void **)&f->uses, &f->cap_uses, f->nuses + nres, sizeof(IrUse));
         n = &f->nodes[id];
         n->uses = f->nuses;
         for (uint32_t i = 0; i < nres; i++) f->uses[f->nuses + i] = (IrUse){0, 0}; /* mostly one */
@@ -31,7 +31,7 @@ void ir_set_args(IrFunc *f, NodeId id, const ValueRef *args, uint32_t n) {
     IrNode *node = &f->nodes[id];
     for (uint32_t i = 0; i < node->nargs; i++) clear_user(f, f->refs[node->args + i]);
     if (n > node->nargs) {
-        ws_grow((void **)&f->refs, &f->cap_refs, f->nrefs + n, sizeof(ValueRef));
+        ws_grow_big((void **)&f->refs, &f->cap_refs, f->nrefs + n, sizeof(ValueRef));
         node = &f->nodes[id];
         node->args = f->nrefs;
         f->nrefs += n;
@@ -172,7 +172,7 @@ NodeId ir_new_structured(IrFunc *f, const Instr *in, uint32_t nres, const ValTyp
     NodeId id = ir_new_node(f, in, nres, types);
     uint32_t prev = 0;
     for (uint32_t k = 0; k < narms; k++) {
-        ws_grow((void **)&f->arms, &f->cap_arms, f->narms + 1, sizeof(IrArm));
+        ws_grow_big((void **)&f->arms, &f->cap_arms, f->narms + 1, sizeof(IrArm));
         uint32_t a = f->narms++;
         memset(&f->arms[a], 0, sizeof(IrArm));
         f->arms[a].head = *in;

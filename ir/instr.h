@@ -46,12 +46,17 @@ typedef struct Instr {
     uint32_t a;
     uint32_t mem;
     uint32_t n;
-    int32_t heap, heap2;
-    union {
-        uint64_t b;        /* second index, or the memarg offset */
-        int64_t i;         /* IMM_I32, IMM_I64 */
+    union {                /* a block type is the only immediate of its kinds that
+                              these fields share bytes with (48 bytes, not 64) */
+        struct {
+            int32_t heap, heap2;
+            union {
+                uint64_t b;        /* second index, or the memarg offset */
+                int64_t i;         /* IMM_I32, IMM_I64 */
+            };
+        };
+        BlockType bt;      /* IMM_BLOCK, IMM_TRY_TABLE */
     };
-    BlockType bt;
     union {
         const uint8_t *vec;   /* variable-length immediates */
         const uint8_t *bytes; /* f32/f64/v128/shuffle immediates */

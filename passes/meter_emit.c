@@ -109,7 +109,7 @@ NodeId em_call(Emit *e, uint32_t func, uint32_t npop, uint32_t nres, ValType t) 
 }
 
 uint32_t em_add_arm(IrFunc *f, NodeId id, OpId head) {
-    ws_grow((void **)&f->arms, &f->cap_arms, f->narms + 1, sizeof(IrArm));
+    ws_grow_big((void **)&f->arms, &f->cap_arms, f->narms + 1, sizeof(IrArm));
     uint32_t a = f->narms++;
     memset(&f->arms[a], 0, sizeof(IrArm));
     f->arms[a].head = ir_instr(head);

@@ -1,4 +1,5 @@
-/* test_leb.c - LEB128 decoding rules (malformed encodings) and minimal encoding. */
+/* test_leb.c - LEB128 decoding rules (malformed encodings) and minimal encoding; the
+ * growable arrays of common.h. */
 #include <criterion/criterion.h>
 #include "../../ir/leb.h"
 
@@ -125,4 +126,27 @@ Test(leb, utf8) {
     cr_assert(!utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* surrogate */
     cr_assert(!utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4));
     cr_assert(!utf8_valid((const uint8_t *)"\xe2\x82", 2));
+}
+
+/* ws_grow_big: an array keeps its elements while it grows from the heap into a mapping
+ * of its own and on by remapping, its capacity always covers the request, and it is
+ * freed whichever side of the threshold it ended on. */
+Test(common, grow_big_keeps_elements) {
+    typedef struct { uint32_t w[26]; } Elem; /* 104 bytes, as an IR node */
+    Elem *a = NULL;
+    uint32_t cap = 0, filled = 0;
+    const uint32_t steps[] = {1, 100, 9000, 10100, 20200, 100000};
+    for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
+        ws_grow_big((void **)&a, &cap, steps[s], sizeof(Elem));
+        cr_assert_geq(cap, steps[s]);
+        for (uint32_t i = 0; i < filled; i++) cr_assert_eq(a[i].w[i % 26], i * 2654435761u, "element %u", i);
+        for (; filled < steps[s]; filled++) a[filled].w[filled % 26] = filled * 2654435761u;
+    }
+    cr_assert_gt((uint64_t)cap * sizeof(Elem), WS_BIG_ARRAY);
+    ws_free_big(a, cap, sizeof(Elem));
+    Elem *small = NULL;
+    uint32_t small_cap = 0;
+    ws_grow_big((void **)&small, &small_cap, 50, sizeof(Elem));
+    cr_assert_leq((uint64_t)small_cap * sizeof(Elem), WS_BIG_ARRAY);
+    ws_free_big(small, small_cap, sizeof(Elem));
 }
