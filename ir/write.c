@@ -57,6 +57,10 @@ typedef struct Writer {
 
 
 static void write_expr(Writer *w, Buf *b, Expr e) {
+    if (instr_small_i32_expr(e.code, e.code + e.len) == e.len) { /* canonical as it is */
+        buf_bytes(b, e.code, e.len);
+        return;
+    }
     Cursor c = w->cur;
     c.p = e.code;
     c.end = e.code + e.len;
@@ -551,14 +555,23 @@ static void data_header(Writer *w, Buf *b, const Data *d) {
     buf_u32(b, d->bytes.len);
 }
 
+/* Contract: the length data_header gives d, without writing the common offset
+ * (`i32.const N end`, canonical as it is) anywhere. */
+static size_t data_header_size(Writer *w, const Data *d) {
+    size_t n = leb_size_u64(d->flags) + leb_size_u64(d->bytes.len);
+    if (d->flags == 2) n += leb_size_u64(d->memory);
+    if (d->flags == 1) return n;
+    const Expr *e = &d->offset;
+    if (instr_small_i32_expr(e->code, e->code + e->len) == e->len) return n + e->len;
+    w->section.len = 0;
+    write_expr(w, &w->section, *e);
+    return n + w->section.len;
+}
+
 static void write_datas(Writer *w) {
     const Module *m = w->m;
     size_t payload = leb_size_u64(m->ndatas);
-    for (uint32_t i = 0; i < m->ndatas; i++) {
-        w->section.len = 0;
-        data_header(w, &w->section, &m->datas[i]);
-        payload += w->section.len + m->datas[i].bytes.len;
-    }
+    for (uint32_t i = 0; i < m->ndatas; i++) payload += data_header_size(w, &m->datas[i]) + m->datas[i].bytes.len;
     section_header(w, SEC_DATA, payload, (Bytes){NULL, 0});
     buf_u32(&w->stage, m->ndatas);
     for (uint32_t i = 0; i < m->ndatas; i++) {

@@ -83,6 +83,41 @@ Test(read, padded_lebs_become_minimal_and_fixpoint) {
     buf_free(&twice);
 }
 
+/* Data segments of every form: the writer copies an offset `i32.const N end` that is
+ * canonical as it is, re-encodes a padded one, and sizes the section to match. */
+static const uint8_t datas_padded[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x05, 0x03, 0x01, 0x00, 0x01,                                    /* memory 1 page */
+    0x0b, 0x27, 0x05,                                                /* data, 5 segments */
+    0x00, 0x41, 0x05, 0x0b, 0x02, 'a', 'b',                          /* i32.const 5 */
+    0x00, 0x41, 0x85, 0x80, 0x80, 0x80, 0x00, 0x0b, 0x01, 'c',       /* padded 5 */
+    0x01, 0x01, 'd',                                                 /* passive */
+    0x02, 0x00, 0x41, 0x80, 0x80, 0x04, 0x0b, 0x00,                  /* memory 0, 65536 */
+    0x00, 0x41, 0xff, 0xff, 0xff, 0xff, 0x07, 0x0b, 0x01, 'e',       /* 0x7fffffff */
+};
+static const uint8_t datas_canonical[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x05, 0x03, 0x01, 0x00, 0x01,
+    0x0b, 0x23, 0x05,
+    0x00, 0x41, 0x05, 0x0b, 0x02, 'a', 'b',
+    0x00, 0x41, 0x05, 0x0b, 0x01, 'c',
+    0x01, 0x01, 'd',
+    0x02, 0x00, 0x41, 0x80, 0x80, 0x04, 0x0b, 0x00,
+    0x00, 0x41, 0xff, 0xff, 0xff, 0xff, 0x07, 0x0b, 0x01, 'e',
+};
+
+Test(read, data_offsets_copied_or_reencoded) {
+    Buf once = {0}, twice = {0};
+    roundtrip(datas_padded, sizeof datas_padded, &once);
+    cr_assert_eq(once.len, sizeof datas_canonical);
+    cr_assert_arr_eq(once.data, datas_canonical, sizeof datas_canonical);
+    roundtrip(once.data, once.len, &twice);
+    cr_assert_eq(twice.len, once.len);
+    cr_assert_arr_eq(twice.data, once.data, once.len);
+    buf_free(&once);
+    buf_free(&twice);
+}
+
 Test(read, raw_code_mode_copies_bodies) {
     Module m;
     WsError err;
