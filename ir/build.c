@@ -362,7 +362,7 @@ static void close_block(Builder *b, const Instr *in) {
         bool ok = fr.node && f->nodes[fr.node].in.op == OP_TRY && fr.arm == 0;
         if (!ok) ws_fail(b->c.err, in->off, "END opcode expected: misplaced delegate");
         f->nodes[fr.node].flags |= IRN_DELEGATE;
-        f->nodes[fr.node].delegate = (uint32_t)in->a;
+        f->nodes[fr.node].in.a = (uint32_t)in->a; /* ir_delegate */
     }
     if (b->sure) { /* an if without else has no results (its block types have no params) */
         bool bare_if = fr.node && f->nodes[fr.node].in.op == OP_IF && fr.arm == 0 && fr.nresults;

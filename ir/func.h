@@ -49,7 +49,7 @@ typedef struct IrArm {
 } IrArm;
 
 enum {
-    IRN_DELEGATE = 1,           /* legacy try closed by delegate (label in delegate) */
+    IRN_DELEGATE = 1,           /* legacy try closed by delegate (label: ir_delegate) */
     IRN_UNREACHABLE_AFTER = 2,  /* node leaves the stack polymorphic (br, return, ...) */
     IRN_SRC = 4,                /* `in` is exactly the canonical input bytes at in.off,
                                    in.len (of f->src): lowering copies them.  Whoever
@@ -65,12 +65,17 @@ typedef struct IrNode {
     uint32_t args;              /* operands: f->refs[args .. args + nargs) */
     uint32_t uses;              /* users of results: f->uses[uses .. uses + nres) */
     uint32_t nargs, nres;
-    uint32_t arms;              /* structured: first arm in f->arms (chained by next) */
-    uint32_t narms;
-    uint32_t delegate;          /* IRN_DELEGATE: the label */
+    union {                     /* a node is structured, a local access or neither: */
+        uint32_t arms;          /* structured: first arm in f->arms (chained by next) */
+        NodeId local_next;      /* local.get/set/tee: next get (or set/tee) of the local */
+    };
+    uint32_t narms;             /* 0 unless structured */
     ValType type;               /* type of result 0 */
-    NodeId local_next;          /* next get (or set/tee) of the same local */
-} IrNode;
+} IrNode;                       /* 96 bytes: 4 million of them for esbuild.wasm's code */
+
+/* The label of a try closed by delegate (IRN_DELEGATE): kept in its `in.a`, which a
+ * block type's instructions have no other use for. */
+static inline uint32_t ir_delegate(const IrNode *n) { return n->in.a; }
 
 typedef struct IrLocal {
     ValType type;

@@ -95,7 +95,7 @@ static void close_node(Lowerer *L, NodeId id) {
     if (n->flags & IRN_DELEGATE) {
         flush_run(L);
         buf_u8(L->out, 0x18);
-        buf_u32(L->out, n->delegate);
+        buf_u32(L->out, ir_delegate(n));
     } else {
         emit_byte(L, 0x0b);
     }

@@ -166,7 +166,7 @@ void ir_print(const IrFunc *f, FILE *out, Bytes name) {
         }
         const IrNode *n = ir_node(f, o->node);
         indent(out, sp - 1);
-        if (n->flags & IRN_DELEGATE) fprintf(out, "delegate %u  ; %%%u\n", n->delegate, o->node);
+        if (n->flags & IRN_DELEGATE) fprintf(out, "delegate %u  ; %%%u\n", ir_delegate(n), o->node);
         else fprintf(out, "end  ; %%%u\n", o->node);
         cur = n->next;
         sp--;

@@ -107,7 +107,7 @@ static bool names_function_label(const IrNode *n, uint32_t d) {
             if (catch_next(&p).label == d) return true;
         return false;
     case OP_TRY:
-        return (n->flags & IRN_DELEGATE) && n->delegate == d;
+        return (n->flags & IRN_DELEGATE) && ir_delegate(n) == d;
     default:
         return false;
     }
@@ -284,7 +284,6 @@ static void clone_node(InlSplicer *s, Region *r, NodeId c) {
         id = ir_new_node(f, &in, cn->nres, &cn->type);
     }
     ir_node(f, id)->flags = cn->flags & (uint16_t)~IRN_SRC; /* its `in` may have changed */
-    ir_node(f, id)->delegate = cn->delegate;
     s->map[c] = id;
     set_mapped_args(s, id, cn);
     copy_end_uses(s, r, c, id);
@@ -457,7 +456,7 @@ static uint32_t node_bytes(InlSplicer *s, NodeId id) {
     instr_encode(&s->enc, &n->in);
     if (!ir_is_structured(n->in.op)) return (uint32_t)s->enc.len;
     for (uint32_t a = f->arms[n->arms].next; a; a = f->arms[a].next) instr_encode(&s->enc, &f->arms[a].head);
-    return (uint32_t)s->enc.len + 1 + ((n->flags & IRN_DELEGATE) ? leb_size_u64(n->delegate) : 0);
+    return (uint32_t)s->enc.len + 1 + ((n->flags & IRN_DELEGATE) ? leb_size_u64(ir_delegate(n)) : 0);
 }
 
 static uint32_t valtype_bytes(ValType t) {

@@ -211,7 +211,7 @@ static void assert_same_ir(const IrFunc *q, const IrFunc *g, const char *what, u
         cr_assert(same_instr(&a->in, &b->in) && a->next == b->next && a->prev == b->prev && a->parent == b->parent &&
                       a->parent_arm == b->parent_arm && a->flags == b->flags && a->args == b->args &&
                       a->uses == b->uses && a->nargs == b->nargs && a->nres == b->nres && a->arms == b->arms &&
-                      a->narms == b->narms && a->delegate == b->delegate && a->type.code == b->type.code &&
+                      a->narms == b->narms && a->type.code == b->type.code &&
                       a->type.heap == b->type.heap && a->local_next == b->local_next,
                   "%s function %u: node %u (%s) differs", what, fn, i, op_info[a->in.op].name);
     }
