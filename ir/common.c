@@ -61,8 +61,7 @@ static size_t big_bytes(uint64_t cap, size_t elem) { return (size_t)((cap * elem
  * nor touches memory the array does not use: a realloc that moves a 10 MB array writes
  * 10 MB of fresh pages (in a virtual machine, clearing a fresh page costs more than the
  * copy).  Freed with ws_free_big(items, cap, elem). */
-void ws_grow_big(void **items, uint32_t *cap, uint32_t need, size_t elem) {
-    if (need <= *cap) return;
+void ws_grow_big_to(void **items, uint32_t *cap, uint32_t need, size_t elem) {
     uint64_t n = *cap ? (uint64_t)*cap * 2 : 8;
     while (n < need) n *= 2;
     if (n > UINT32_MAX) n = UINT32_MAX;

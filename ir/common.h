@@ -35,8 +35,12 @@ void ws_thread_heap_prepare(void);   /* the same for a worker thread's arena */
 
 /* Arrays larger than this get a mapping of their own (ws_grow_big). */
 #define WS_BIG_ARRAY ((size_t)1 << 20)
-void ws_grow_big(void **items, uint32_t *cap, uint32_t need, size_t elem);
+void ws_grow_big_to(void **items, uint32_t *cap, uint32_t need, size_t elem);
 void ws_free_big(void *items, uint32_t cap, size_t elem);
+/* Contract: ws_grow for arrays that may grow large (ws_grow_big_to); the test in line. */
+static inline void ws_grow_big(void **items, uint32_t *cap, uint32_t need, size_t elem) {
+    if (need > *cap) ws_grow_big_to(items, cap, need, elem);
+}
 /* ws_grow's growth, out of line. */
 void ws_grow_to(void **items, uint32_t *cap, uint32_t need, size_t elem);
 /* Contract: after the call, *items has room for need elements; *cap is updated.

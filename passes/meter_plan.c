@@ -24,6 +24,7 @@
  * passes a check after the last charge. */
 #include "meter.h"
 #include <stdlib.h>
+#include <stdio.h>
 
 enum { SG_VIRT = 1u << 8, SG_LOOP = 1u << 9 };
 #define NONE UINT32_MAX
@@ -240,6 +241,12 @@ static void walk_node(Plan *p, NodeId id) {
     OpId op = n->in.op;
     if (needs_note(p, n)) note(p, id);
     if (op == OP_LOOP) {
+#ifdef WS_DEBUG
+        if (p->loop_len[id] == UINT64_MAX || p->loop_calls[id] == UINT64_MAX) {
+            fprintf(stderr, "wasmslim: internal error: loop %u met before it was planned\n", id);
+            abort();
+        }
+#endif
         uint32_t ls = new_seg(p, pos_after(f, id), SG_LOOP);
         p->seg[ls].inner = p->loop_len[id];
         p->seg[ls].inner_calls = p->loop_calls[id];
@@ -652,16 +659,21 @@ static void plan_arrays_give_back(const Plan *p, IrFunc *f) {
 }
 
 /* Contract: the per-node arrays (loop lengths, calls, flags, landings) carved from one
- * kept block, zeroed. */
+ * kept block; the flags zeroed, the loops' lengths and calls not: fuel_plan writes a
+ * loop's before any region that holds it is planned (inner loops first), and only
+ * loops' are read (zeroing them was 16 of every 19 bytes, 140 MB on ruby.wasm). */
 static void per_node_arrays(Plan *p, uint32_t nnodes) {
     uint32_t n = nnodes + 1, words = 2 * n + (3 * n + 7) / 8;
     ws_grow((void **)&p->per_node, &p->cap_per_node, words, sizeof(uint64_t));
-    memset(p->per_node, 0, (size_t)words * sizeof(uint64_t));
     p->loop_len = p->per_node;
     p->loop_calls = p->per_node + n;
     p->landing = (uint8_t *)(p->per_node + 2 * n);
     p->loop_leaves = p->landing + n;
     p->loop_checked = p->loop_leaves + n;
+    memset(p->landing, 0, 3 * (size_t)n);
+#ifdef WS_DEBUG
+    memset(p->per_node, 0xff, 2 * (size_t)n * sizeof(uint64_t)); /* read before written: caught */
+#endif
 }
 
 void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t count, FuelPlan *out) {
