@@ -71,7 +71,7 @@ typedef struct IrNode {
     };
     uint32_t narms;             /* 0 unless structured */
     ValType type;               /* type of result 0 */
-} IrNode;                       /* 96 bytes: 4 million of them for esbuild.wasm's code */
+} IrNode;                       /* 96 bytes */
 
 /* The label of a try closed by delegate (IRN_DELEGATE): kept in its `in.a`, which a
  * block type's instructions have no other use for. */

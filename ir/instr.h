@@ -46,8 +46,9 @@ typedef struct Instr {
     uint32_t a;
     uint32_t mem;
     uint32_t n;
-    union {                /* a block type is the only immediate of its kinds that
-                              these fields share bytes with (48 bytes, not 64) */
+    union {                /* the block type of IMM_BLOCK and IMM_TRY_TABLE shares bytes
+                              with heap, heap2 and b/i, which those kinds never use (an
+                              Instr is 48 bytes, not 64) */
         struct {
             int32_t heap, heap2;
             union {
