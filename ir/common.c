@@ -49,6 +49,14 @@ void ws_big_free(void *p, size_t n) {
     if (p) munmap(p, n ? n : 1);
 }
 
+/* The capacity a growable array of cap elements takes to hold need: twice what it had
+ * (8 at first) until need fits, at most UINT32_MAX. */
+static uint32_t grown_capacity(uint32_t cap, uint32_t need) {
+    uint64_t n = cap ? (uint64_t)cap * 2 : 8;
+    while (n < need) n *= 2;
+    return (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
+}
+
 /* A growable array larger than WS_BIG_ARRAY bytes is a mapping of its own, of whole
  * 2 MB units (so its elements fill more than WS_BIG_ARRAY bytes of it). */
 #define BIG_UNIT ((size_t)2 << 20)
@@ -62,28 +70,23 @@ static size_t big_bytes(uint64_t cap, size_t elem) { return (size_t)((cap * elem
  * 10 MB of fresh pages (in a virtual machine, clearing a fresh page costs more than the
  * copy).  Freed with ws_free_big(items, cap, elem). */
 void ws_grow_big_to(void **items, uint32_t *cap, uint32_t need, size_t elem) {
-    uint64_t n = *cap ? (uint64_t)*cap * 2 : 8;
-    while (n < need) n *= 2;
-    if (n > UINT32_MAX) n = UINT32_MAX;
-    if (!is_big((uint32_t)n, elem)) {
+    uint32_t n = grown_capacity(*cap, need);
+    if (!is_big(n, elem)) {
         ws_grow_to(items, cap, need, elem);
         return;
     }
-    size_t bytes = big_bytes(n, elem), old = (size_t)*cap * elem;
-    void *p;
-    if (is_big(*cap, elem)) {
+    size_t bytes = big_bytes(n, elem);
+    void *p = NULL;
 #ifdef MREMAP_MAYMOVE
+    if (is_big(*cap, elem)) {
         p = mremap(*items, big_bytes(*cap, elem), bytes, MREMAP_MAYMOVE);
         if (p == MAP_FAILED) out_of_memory(bytes);
-#else
-        p = ws_big_alloc(bytes);
-        memcpy(p, *items, old);
-        ws_big_free(*items, big_bytes(*cap, elem));
+    }
 #endif
-    } else {
+    if (!p) { /* out of the heap (or no mremap): one copy */
         p = ws_big_alloc(bytes);
-        if (old) memcpy(p, *items, old);
-        free(*items);
+        if (*cap) memcpy(p, *items, (size_t)*cap * elem);
+        ws_free_big(*items, *cap, elem);
     }
     *items = p;
     uint64_t fit = bytes / elem;
@@ -104,11 +107,9 @@ char *ws_strdup(const char *s) {
  * the capacity it had when that is more. */
 void ws_grow_to(void **items, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return;
-    uint64_t n = *cap ? (uint64_t)*cap * 2 : 8;
-    while (n < need) n *= 2;
-    if (n > UINT32_MAX) n = UINT32_MAX;
+    uint32_t n = grown_capacity(*cap, need);
     *items = ws_realloc(*items, (size_t)n * elem);
-    *cap = (uint32_t)n;
+    *cap = n;
 }
 
 #ifdef __GLIBC__

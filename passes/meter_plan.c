@@ -81,7 +81,7 @@ typedef struct Plan {
     uint64_t *r64;               /* CSR, post-dominator tree walk, path lengths, flags */
     uint8_t *r8;
     uint32_t cap_r32, cap_r64, cap_r8;
-    uint64_t *per_node;          /* the five per-node arrays above, zeroed for each function */
+    uint64_t *per_node;          /* the five per-node arrays above (per_node_arrays) */
     uint32_t cap_per_node;
 } Plan;
 
