@@ -30,7 +30,8 @@
  * indirect call that may).  A run that needs F units completes when given F.  After a
  * trap the fuel spent may also include code that runs together with what trapped (a
  * class, below: it may span calls that cannot throw, a loop that cannot return or
- * throw, and an arm that ends in a trap) but did not run yet.
+ * throw, an arm that ends in a trap, and in lazy mode an exit from a loop) but did not
+ * run yet.
  *
  * How (meter_plan.c): straight-line segments are grouped into classes that run
  * together; each class is paid once, before its first segment.  --fuel-mode=exact:
@@ -45,7 +46,10 @@
  * has no tail call, whose return is checked in turn).  A function without either cannot run for
  * long and checks nothing: so a call from the host may also return normally with the
  * fuel below zero, which the host must read as exhausted.  A negative fuel at a check
- * traps.  The overrun (how far below zero the fuel gets) is at most the largest charge
+ * traps.  Lazy mode also pays the code after a loop's exits (br_if, br or return
+ * beyond the loop) with the code before them, and gives it back when an exit is taken
+ * (the check at the loop header adds it back, so it fails exactly when it would
+ * without): an iteration that goes on pays once instead of once per exit passed.  The overrun (how far below zero the fuel gets) is at most the largest charge
  * sum along a loop-free path of one function, calls to functions without loops or
  * calls on it counted with their own dearest path, plus the largest charge at a check
  * point of a function entry or handler; the pass computes that bound and records it

@@ -104,12 +104,21 @@ enum {
     CP_ENTRY = 16,      /* the function's entry */
 };
 
-/* One charge: `amount` units at `pos` (with a check in lazy mode when CP_CHECK). */
+/* One charge: `amount` units at `pos` (with a check in lazy mode when CP_CHECK; the
+ * check adds `unseen` back: what a refund may return of the amount). */
 typedef struct Charge {
     MeterPos pos;
     uint64_t amount;
     uint32_t flags;
+    uint64_t unseen;
 } Charge;
+
+/* Lazy mode: fuel given back where a loop is left by a cold exit (a br_if, br or
+ * return beyond the loop), which the code after it was paid for in advance. */
+typedef struct Refund {
+    NodeId node;
+    uint64_t amount;
+} Refund;
 
 typedef struct FuelPlan {
     Charge *charges;
@@ -118,6 +127,8 @@ typedef struct FuelPlan {
                                     check (bulk operations, calls to imports, indirect
                                     calls), in bytecode order */
     uint32_t nreached, cap_reached;
+    Refund *refunds;             /* before (or, for a br_if, in an `if` on) their node */
+    uint32_t nrefunds, cap_refunds;
     uint64_t longest_path;       /* lazy overrun bound, this function's part */
     uint64_t largest_point;
     uint64_t most_calls;         /* most calls along a loop-free path */

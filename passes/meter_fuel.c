@@ -105,19 +105,21 @@ static void out_of_fuel(MeterFn *mf, Emit *e, bool cached) {
     if (cached) reload(mf, &then);
 }
 
-/* Contract: fuel -= c with no check. */
-static void pay_plain(MeterFn *mf, Emit *e, uint64_t c, bool cached) {
+/* Contract: fuel -= c (op I64_SUB), or fuel += c (I64_ADD), with no check. */
+static void pay_plain(MeterFn *mf, Emit *e, uint64_t c, bool cached, OpId op) {
     load_fuel(mf, e, cached);
     em_i64(e, (int64_t)c);
-    em_simple(e, OP_I64_SUB);
+    em_simple(e, op);
     if (cached) em_local(e, OP_LOCAL_SET, mf->fuel_local);
     else em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
 }
 
-/* Contract: fuel -= c (the dyn local when dyn), then out of fuel when negative.
- * Cached: $f holds the fuel, and so does the global with write-through (wt); else the
+/* Contract: fuel -= c (the dyn local when dyn), then out of fuel when negative, once
+ * `unseen` (what a refund may give back of c) is added back for the test.  Cached: $f
+ * holds the fuel, and so does the global with write-through (wt), less unseen: the
+ * fuel as a trap in the loop should leave it, as if no refund were pending; else the
  * global is charged and read again for the test. */
-static void pay_checked(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached, bool wt) {
+static void pay_checked(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached, bool wt, uint64_t unseen) {
     uint32_t fl = mf->fuel_local;
     bool sub = dyn || c;
     load_fuel(mf, e, cached);
@@ -131,9 +133,19 @@ static void pay_checked(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached,
             em_local(e, OP_LOCAL_TEE, fl);
         }
     }
-    if (cached && wt) {
+    if (cached && wt && unseen) { /* the global gets the fuel as if unseen were not paid yet */
+        em_i64(e, (int64_t)unseen);
+        em_simple(e, OP_I64_ADD);
+        em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
+        em_global(e, OP_GLOBAL_GET, mf->mc->fuel_global);
+        unseen = 0;
+    } else if (cached && wt) {
         em_global(e, OP_GLOBAL_SET, mf->mc->fuel_global);
         em_local(e, OP_LOCAL_GET, fl);
+    }
+    if (unseen) {
+        em_i64(e, (int64_t)unseen);
+        em_simple(e, OP_I64_ADD);
     }
     out_of_fuel(mf, e, cached);
 }
@@ -154,8 +166,9 @@ static void emit_charge(MeterFn *mf, const Charge *c) {
     bool wt = cached && (c->flags & CP_HEADER);
     Emit e;
     meter_em_at(mf, &e, p);
-    if (mf->mc->opt->fuel_mode == FUEL_EXACT || (c->flags & CP_CHECK)) pay_checked(mf, &e, c->amount, false, cached, wt);
-    else pay_plain(mf, &e, c->amount, cached);
+    if (mf->mc->opt->fuel_mode == FUEL_EXACT || (c->flags & CP_CHECK))
+        pay_checked(mf, &e, c->amount, false, cached, wt, c->unseen);
+    else pay_plain(mf, &e, c->amount, cached, OP_I64_SUB);
     meter_em_done(mf, &e, p);
 }
 
@@ -241,7 +254,7 @@ static void emit_dyn_charge(MeterFn *mf, NodeId id) {
         em_simple(&e, OP_I64_MUL);
     }
     em_local(&e, OP_LOCAL_SET, mf->dyn_local);
-    pay_checked(mf, &e, 0, true, meter_pos_cached(mf, ir_node(f, id)->parent), false);
+    pay_checked(mf, &e, 0, true, meter_pos_cached(mf, ir_node(f, id)->parent), false, 0);
 }
 
 /* ---- loops that keep the fuel in $f ---- */
@@ -354,6 +367,39 @@ static void emit_cached_loops(MeterFn *mf, const NodeId *order, uint32_t count) 
     }
 }
 
+/* Contract: the refund of a cold loop exit (the plan's): fuel += amount before the
+ * node (a br or return), with $f written back when the node leaves where it is cached;
+ * a br_if becomes `if  [refund]  br L+1  end` on its condition (its label carries no
+ * value), so that only the exit pays it back. */
+static void emit_refund(MeterFn *mf, const Refund *r) {
+    IrFunc *f = mf->f;
+    const IrNode *n = ir_node(f, r->node);
+    OpId op = n->in.op;
+    uint32_t label = n->in.a;
+    bool cached = meter_pos_cached(mf, n->parent);
+    bool flush = cached && (op == OP_RETURN || leaves_cached(mf, n));
+    Emit e;
+    em_before(&e, f, r->node);
+    if (op != OP_BR_IF) {
+        pay_plain(mf, &e, r->amount, cached, OP_I64_ADD);
+        if (flush) fuel_emit_flush(mf, &e);
+        return;
+    }
+    ValueRef cond = ir_args(f, n)[0];
+    ir_set_args(f, r->node, NULL, 0);
+    em_push(&e, cond);
+    Emit then;
+    BlockType bt = {BT_EMPTY, {0, 0}, 0};
+    em_if(&e, bt, 0, vt_num(0), &then, NULL);
+    pay_plain(mf, &then, r->amount, cached, OP_I64_ADD);
+    if (flush) fuel_emit_flush(mf, &then);
+    Instr br = ir_instr(OP_BR);
+    br.a = label + 1;
+    NodeId b = em_op(&then, br, 0, 0, vt_num(0));
+    ir_node(f, b)->flags |= IRN_UNREACHABLE_AFTER;
+    ir_unlink(f, r->node);
+}
+
 void fuel_emit(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t count) {
     IrFunc *f = mf->f;
     mark_cached(mf, plan, order, count);
@@ -367,6 +413,7 @@ void fuel_emit(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t 
     }
     emit_cached_loops(mf, order, count);
     for (uint32_t i = 0; i < plan->ncharges; i++) emit_charge(mf, &plan->charges[i]);
+    for (uint32_t i = 0; i < plan->nrefunds; i++) emit_refund(mf, &plan->refunds[i]);
 }
 
 /* ---- write-backs with nothing to write ---- */

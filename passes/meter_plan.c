@@ -21,12 +21,31 @@
  * and only the difference in the dearer arm ("both arms paid at their join when
  * equal").  Unreachable segments are never charged.  Lazy mode also finds whether a
  * check at the function's end could ever fail (exit_checked): not when every way there
- * passes a check after the last charge. */
+ * passes a check after the last charge.
+ *
+ * Lazy mode takes the exits of a loop (a br_if, br or return beyond it) as cold: they
+ * are left once per run of the loop, the code after them runs in every other
+ * iteration.  A loop region is planned with them as edges (plan A) and without (B);
+ * in B the code after a br_if exit joins the class before it, and the exit gives back
+ * what was paid ahead for it (refund_exits):
+ *
+ *   loop                     A: header pays H, after the br_if pays R
+ *     H  br_if 1 (exit)      B: header pays H+R (its check adds R back, so that it
+ *     R  br_if 0                fails exactly when A's would); the br_if becomes
+ *   end                         `if  fuel += R  br 2  end`
+ *
+ * B is kept only where every other check (calls, throws, bulk operations, inner
+ * loops, handlers) would see the fuel as A leaves it there. */
 #include "meter.h"
 #include <stdlib.h>
 #include <stdio.h>
 
-enum { SG_VIRT = 1u << 8, SG_LOOP = 1u << 9 };
+enum {
+    SG_VIRT = 1u << 8,
+    SG_LOOP = 1u << 9,
+    SG_OBSERVED = 1u << 10, /* a check elsewhere may see the fuel it leaves: a call, a
+                               tail call, a throw, a bulk operation or import call */
+};
 #define NONE UINT32_MAX
 
 typedef struct Seg {
@@ -35,6 +54,8 @@ typedef struct Seg {
     uint32_t flags;
     uint32_t idom, ipdom, leader;
     uint32_t pre, post;          /* numbering in the post-dominator tree */
+    uint64_t unseen;             /* of its charge, what a refund may give back: its
+                                    check leaves it out (refund_exits) */
     bool reach;
 } Seg;
 
@@ -42,6 +63,10 @@ typedef struct Edge { uint32_t from, to; bool exc; } Edge; /* exc: leaves by a t
 typedef struct Pend { uint32_t from, next; } Pend;
 typedef struct IfArms { uint32_t pre, then, els; } IfArms;
 typedef struct Noted { NodeId node; uint32_t seg; } Noted;
+typedef struct Cand { uint32_t from; NodeId node; } Cand; /* a loop exit taken as cold */
+/* Per segment, while refund_exits compares the plans: plan A's class (the exits as
+ * edges), and the fuel each plan has charged ahead of the code at its start. */
+typedef struct RefSeg { uint64_t cc; uint32_t leader; int64_t in_a, in_b; } RefSeg;
 
 typedef struct Frame {
     NodeId node;
@@ -77,12 +102,21 @@ typedef struct Plan {
     bool leaves;                 /* the region being built may return or throw */
     uint8_t *live;               /* per segment of the region: reaches its exit */
     uint8_t *loop_checked;       /* per loop node: left with no charge since a check */
+    uint8_t *loop_try;           /* per loop node: a try or try_table is in it (then the
+                                    fuel is not cached in it: no cold exits, below) */
     uint32_t *r32;               /* per-region scratch, reused by the function's regions: */
     uint64_t *r64;               /* CSR, post-dominator tree walk, path lengths, flags */
     uint8_t *r8;
     uint32_t cap_r32, cap_r64, cap_r8;
     uint64_t *per_node;          /* the five per-node arrays above (per_node_arrays) */
     uint32_t cap_per_node;
+    NodeId root;                 /* the region's loop (0: the function body) */
+    bool refunds;                /* lazy mode without a refill import: cold exits */
+    bool refunded;               /* the region keeps plan B (refund_exits) */
+    Cand *cand;                  /* the region's cold exits */
+    uint32_t ncand, cap_cand;
+    RefSeg *rs;
+    uint32_t cap_rs;
 } Plan;
 
 const uint16_t meter_op_kind[OP_COUNT] = {
@@ -213,6 +247,35 @@ static void loop_escapes(Plan *p, NodeId loop, uint32_t ls) {
     free(stack);
 }
 
+/* The number of values branch label d of node n carries (UINT32_MAX when d names no
+ * label: an unvalidated body). */
+static uint32_t label_arity(const IrFunc *f, const IrNode *n, uint32_t d) {
+    NodeId t = n->parent;
+    for (uint32_t k = 0; k < d; k++) {
+        if (!t) return UINT32_MAX;
+        t = ir_node(f, t)->parent;
+    }
+    if (!t) return f->type->nresults;
+    const IrNode *tn = ir_node(f, t);
+    return tn->in.op == OP_LOOP ? f->arms[tn->arms].nparams : tn->nres;
+}
+
+/* Contract: true (and the exit listed in p->cand, not made an edge) when node id of a
+ * loop region leaves the loop in a way refund_exits may take as cold: a return, a br
+ * beyond the loop, or a br_if beyond it whose label carries no value (the refund then
+ * goes in an `if` on its condition).  Leaving the loop happens once per run of it,
+ * against every iteration that goes on. */
+static bool cold_exit(Plan *p, NodeId id, const IrNode *n) {
+    OpId op = n->in.op;
+    if (!p->refunds || !p->root || p->loop_try[p->root]) return false;
+    if (op != OP_RETURN && op != OP_BR && op != OP_BR_IF) return false;
+    if (op != OP_RETURN && n->in.a <= p->nfr) return false; /* inside, or the back edge */
+    if (op == OP_BR_IF && label_arity(p->f, n, n->in.a) != 0) return false;
+    Cand c = {p->cur, id};
+    WS_VEC_PUSH(p->cand, p->ncand, p->cap_cand, c);
+    return true;
+}
+
 static void note(Plan *p, NodeId id) {
     Noted n = {id, p->cur};
     WS_VEC_PUSH(p->noted, p->nnoted, p->cap_noted, n);
@@ -240,6 +303,8 @@ static void walk_node(Plan *p, NodeId id) {
     const IrNode *n = ir_node(f, id);
     OpId op = n->in.op;
     if (needs_note(p, n)) note(p, id);
+    if (needs_note(p, n) || meter_is_call(op) || (is_exit(op) && op != OP_RETURN && op != OP_UNREACHABLE))
+        p->seg[p->cur].flags |= SG_OBSERVED;
     if (op == OP_LOOP) {
 #ifdef WS_DEBUG
         if (p->loop_len[id] == UINT64_MAX || p->loop_calls[id] == UINT64_MAX) {
@@ -259,14 +324,15 @@ static void walk_node(Plan *p, NodeId id) {
         p->cur = new_seg(p, pos_after(f, id), 0);
         add_edge(p, ls, p->cur);
     } else if (meter_is_branch(op)) {
-        branch_labels(p, n, 0, p->cur, pend_to);
+        if (!cold_exit(p, id, n)) branch_labels(p, n, 0, p->cur, pend_to);
         if (!is_cond_branch(op)) { p->cur = NONE; return; }
         uint32_t next = new_seg(p, pos_after(f, id), 0);
         add_edge(p, p->cur, next);
         p->cur = next;
     } else if (is_exit(op)) {
-        if (op == OP_RETURN) add_edge(p, p->cur, NONE);
-        else if (op != OP_UNREACHABLE) add_exc_edge(p, p->cur); /* a trap is a dead end: no run completes through it */
+        if (op == OP_RETURN) {
+            if (!cold_exit(p, id, n)) add_edge(p, p->cur, NONE);
+        } else if (op != OP_UNREACHABLE) add_exc_edge(p, p->cur); /* a trap is a dead end: no run completes through it */
         p->leaves |= op != OP_UNREACHABLE;
         p->cur = NONE;
     } else if (meter_is_call(op)) {
@@ -509,7 +575,8 @@ static void emit_region(Plan *p, Seg *s, uint32_t n, uint32_t first_note) {
         if (!s[v].reach || s[v].leader != v || (s[v].flags & SG_LOOP)) continue;
         bool check = lazy && (s[v].flags & CP_CHECK);
         if (s[v].cc == 0 && !check) continue;
-        Charge c = {s[v].pos, s[v].cc, s[v].flags & (CP_CHECK | CP_HEADER | CP_AFTER_CALL | CP_ELSE | CP_ENTRY)};
+        Charge c = {s[v].pos, s[v].cc, s[v].flags & (CP_CHECK | CP_HEADER | CP_AFTER_CALL | CP_ELSE | CP_ENTRY),
+                    s[v].unseen};
         WS_VEC_PUSH(p->out->charges, p->out->ncharges, p->out->cap_charges, c);
     }
     for (uint32_t i = first_note; i < p->nnoted; i++) {
@@ -552,7 +619,7 @@ static bool exit_checked(const Plan *p, const Seg *s, uint32_t n) {
         bool in = true;
         for (uint32_t i = at[v]; i < at[v + 1] && in; i++) in = !s[csr[i]].reach || ok[csr[i]];
         if (s[v].flags & CP_AFTER_CALL) in = call_returns_checked(p, s[v].pos.after);
-        if (s[v].leader == v && (s[v].flags & CP_CHECK)) in = true;
+        if (s[v].leader == v && (s[v].flags & CP_CHECK)) in = !s[v].unseen; /* unseen: checked as far as plan A goes */
         else if (s[v].leader == v && s[v].cc) in = false;
         ok[v] = in;
     }
@@ -561,7 +628,131 @@ static bool exit_checked(const Plan *p, const Seg *s, uint32_t n) {
         uint32_t from = p->edge[e].from - p->base;
         if (p->edge[e].to - p->base == n - 1 && !p->edge[e].exc && s[from].reach) all = ok[from];
     }
+    for (uint32_t i = 0; p->refunded && i < p->ncand && all; i++) { /* cold exits: after their refund */
+        uint32_t from = p->cand[i].from - p->base;
+        if (s[from].reach) all = ok[from];
+    }
     return all;
+}
+
+/* Contract: the classes and their charges of the region's n segments s over the edges
+ * in p->edge (segments' cc all 0 before). */
+static void analyse(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
+    build_csr(p, n);
+    p->live = p->r8;
+    memset(p->live, 0, n + 1);
+    dominators(p, s, n);
+    number_pdom_tree(s, n, p->csr + 2 * p->nedge + 1);
+    classes(s, n, p->live);
+    hoist_if_arms(p, first_if);
+}
+
+/* What segment v of the region charges (the class it leads), in plan B (s) or A (r). */
+static int64_t charge_b(const Seg *s, uint32_t v, uint32_t n) {
+    bool paid = v > 0 && v + 1 < n && s[v].reach && s[v].leader == v && !(s[v].flags & SG_LOOP);
+    return paid ? (int64_t)s[v].cc : 0;
+}
+static int64_t charge_a(const Seg *s, const RefSeg *r, uint32_t v, uint32_t n) {
+    bool paid = v > 0 && v + 1 < n && s[v].reach && r[v].leader == v && !(s[v].flags & SG_LOOP);
+    return paid ? (int64_t)r[v].cc : 0;
+}
+static int64_t out_a(const Seg *s, const RefSeg *r, uint32_t v, uint32_t n) {
+    return r[v].in_a + charge_a(s, r, v, n) - (int64_t)s[v].cost;
+}
+static int64_t out_b(const Seg *s, const RefSeg *r, uint32_t v, uint32_t n) {
+    return r[v].in_b + charge_b(s, v, n) - (int64_t)s[v].cost;
+}
+
+/* Contract: the fuel each plan has charged ahead of the code run at the start of every
+ * reachable segment (r[].in_a, r[].in_b), over plan B's edges in creation (topological)
+ * order; false when a segment's predecessors disagree, a value is negative or anything
+ * is still ahead at the region's end: then plan B is not used. */
+static bool ahead_of_code(const Plan *p, const Seg *s, RefSeg *r, uint32_t n) {
+    const uint32_t *at = p->csr_at, *csr = p->csr;
+    r[0].in_a = r[0].in_b = 0;
+    for (uint32_t v = 1; v < n; v++) {
+        bool first = true;
+        for (uint32_t i = at[v]; i < at[v + 1]; i++) {
+            uint32_t u = csr[i];
+            if (!s[u].reach) continue;
+            int64_t a = out_a(s, r, u, n), b = out_b(s, r, u, n);
+            if (first) r[v].in_a = a, r[v].in_b = b;
+            else if (a != r[v].in_a || b != r[v].in_b) return false;
+            first = false;
+        }
+        if (first) r[v].in_a = r[v].in_b = 0;
+        if (!s[v].reach) continue;
+        if (r[v].in_a < 0 || r[v].in_b < 0 || out_a(s, r, v, n) < 0 || out_b(s, r, v, n) < 0) return false;
+    }
+    return r[n - 1].in_a == 0 && r[n - 1].in_b == 0;
+}
+
+/* Contract: (plan B in s, A's classes in r, ahead_of_code done) true when B may be
+ * used: every check sees the fuel as in plan A (what B charged ahead that a refund may
+ * give back, constant along a segment, is nothing wherever a check elsewhere may see
+ * the fuel: calls, throws, bulk operations, inner loops, handlers; at the region's
+ * header it is the check's `unseen`), and each cold exit leaves nothing charged ahead in
+ * A.  Records the header's unseen amount and the refunds. */
+static bool refunds_sound(Plan *p, Seg *s, const RefSeg *r, uint32_t n) {
+    for (uint32_t v = 1; v + 1 < n; v++) {
+        if (!s[v].reach) continue;
+        int64_t extra = r[v].in_b + charge_b(s, v, n) - r[v].in_a - charge_a(s, r, v, n);
+        if (extra < 0) return false;
+        bool seen = (s[v].flags & (SG_OBSERVED | SG_LOOP)) || ((s[v].flags & CP_CHECK) && v != 1);
+        if (seen && extra) return false;
+        if (v == 1) s[v].unseen = (uint64_t)extra;
+    }
+    for (uint32_t i = 0; i < p->ncand; i++) {
+        uint32_t u = p->cand[i].from - p->base;
+        if (s[u].reach && out_a(s, r, u, n) != 0) return false;
+    }
+    for (uint32_t i = 0; i < p->ncand; i++) {
+        uint32_t u = p->cand[i].from - p->base;
+        int64_t back = s[u].reach ? out_b(s, r, u, n) : 0;
+        if (back == 0) continue;
+        /* a br or return ends its segment, which leads a class of its own (nothing
+         * follows it), checks nothing and has no observer (back would be 0): its
+         * charge and its refund become one */
+        if (ir_node(p->f, p->cand[i].node)->in.op != OP_BR_IF && !(s[u].flags & CP_CHECK)) {
+            uint64_t cc = s[u].cc;
+            s[u].cc = (uint64_t)back <= cc ? cc - (uint64_t)back : 0;
+            back = (uint64_t)back <= cc ? 0 : back - (int64_t)cc;
+            if (back == 0) continue;
+        }
+        Refund f = {p->cand[i].node, (uint64_t)back};
+        WS_VEC_PUSH(p->out->refunds, p->out->nrefunds, p->out->cap_refunds, f);
+    }
+    return true;
+}
+
+/* Contract: plan A (the region analysed with its cold exits as edges to its end) in s
+ * becomes plan B, analysed without them, when B is sound (refunds_sound): B pays the
+ * code after a cold exit with what comes before it, so that each iteration that goes
+ * on pays once where A paid twice or more, and the exit gives back what it skips.
+ * Else s holds plan A again (its classes; the analyses after need no more).  Returns
+ * whether B is kept. */
+static bool refund_exits(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
+    ws_grow((void **)&p->rs, &p->cap_rs, n, sizeof(RefSeg));
+    RefSeg *r = p->rs;
+    for (uint32_t v = 0; v < n; v++) {
+        r[v].cc = s[v].cc;
+        r[v].leader = s[v].leader;
+        s[v].cc = 0;
+    }
+    uint32_t nedge = p->nedge;
+    p->nedge -= p->ncand; /* the cold exits' edges came last */
+    analyse(p, s, n, first_if);
+    uint32_t nrefunds = p->out->nrefunds;
+    if (ahead_of_code(p, s, r, n) && refunds_sound(p, s, r, n)) return true;
+    p->out->nrefunds = nrefunds;
+    for (uint32_t v = 0; v < n; v++) {
+        s[v].cc = r[v].cc;
+        s[v].leader = r[v].leader;
+        s[v].unseen = 0;
+    }
+    p->nedge = nedge;
+    build_csr(p, n);
+    return false;
 }
 
 /* Contract: builds and analyses one region; returns its longest path. */
@@ -570,20 +761,19 @@ static uint64_t plan_region(Plan *p, NodeId root) {
     p->nedge = 0;
     p->nfr = 0;
     p->leaves = false;
+    p->ncand = 0;
+    p->root = root;
+    p->refunded = false;
     build_region(p, root);
     uint32_t n = p->nseg - p->base;
     Seg *s = p->seg + p->base;
+    for (uint32_t i = 0; i < p->ncand; i++) add_edge(p, p->cand[i].from, p->nseg - 1); /* plan A */
     ws_grow((void **)&p->r32, &p->cap_r32, 2 * (2 * n + 3) + 2 * p->nedge + 1 + 3 * (n + 1), sizeof(uint32_t));
     ws_grow((void **)&p->r64, &p->cap_r64, 2 * n + 2, sizeof(uint64_t));
     ws_grow((void **)&p->r8, &p->cap_r8, 2 * (n + 1), 1);
-    build_csr(p, n);
-    p->live = p->r8;
-    memset(p->live, 0, n + 1);
-    dominators(p, s, n);
-    number_pdom_tree(s, n, p->csr + 2 * p->nedge + 1);
-    classes(s, n, p->live);
-    hoist_if_arms(p, first_if);
-    uint64_t len = longest_path(p, s, n);
+    analyse(p, s, n, first_if);
+    uint64_t len = longest_path(p, s, n); /* plan A's: the checks see the fuel as A has it */
+    if (p->ncand) p->refunded = refund_exits(p, s, n, first_if);
     bool checked = p->mc->opt->fuel_mode == FUEL_LAZY && exit_checked(p, s, n);
     if (root == 0) p->out->exit_checked = checked;
     else p->loop_checked[root] = checked;
@@ -604,6 +794,9 @@ static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, u
         seen |= kind;
         if (!(kind & (MK_LOOP | MK_TRY))) continue;
         if (n->in.op == OP_LOOP) WS_VEC_PUSH(*loops, *nloops, cap, order[i]);
+        if (n->in.op == OP_LOOP) continue;
+        for (NodeId a = n->parent; a && !p->loop_try[a]; a = ir_node(f, a)->parent)
+            if (ir_node(f, a)->in.op == OP_LOOP) p->loop_try[a] = 1;
         if (n->in.op != OP_TRY_TABLE) continue;
         uint32_t sp = 0;
         for (NodeId a = n->parent; a; a = ir_node(f, a)->parent) stack[sp++] = a;
@@ -623,7 +816,7 @@ static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, u
  * scratch and gives them back, grown, for the next (not allocated for every function:
  * ruby.wasm has 17,490), unless the function was one of the few large enough that
  * keeping its arrays would hold memory the other functions never need. */
-#define PLAN_ARRAYS(X) X(seg) X(edge) X(pend) X(fr) X(ifs) X(noted) X(r32) X(r64) X(r8) X(per_node)
+#define PLAN_ARRAYS(X) X(seg) X(edge) X(pend) X(fr) X(ifs) X(noted) X(r32) X(r64) X(r8) X(per_node) X(cand) X(rs)
 enum { PLAN_KEEP_NODES = 1 << 14 };
 
 static void plan_arrays_free(void *arg) {
@@ -663,14 +856,15 @@ static void plan_arrays_give_back(const Plan *p, IrFunc *f) {
  * loop's before any region that holds it is planned (inner loops first), and only
  * loops' are read (zeroing them was 16 of every 19 bytes, 140 MB on ruby.wasm). */
 static void per_node_arrays(Plan *p, uint32_t nnodes) {
-    uint32_t n = nnodes + 1, words = 2 * n + (3 * n + 7) / 8;
+    uint32_t n = nnodes + 1, words = 2 * n + (4 * n + 7) / 8;
     ws_grow((void **)&p->per_node, &p->cap_per_node, words, sizeof(uint64_t));
     p->loop_len = p->per_node;
     p->loop_calls = p->per_node + n;
     p->landing = (uint8_t *)(p->per_node + 2 * n);
     p->loop_leaves = p->landing + n;
     p->loop_checked = p->loop_leaves + n;
-    memset(p->landing, 0, 3 * (size_t)n);
+    p->loop_try = p->loop_checked + n;
+    memset(p->landing, 0, 4 * (size_t)n);
 #ifdef WS_DEBUG
     memset(p->per_node, 0xff, 2 * (size_t)n * sizeof(uint64_t)); /* read before written: caught */
 #endif
@@ -698,6 +892,7 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t coun
     scan(&p, order, count, &loops, &nloops);
     out->leaf = !out->has_calls && !out->has_loops && !out->has_try;
     p.leaf = out->leaf && mc->opt->fuel_mode == FUEL_LAZY;
+    p.refunds = mc->opt->fuel_mode == FUEL_LAZY && !mc->refill;
     for (uint32_t i = nloops; i-- > 0;) {
         p.loop_len[loops[i]] = plan_region(&p, loops[i]);
         p.loop_calls[loops[i]] = p.calls_len;
@@ -712,5 +907,6 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t coun
 void fuel_plan_free(FuelPlan *plan) {
     free(plan->charges);
     free(plan->reached);
+    free(plan->refunds);
     memset(plan, 0, sizeof *plan);
 }

@@ -122,6 +122,20 @@ for (const mode of ['lazy', 'exact']) {
     check(`${mode}: ${name} completes with exactly its cost`, !ok.trap && ok.left === 0n, `${ok.trap} ${ok.left}`);
     check(`${mode}: ${name} runs out with one unit less`, isTrap(short.trap) && short.left < 0n, `${short.trap} ${short.left}`);
   }
+  // cold loop exits (lazy: refunded): each way out spends as the naive count, completes
+  // with exactly its cost and runs out with one unit less
+  for (const [name, ks] of [['cold_exits', [5, 103, 201, 307, 1000]], ['cold_exit_call', [0, 4, 99]],
+    ['cold_exit_after_call', [0, 3]]]) {
+    for (const k of ks) {
+      const need = spentNaive(name, k);
+      const full = run(inst, name, BIG, k), ok = run(inst, name, need, k), short = run(inst, name, need - 1n, k);
+      check(`${mode}: ${name}(${k}) spends as the naive count`, !full.trap && BIG - full.left === need, `${BIG - full.left} vs ${need}`);
+      check(`${mode}: ${name}(${k}) completes with exactly its cost`, !ok.trap && ok.left === 0n, `${ok.trap} ${ok.left}`);
+      check(`${mode}: ${name}(${k}) runs out with one unit less`,
+        isTrap(short.trap) && short.left < 0n && (mode === 'exact' || -short.left <= bound),
+        `${short.trap} ${short.left}`);
+    }
+  }
   // a bulk operation with a huge length traps for fuel before it runs (it would be out
   // of bounds): the fuel shows what was missing
   const huge = run(inst, 'fill_huge', 1000000);

@@ -61,6 +61,53 @@
     (local.get $s))
   (func (export "throw_out") (call_indirect $t (type $v) (i32.const 2)))
 
+  ;; cold loop exits (lazy mode pays the code after them with the loop header's charge
+  ;; and gives back what they skip): a br_if, a br in an if arm, an exit from an inner
+  ;; loop past the outer one, a return; $k picks the one taken (5, 103, 201, 307; 1000:
+  ;; none, 20 iterations)
+  (func (export "cold_exits") (param $k i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+    (block $done
+      (block $out
+        (loop $l
+          (br_if $out (i32.eq (local.get $i) (local.get $k)))
+          (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (i32.const 3))))
+          (if (i32.eq (local.get $i) (i32.sub (local.get $k) (i32.const 100)))
+            (then (local.set $s (i32.const 1)) (br $done)))
+          (local.set $j (i32.const 0))
+          (loop $inner
+            (br_if $done (i32.eq (local.get $j) (i32.sub (local.get $k) (i32.const 200))))
+            (local.set $s (i32.xor (local.get $s) (local.get $j)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $inner (i32.lt_u (local.get $j) (i32.const 3))))
+          (if (i32.eq (local.get $i) (i32.sub (local.get $k) (i32.const 300)))
+            (then (return (i32.const -1))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 20)))))
+      (local.set $s (i32.add (local.get $s) (i32.const 1000))))
+    (local.get $s))
+  ;; a cold exit after a call to a function that checks: no refund there (the callee
+  ;; would see the code after the exit paid)
+  (func $looper (loop $x (br_if $x (i32.const 0))))
+  (func (export "cold_exit_after_call") (param $k i32) (result i32) (local $i i32) (local $s i32)
+    (block $out
+      (loop $l
+        (call $looper)
+        (br_if $out (i32.eq (local.get $i) (local.get $k)))
+        (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $s))
+  ;; a cold exit with a call after it: the callee sees the fuel as without the refund
+  (func (export "cold_exit_call") (param $k i32) (result i32) (local $i i32) (local $s i32)
+    (block $out
+      (loop $l
+        (br_if $out (i32.eq (local.get $i) (local.get $k)))
+        (local.set $s (i32.add (local.get $s) (call $leaf (local.get $i))))
+        (call $log (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 10)))))
+    (local.get $s))
+
   ;; recursion for the stack limit: depth n + 1 frames
   (func $down (export "down") (param $n i32) (result i32)
     (if (result i32) (i32.eqz (local.get $n))

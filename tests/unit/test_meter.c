@@ -217,6 +217,54 @@ Test(meter, a_function_with_a_tail_call_does_not_return_checked) {
     cr_assert(!mc.calls.returns_checked[0]);
 }
 
+/* block  loop  local.get 0  br_if 1 (out of the loop)  i32.const 1  drop  br 0  end  end  end */
+static const uint8_t loop_with_exit[] = {0x02, 0x40, 0x03, 0x40, 0x20, 0x00, 0x0d, 0x01, 0x41,
+                                         0x01, 0x1a, 0x0c, 0x00, 0x0b, 0x0b, 0x0b};
+
+/* The loop header's charge in the plan (amount and unseen), or fails. */
+static Charge header_charge(void) {
+    for (uint32_t i = 0; i < plan.ncharges; i++)
+        if (plan.charges[i].flags & CP_HEADER) return plan.charges[i];
+    cr_assert_fail("no header charge");
+    return plan.charges[0];
+}
+
+Test(meter, lazy_mode_pays_past_a_cold_loop_exit_and_refunds_it) {
+    opt.fuel_mode = FUEL_LAZY;
+    build(loop_with_exit, sizeof loop_with_exit, false);
+    Charge h = header_charge();
+    cr_assert_eq(h.amount, 4); /* local.get, br_if; and i32.const, br after the exit */
+    cr_assert_eq(h.unseen, 2); /* the check adds back what the exit refunds */
+    cr_assert_eq(plan.nrefunds, 1);
+    cr_assert_eq(plan.refunds[0].amount, 2);
+    cr_assert_eq(ir_node(&f, plan.refunds[0].node)->in.op, OP_BR_IF);
+    cr_assert_eq(plan.ncharges, 2); /* the entry's and the header's */
+    cr_assert_eq(plan.longest_path, 4); /* as without the refund: one iteration */
+}
+
+Test(meter, no_refund_where_a_call_would_see_the_fuel_paid_ahead) {
+    /* block  loop  local.get 0  call 0 (itself: it checks at its entry)  local.get 0
+     * br_if 1  i32.const 1  drop  br 0  end  end  end: paying the code after the exit at
+     * the header would show the callee less fuel than the run may need */
+    static const uint8_t code[] = {0x02, 0x40, 0x03, 0x40, 0x20, 0x00, 0x10, 0x00, 0x20, 0x00, 0x0d,
+                                   0x01, 0x41, 0x01, 0x1a, 0x0c, 0x00, 0x0b, 0x0b, 0x0b};
+    opt.fuel_mode = FUEL_LAZY;
+    build(code, sizeof code, false);
+    Charge h = header_charge();
+    cr_assert_eq(h.amount, 4); /* local.get, call, local.get, br_if: the call cannot throw */
+    cr_assert_eq(h.unseen, 0);
+    cr_assert_eq(plan.nrefunds, 0);
+}
+
+Test(meter, exact_mode_pays_after_a_loop_exit) {
+    opt.fuel_mode = FUEL_EXACT;
+    build(loop_with_exit, sizeof loop_with_exit, false);
+    Charge h = header_charge();
+    cr_assert_eq(h.amount, 2);
+    cr_assert_eq(h.unseen, 0);
+    cr_assert_eq(plan.nrefunds, 0);
+}
+
 Test(meter, exact_mode_has_no_exit_check_to_drop) {
     static const uint8_t code[] = {0x20, 0x00, 0x04, 0x40, 0x20, 0x00, 0x10, 0x00, 0x0b, 0x0b};
     opt.fuel_mode = FUEL_EXACT;
