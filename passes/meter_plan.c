@@ -729,8 +729,9 @@ static bool refunds_sound(Plan *p, Seg *s, const RefSeg *r, uint32_t n) {
  * becomes plan B, analysed without them, when B is sound (refunds_sound): B pays the
  * code after a cold exit with what comes before it, so that each iteration that goes
  * on pays once where A paid twice or more, and the exit gives back what it skips.
- * Else s holds plan A again (its classes; the analyses after need no more).  Returns
- * whether B is kept. */
+ * Else s holds plan A again (its classes, and its edges in p->edge; what the analyses
+ * after read of the CSR, the segments' predecessors but the end's, is the same in
+ * both).  Returns whether B is kept. */
 static bool refund_exits(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
     ws_grow((void **)&p->rs, &p->cap_rs, n, sizeof(RefSeg));
     RefSeg *r = p->rs;
@@ -750,8 +751,7 @@ static bool refund_exits(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
         s[v].leader = r[v].leader;
         s[v].unseen = 0;
     }
-    p->nedge = nedge;
-    build_csr(p, n);
+    p->nedge = nedge; /* (the CSR stays B's: its predecessors differ from A's only at the end) */
     return false;
 }
 
