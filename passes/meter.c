@@ -49,7 +49,8 @@
  * traps.  Lazy mode also pays the code after a loop's exits (br_if, br or return
  * beyond the loop) with the code before them, and gives it back when an exit is taken
  * (the check at the loop header adds it back, so it fails exactly when it would
- * without): an iteration that goes on pays once instead of once per exit passed.  The overrun (how far below zero the fuel gets) is at most the largest charge
+ * without): an iteration that goes on pays once instead of once per exit passed.  The
+ * overrun (how far below zero the fuel gets) is at most the largest charge
  * sum along a loop-free path of one function, calls to functions without loops or
  * calls on it counted with their own dearest path, plus the largest charge at a check
  * point of a function entry or handler; the pass computes that bound and records it

@@ -7,6 +7,10 @@
  *   in a cached loop:   local.get $f  i64.const 7  i64.sub  local.tee $f
  *                       i64.clz  i64.eqz  br_if $out_of_fuel
  *   (exact mode checks every charge that way: no class starts unless it was paid)
+ *   lazy, a loop exit whose continuation the header paid (R units; the header's
+ *   check adds R back before its test):
+ *                       if  local.get $f  i64.const R  i64.add  local.set $f  br L+1  end
+ *                       (in place of br_if L)
  *
  * Inside a loop without exception handlers (and its nested loops) the fuel lives in
  * the local $f: read from the global before the loop, written back at the loop header
