@@ -107,7 +107,8 @@ read -r p f < <(plain_counts "$log" diff); record diff-strip "$p" "$f"
 
 # (dce runs inside each of -O2 and -Oz, so it has no pipeline of its own here; -O3 has
 # none either: on the spec modules its output is -O2's for all but 2 of 386 sampled, and
-# the C fixtures, the pass tests and determinism.sh run it)
+# determinism.sh, duplicates.sh (run under node before and after), features.sh and the
+# inline pass tests run it)
 step "spec replay: assertions on rewritten modules (-O0, --strip-all, -O2, -Oz)"
 node tests/spec/replay.mjs --wasmslim "$BUILD/wasmslim" --pipeline "-O0" --pipeline "--strip-all" \
     --pipeline "-O2" --pipeline "-Oz" \
