@@ -93,6 +93,9 @@ uint32_t em_add_arm(IrFunc *f, NodeId id, OpId head);
 
 /* Label depth of structured node target as seen from inside arm-parent `parent`. */
 uint32_t meter_depth(const IrFunc *f, NodeId parent, NodeId target);
+/* The structured node branch label `depth` names from inside arm-parent `parent` (the
+ * inverse of meter_depth): 0 for the function's label, or a depth past it. */
+NodeId meter_label_target(const IrFunc *f, NodeId parent, uint32_t depth);
 
 /* ---- the fuel plan (meter_plan.c) ---- */
 

@@ -155,3 +155,9 @@ uint32_t meter_depth(const IrFunc *f, NodeId parent, NodeId target) {
     for (NodeId p = parent; p && p != target; p = ir_node(f, p)->parent) depth++;
     return depth;
 }
+
+NodeId meter_label_target(const IrFunc *f, NodeId parent, uint32_t depth) {
+    NodeId t = parent;
+    for (uint32_t k = 0; k < depth && t; k++) t = ir_node(f, t)->parent;
+    return t;
+}

@@ -321,8 +321,7 @@ static bool leaves_cached(const MeterFn *mf, const IrNode *n) {
     uint32_t count = n->in.op == OP_BR_TABLE ? n->in.n + 1 : 1;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t d = n->in.op == OP_BR_TABLE && i < n->in.n ? br_table_label_next(&v) : n->in.a;
-        NodeId t = n->parent;
-        for (uint32_t k = 0; k < d && t; k++) t = ir_node(mf->f, t)->parent;
+        NodeId t = meter_label_target(mf->f, n->parent, d);
         if (!t || !mf->cached[t]) return true;
     }
     return false;

@@ -250,12 +250,8 @@ static void loop_escapes(Plan *p, NodeId loop, uint32_t ls) {
 /* The number of values branch label d of node n carries (UINT32_MAX when d names no
  * label: an unvalidated body). */
 static uint32_t label_arity(const IrFunc *f, const IrNode *n, uint32_t d) {
-    NodeId t = n->parent;
-    for (uint32_t k = 0; k < d; k++) {
-        if (!t) return UINT32_MAX;
-        t = ir_node(f, t)->parent;
-    }
-    if (!t) return f->type->nresults;
+    NodeId t = meter_label_target(f, n->parent, d);
+    if (!t) return d == meter_depth(f, n->parent, 0) ? f->type->nresults : UINT32_MAX;
     const IrNode *tn = ir_node(f, t);
     return tn->in.op == OP_LOOP ? f->arms[tn->arms].nparams : tn->nres;
 }
@@ -647,14 +643,15 @@ static void analyse(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
     hoist_if_arms(p, first_if);
 }
 
-/* What segment v of the region charges (the class it leads), in plan B (s) or A (r). */
-static int64_t charge_b(const Seg *s, uint32_t v, uint32_t n) {
-    bool paid = v > 0 && v + 1 < n && s[v].reach && s[v].leader == v && !(s[v].flags & SG_LOOP);
-    return paid ? (int64_t)s[v].cc : 0;
+/* What segment v of the region charges when a plan gives it `leader` and `cc` (the
+ * class it leads, as emit_region pays it). */
+static int64_t charge_of(const Seg *s, uint32_t v, uint32_t n, uint32_t leader, uint64_t cc) {
+    bool paid = v > 0 && v + 1 < n && s[v].reach && leader == v && !(s[v].flags & SG_LOOP);
+    return paid ? (int64_t)cc : 0;
 }
+static int64_t charge_b(const Seg *s, uint32_t v, uint32_t n) { return charge_of(s, v, n, s[v].leader, s[v].cc); }
 static int64_t charge_a(const Seg *s, const RefSeg *r, uint32_t v, uint32_t n) {
-    bool paid = v > 0 && v + 1 < n && s[v].reach && r[v].leader == v && !(s[v].flags & SG_LOOP);
-    return paid ? (int64_t)r[v].cc : 0;
+    return charge_of(s, v, n, r[v].leader, r[v].cc);
 }
 static int64_t out_a(const Seg *s, const RefSeg *r, uint32_t v, uint32_t n) {
     return r[v].in_a + charge_a(s, r, v, n) - (int64_t)s[v].cost;
