@@ -298,8 +298,9 @@ static void walk_node(Plan *p, NodeId id) {
     IrFunc *f = p->f;
     const IrNode *n = ir_node(f, id);
     OpId op = n->in.op;
-    if (needs_note(p, n)) note(p, id);
-    if (needs_note(p, n) || meter_is_call(op) || (is_exit(op) && op != OP_RETURN && op != OP_UNREACHABLE))
+    bool noted = needs_note(p, n);
+    if (noted) note(p, id);
+    if (noted || meter_is_call(op) || (is_exit(op) && op != OP_RETURN && op != OP_UNREACHABLE))
         p->seg[p->cur].flags |= SG_OBSERVED;
     if (op == OP_LOOP) {
 #ifdef WS_DEBUG
