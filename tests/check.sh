@@ -77,11 +77,11 @@ if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); re
 
 step "spec invalid modules through passes told not to validate (no crash)"
 # (-O2 runs dce, dead-params, inline and remove-unused, and then the lazy metering)
-# (the second pipeline on every second module: the first one meters every module too)
-for pipeline in "-O2 --fuel --stack-limit=100 --no-validate" \
-    "--fuel --fuel-mode=exact --stack-limit=100 --stack-cost=frame --max-memory-pages=2 --no-validate"; do
-    every=1
-    [[ $pipeline == -O2* ]] || every=2
+# (each case EVERY|PIPELINE; the second on every second module: the first one meters
+# every module too)
+for run in "1|-O2 --fuel --stack-limit=100 --no-validate" \
+    "2|--fuel --fuel-mode=exact --stack-limit=100 --stack-cost=frame --max-memory-pages=2 --no-validate"; do
+    every=${run%%|*} pipeline=${run#*|}
     node tests/spec/run-spec.mjs --wasmslim "$BUILD/wasmslim" --jobs "$JOBS" --invalid-unchecked --every "$every" \
         --pipeline "$pipeline" 2>&1 | tee "$log" | tail -n 3 || true
     if ! grep -q '^SKIP:' "$log"; then read -r p f < <(plain_counts "$log" spec); record spec-unchecked "$p" "$f"; fi
