@@ -188,6 +188,8 @@ static void setup(Module *m, MeterCtx *mc, uint32_t jobs) {
     mc->largest_point = ws_calloc(n, sizeof(uint64_t));
     mc->most_calls = ws_calloc(n, sizeof(uint64_t));
     mc->leaf = ws_calloc(n, 1);
+    mc->charges = ws_calloc(n, sizeof(uint32_t));
+    mc->refunds = ws_calloc(n, sizeof(uint32_t));
     if (mc->fuel) meter_calls(m, jobs, &mc->calls);
 }
 
@@ -237,6 +239,21 @@ static bool rewrites_code(const Module *m, const MeterCtx *mc) {
     return mc->fuel || mc->stack || (mc->mem_cap && m->nmem_imports > 0);
 }
 
+/* Contract: what --stats reports of the pass: the functions rewritten (all of them, or
+ * none for a memory cap alone without imported memories), charge sites, refunded loop
+ * exits and lazy mode's overrun bound. */
+static void add_stats(PassCtx *ctx, const Module *m, const MeterCtx *mc, uint32_t ndefined, uint64_t bound) {
+    PassStats d;
+    memset(&d, 0, sizeof d);
+    if (rewrites_code(m, mc)) d.funcs_metered = d.funcs_changed = ndefined;
+    for (uint32_t k = 0; k < ndefined; k++) {
+        d.fuel_charges += mc->charges[k];
+        d.fuel_refunds += mc->refunds[k];
+    }
+    d.fuel_bound = bound;
+    pass_stats_add(ctx, &d);
+}
+
 /* Contract: the exports, the import and helper, the record, a notice. */
 static void finish(PassCtx *ctx, Module *m, MeterCtx *mc) {
     const MeterOptions *o = mc->opt;
@@ -252,6 +269,7 @@ static void finish(PassCtx *ctx, Module *m, MeterCtx *mc) {
     if (mc->stack) meter_add_export(m, stack_export(o), EXT_GLOBAL, mc->stack_global);
     uint64_t bound = mc->fuel ? lazy_bound(mc, ndefined) : 0;
     add_record(m, mc, bound);
+    add_stats(ctx, m, mc, ndefined, o->fuel_mode == FUEL_EXACT ? 0 : bound);
     if (!ctx->log || !mc->fuel) return;
     if (o->fuel_mode == FUEL_EXACT)
         fprintf(ctx->log, "wasmslim: metering: fuel (exact) in %u functions\n", ndefined);
@@ -308,6 +326,8 @@ void pass_meter(PassCtx *ctx, Module *m) {
     free(mc->largest_point);
     free(mc->most_calls);
     free(mc->leaf);
+    free(mc->charges);
+    free(mc->refunds);
     meter_calls_free(&mc->calls);
     free(mc);
 }

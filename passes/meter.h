@@ -40,6 +40,7 @@ typedef struct MeterCtx {
     uint64_t *largest_point;      /* largest charge at a check point (entry, handler) */
     uint64_t *most_calls;         /* most calls along a loop-free path */
     uint8_t *leaf;                /* no loops, calls or handlers (lazy mode: no checks) */
+    uint32_t *charges, *refunds;  /* charges that pay something, refunded loop exits (--stats) */
     MeterCalls calls;             /* what the call graph tells (meter_calls.c) */
 } MeterCtx;
 /* True when call node `in` (call, call_indirect, call_ref) may end in an exception. */

@@ -502,6 +502,8 @@ bool meter_function(IrFunc *f, void *arg, WsError *err) {
         mc->largest_point[k] = plan.largest_point;
         mc->most_calls[k] = plan.most_calls;
         mc->leaf[k] = plan.leaf;
+        for (uint32_t i = 0; i < plan.ncharges; i++) mc->charges[k] += plan.charges[i].amount != 0;
+        mc->refunds[k] = plan.nrefunds;
     }
     instrument(&mf, &plan);
     fuel_plan_free(&plan);

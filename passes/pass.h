@@ -34,6 +34,9 @@ typedef struct PassStats {
     uint32_t instrs_removed, locals_removed, params_removed, funcs_changed;
     uint32_t calls_inlined, funcs_inlined_away;
     uint32_t funcs_merged;         /* duplicate-function-elimination */
+    /* metering (--fuel, --stack-limit, --max-memory-pages on imported memories) */
+    uint32_t funcs_metered, fuel_charges, fuel_refunds;
+    uint64_t fuel_bound;           /* lazy mode's overrun bound (set, not summed) */
 } PassStats;
 
 typedef struct PassCtx {

@@ -128,6 +128,10 @@ void pass_stats_add(PassCtx *ctx, const PassStats *delta) {
     s->calls_inlined += delta->calls_inlined;
     s->funcs_inlined_away += delta->funcs_inlined_away;
     s->funcs_merged += delta->funcs_merged;
+    s->funcs_metered += delta->funcs_metered;
+    s->fuel_charges += delta->fuel_charges;
+    s->fuel_refunds += delta->fuel_refunds;
+    if (delta->fuel_bound > s->fuel_bound) s->fuel_bound = delta->fuel_bound;
     pthread_mutex_unlock(&stats_lock);
 }
 
@@ -141,7 +145,9 @@ void pass_stats_print(FILE *out, const PassStats *s, bool json) {
         {"exports removed", s->exports_removed}, {"instructions removed", s->instrs_removed},
         {"locals removed", s->locals_removed}, {"parameters removed", s->params_removed},
         {"calls inlined", s->calls_inlined}, {"functions merged", s->funcs_merged},
-        {"functions changed", s->funcs_changed},
+        {"functions changed", s->funcs_changed}, {"functions metered", s->funcs_metered},
+        {"fuel charges", s->fuel_charges}, {"loop exits refunded", s->fuel_refunds},
+        {"lazy overrun bound", s->fuel_bound},
     };
     const char *sep = json ? "{" : "passes: ";
     bool any = false;

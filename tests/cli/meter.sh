@@ -55,6 +55,36 @@ rec=$(record "$T/f.wasm")
 if grep -q "^version 1" <<<"$rec" && grep -q "fuel.mode lazy" <<<"$rec" && grep -q "fuel.export wasmslim_fuel" <<<"$rec" &&
     grep -Eq "fuel.costs fnv1a64:[0-9a-f]{16}" <<<"$rec" && grep -Eq "fuel.lazy-bound [0-9]+" <<<"$rec"; then ok; else fail "record: $rec"; fi
 check "exports wasmslim_fuel" grep -q wasmslim_fuel <(wasm-objdump -x "$T/f.wasm")
+# --stats=json: functions metered, charges that pay (each one i64.sub in the output, here
+# with no dynamic charges), refunded loop exits, and the lazy bound the record gives
+jstat() { grep -o "\"$1\": [0-9]*" "$2" | grep -o '[0-9]*$'; }
+subs() { wasm2wat --enable-all "$1" | grep -c 'i64.sub'; }
+cat >"$T/st.wat" <<'EOF'
+(module
+  (func (export "f") (param i32) (result i32)
+    (block (br_if 0 (local.get 0)) (drop (local.get 0)))
+    (local.get 0))
+  (func (export "h") (param i32)
+    (loop
+      (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if 1 (i32.eqz))
+      (drop (local.get 0))
+      (br 0))))
+EOF
+wat2wasm "$T/st.wat" -o "$T/st.wasm" || fail "wat2wasm st.wat"
+"$WS" "$T/st.wasm" --fuel --stats=json -q -o "$T/st.o.wasm" >"$T/st.json" 2>&1
+bound=$(record "$T/st.o.wasm" | grep -o 'fuel.lazy-bound [0-9]*' | grep -o '[0-9]*$')
+if [ "$(jstat 'functions metered' "$T/st.json")" = 2 ] && [ "$(jstat 'fuel charges' "$T/st.json")" = 3 ] &&
+    [ "$(subs "$T/st.o.wasm")" = 3 ] && [ "$(jstat 'loop exits refunded' "$T/st.json")" = 1 ] &&
+    [ "$(jstat 'lazy overrun bound' "$T/st.json")" = "$bound" ] && [ "$bound" -gt 0 ]; then ok; else fail "--stats=json of st.wat: $(cat "$T/st.json") bound $bound"; fi
+for mode in lazy exact; do
+    "$WS" "$T/cases.wasm" --fuel --fuel-mode=$mode --fuel-per-byte=0 --stats=json -q -o "$T/cs.wasm" >"$T/cs.json" 2>&1
+    n=$(jstat 'fuel charges' "$T/cs.json")
+    if [ "$n" = $(($(subs "$T/cs.wasm") - $(subs "$T/cases.wasm"))) ] && [ "$n" -gt 40 ]; then ok; else fail "--stats=json $mode: $n charges"; fi
+done
+if [ "$(jstat 'loop exits refunded' "$T/cs.json")" = 0 ] && [ "$(jstat 'lazy overrun bound' "$T/cs.json")" = 0 ]; then ok; else fail "--stats=json exact: $(cat "$T/cs.json")"; fi
+"$WS" "$T/st.wasm" --max-memory-pages=4 --stats=json -q -o "$T/mp.wasm" >"$T/mp.json" 2>&1
+check "--stats=json: a memory cap alone rewrites no function" grep -q '"functions metered": 0' "$T/mp.json"
 check "--fuel-export renames it" "$WS" "$T/cases.wasm" --fuel --fuel-export=gas -q -o "$T/g.wasm"
 check "... to gas" grep -q '"gas"' <(wasm-objdump -x "$T/g.wasm")
 "$WS" "$T/cases.wasm" --stack-limit=10 -q -o "$T/s.wasm"
