@@ -17,9 +17,20 @@
  * and the second post-dominates the first (both in the region's graph, where calls,
  * throws and inner loops have an edge to the exit): then on every path through the
  * region either both run or neither, so paying both at the first is exact whenever
- * the run does not trap.  For an if, the cheaper arm's charge is paid before the if
- * and only the difference in the dearer arm ("both arms paid at their join when
- * equal").  Unreachable segments are never charged.  Lazy mode also finds whether a
+ * the run does not trap.  Where a branch leads only to classes entered from it alone
+ * (an if's two arms, the two ways on from a br_if, a br_table's targets), the cheapest
+ * of them is paid before the branch and only the rest in the others (hoist_branches):
+ *
+ *   block                      S0 = A (ends at br_if), S1 = B, S2 = C (only the br_if
+ *     block                    goes there: B leaves by br 1); D joins S0's class.
+ *       A  br_if 0             Charges: A+D+min(B,C) before A, B-min in S1, C-min
+ *       B  br 1                in S2: two charges instead of three, one when B = C
+ *     end                      ("both arms paid at their join when equal")
+ *     C
+ *   end
+ *   D
+ *
+ * Unreachable segments are never charged.  Lazy mode also finds whether a
  * check at the function's end could ever fail (exit_checked): not when every way there
  * passes a check after the last charge.
  *
@@ -45,6 +56,7 @@ enum {
     SG_LOOP = 1u << 9,
     SG_OBSERVED = 1u << 10, /* a check elsewhere may see the fuel it leaves: a call, a
                                tail call, a throw, a bulk operation or import call */
+    SG_HOISTED = 1u << 11,  /* scratch of hoist_branches */
 };
 #define NONE UINT32_MAX
 
@@ -61,7 +73,6 @@ typedef struct Seg {
 
 typedef struct Edge { uint32_t from, to; bool exc; } Edge; /* exc: leaves by a throw or tail call */
 typedef struct Pend { uint32_t from, next; } Pend;
-typedef struct IfArms { uint32_t pre, then, els; } IfArms;
 typedef struct Noted { NodeId node; uint32_t seg; } Noted;
 typedef struct Cand { uint32_t from; NodeId node; } Cand; /* a loop exit taken as cold */
 /* Per segment, while refund_exits compares the plans: plan A's class (the exits as
@@ -90,8 +101,6 @@ typedef struct Plan {
     uint32_t npend, cap_pend;
     Frame *fr;
     uint32_t nfr, cap_fr;
-    IfArms *ifs;
-    uint32_t nifs, cap_ifs;
     Noted *noted;
     uint32_t nnoted, cap_noted;
     uint32_t *csr, *csr_at;      /* per region: predecessors then successors */
@@ -286,8 +295,6 @@ static void open_frame(Plan *p, NodeId id) {
         fr.els = new_seg(p, (MeterPos){id, 1, 0}, n->narms < 2 ? CP_ELSE : 0);
         add_edge(p, p->cur, then);
         add_edge(p, p->cur, fr.els);
-        IfArms a = {p->cur, then, fr.els};
-        WS_VEC_PUSH(p->ifs, p->nifs, p->cap_ifs, a);
         p->cur = then;
     }
     WS_VEC_PUSH(p->fr, p->nfr, p->cap_fr, fr);
@@ -525,16 +532,39 @@ static void classes(Seg *s, uint32_t n, const uint8_t *live) {
     }
 }
 
-/* Contract: pays the cheaper arm of each if before it (innermost ifs first). */
-static void hoist_if_arms(Plan *p, uint32_t first_if) {
-    Seg *s = p->seg;
-    for (uint32_t i = p->nifs; i-- > first_if;) {
-        IfArms a = p->ifs[i];
-        if (!s[a.pre].reach) continue;
-        uint64_t m = s[a.then].cc < s[a.els].cc ? s[a.then].cc : s[a.els].cc;
-        s[a.then].cc -= m;
-        s[a.els].cc -= m;
-        s[s[a.pre].leader].cc += m;
+/* True when segment w, a successor of v, leads a class that runs only when v branches
+ * to it: v is its one predecessor, and it is neither an inner loop nor the end. */
+static bool entered_from(const Plan *p, const Seg *s, uint32_t n, uint32_t v, uint32_t w) {
+    if (w == v || w + 1 >= n || !s[w].reach || s[w].leader != w || (s[w].flags & SG_LOOP)) return false;
+    for (uint32_t i = p->csr_at[w]; i < p->csr_at[w + 1]; i++)
+        if (p->csr[i] != v && s[p->csr[i]].reach) return false;
+    return true;
+}
+
+/* Contract: where every way out of segment v leads to a class entered only from v (an
+ * if's arms, a br_if's two continuations, a br_table's targets), the cheapest of those
+ * classes is paid with v's class and only the rest in the others: one charge fewer.
+ * Latest segments first, so that what an inner branch hoists may go further out. */
+static void hoist_branches(Plan *p, Seg *s, uint32_t n) {
+    const uint32_t *at = p->csr_at + n + 1, *csr = p->csr;
+    for (uint32_t v = n - 1; v-- > 1;) {
+        if (!s[v].reach || (s[v].flags & SG_LOOP) || at[v + 1] - at[v] < 2) continue;
+        uint64_t m = UINT64_MAX;
+        bool two = false;
+        for (uint32_t i = at[v]; i < at[v + 1] && m; i++) {
+            uint32_t w = csr[i];
+            if (!entered_from(p, s, n, v, w)) m = 0;
+            else if (s[w].cc < m) m = s[w].cc;
+            two = two || w != csr[at[v]];
+        }
+        if (!two || m == 0) continue;
+        for (uint32_t i = at[v]; i < at[v + 1]; i++) {
+            Seg *w = &s[csr[i]];
+            if (!(w->flags & SG_HOISTED)) w->cc -= m;
+            w->flags |= SG_HOISTED;
+        }
+        for (uint32_t i = at[v]; i < at[v + 1]; i++) s[csr[i]].flags &= ~(uint32_t)SG_HOISTED;
+        s[s[v].leader].cc += m;
     }
 }
 
@@ -634,14 +664,14 @@ static bool exit_checked(const Plan *p, const Seg *s, uint32_t n) {
 
 /* Contract: the classes and their charges of the region's n segments s over the edges
  * in p->edge (segments' cc all 0 before). */
-static void analyse(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
+static void analyse(Plan *p, Seg *s, uint32_t n) {
     build_csr(p, n);
     p->live = p->r8;
     memset(p->live, 0, n + 1);
     dominators(p, s, n);
     number_pdom_tree(s, n, p->csr + 2 * p->nedge + 1);
     classes(s, n, p->live);
-    hoist_if_arms(p, first_if);
+    hoist_branches(p, s, n);
 }
 
 /* What segment v of the region charges when a plan gives it `leader` and `cc` (the
@@ -730,7 +760,7 @@ static bool refunds_sound(Plan *p, Seg *s, const RefSeg *r, uint32_t n) {
  * Else s holds plan A again (its classes, and its edges in p->edge; what the analyses
  * after read of the CSR, the segments' predecessors but the end's, is the same in
  * both).  Returns whether B is kept. */
-static bool refund_exits(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
+static bool refund_exits(Plan *p, Seg *s, uint32_t n) {
     ws_grow((void **)&p->rs, &p->cap_rs, n, sizeof(RefSeg));
     RefSeg *r = p->rs;
     for (uint32_t v = 0; v < n; v++) {
@@ -740,7 +770,7 @@ static bool refund_exits(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
     }
     uint32_t nedge = p->nedge;
     p->nedge -= p->ncand; /* the cold exits' edges came last */
-    analyse(p, s, n, first_if);
+    analyse(p, s, n);
     uint32_t nrefunds = p->out->nrefunds;
     if (ahead_of_code(p, s, r, n) && refunds_sound(p, s, r, n)) return true;
     p->out->nrefunds = nrefunds;
@@ -755,7 +785,7 @@ static bool refund_exits(Plan *p, Seg *s, uint32_t n, uint32_t first_if) {
 
 /* Contract: builds and analyses one region; returns its longest path. */
 static uint64_t plan_region(Plan *p, NodeId root) {
-    uint32_t first_if = p->nifs, first_note = p->nnoted;
+    uint32_t first_note = p->nnoted;
     p->nedge = 0;
     p->nfr = 0;
     p->leaves = false;
@@ -769,9 +799,9 @@ static uint64_t plan_region(Plan *p, NodeId root) {
     ws_grow((void **)&p->r32, &p->cap_r32, 2 * (2 * n + 3) + 2 * p->nedge + 1 + 3 * (n + 1), sizeof(uint32_t));
     ws_grow((void **)&p->r64, &p->cap_r64, 2 * n + 2, sizeof(uint64_t));
     ws_grow((void **)&p->r8, &p->cap_r8, 2 * (n + 1), 1);
-    analyse(p, s, n, first_if);
+    analyse(p, s, n);
     uint64_t len = longest_path(p, s, n); /* plan A's: the checks see the fuel as A has it */
-    if (p->ncand) p->refunded = refund_exits(p, s, n, first_if);
+    if (p->ncand) p->refunded = refund_exits(p, s, n);
     bool checked = p->mc->opt->fuel_mode == FUEL_LAZY && exit_checked(p, s, n);
     if (root == 0) p->out->exit_checked = checked;
     else p->loop_checked[root] = checked;
@@ -814,7 +844,7 @@ static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, u
  * scratch and gives them back, grown, for the next (not allocated for every function:
  * ruby.wasm has 17,490), unless the function was one of the few large enough that
  * keeping its arrays would hold memory the other functions never need. */
-#define PLAN_ARRAYS(X) X(seg) X(edge) X(pend) X(fr) X(ifs) X(noted) X(r32) X(r64) X(r8) X(per_node) X(cand) X(rs)
+#define PLAN_ARRAYS(X) X(seg) X(edge) X(pend) X(fr) X(noted) X(r32) X(r64) X(r8) X(per_node) X(cand) X(rs)
 enum { PLAN_KEEP_NODES = 1 << 14 };
 
 static void plan_arrays_free(void *arg) {

@@ -85,7 +85,23 @@
           (br_if $l (i32.lt_u (local.get $i) (i32.const 20)))))
       (local.set $s (i32.add (local.get $s) (i32.const 1000))))
     (local.get $s))
-  ;; a cold exit after a call to a function that checks: no refund there (the callee
+;; branches whose ways on are entered from them alone: the cheapest way is paid with
+  ;; the code before the branch, the rest in the others (a br_if diamond, a br_table fan)
+  (func (export "diamonds") (param $k i32) (result i32) (local $s i32)
+    (block $join
+      (block $far
+        (br_if $far (i32.and (local.get $k) (i32.const 1)))
+        (local.set $s (i32.const 7))
+        (br $join))
+      (local.set $s (i32.mul (local.get $k) (i32.add (local.get $k) (i32.const 3)))))
+    (block $c
+      (block $b
+        (block $a
+          (br_table $a $b $c (i32.shr_u (local.get $k) (i32.const 1))))
+        (return (i32.add (local.get $s) (i32.const 1))))
+      (return (i32.mul (local.get $s) (i32.sub (local.get $s) (i32.const 2)))))
+    (local.get $s))
+    ;; a cold exit after a call to a function that checks: no refund there (the callee
   ;; would see the code after the exit paid)
   (func $looper (loop $x (br_if $x (i32.const 0))))
   (func (export "cold_exit_after_call") (param $k i32) (result i32) (local $i i32) (local $s i32)

@@ -86,6 +86,30 @@ Test(meter, unequal_if_arms_pay_the_difference) {
     cr_assert_eq(plan.charges[1].amount, 3);
 }
 
+Test(meter, a_br_if_diamond_pays_its_cheaper_way_before_the_branch) {
+    /* block  block  local.get 0  br_if 0  i32.const 1 drop  br 1  end
+     *   i32.const 2  i32.const 3  i32.add  drop  end  end:
+     * fall through costs 2 (i32.const, br), the branch target 3 (two consts, add);
+     * each is entered only from the br_if, so 2 is paid with the entry */
+    static const uint8_t code[] = {0x02, 0x40, 0x02, 0x40, 0x20, 0x00, 0x0d, 0x00, 0x41, 0x01, 0x1a, 0x0c, 0x01,
+                                   0x0b, 0x41, 0x02, 0x41, 0x03, 0x6a, 0x1a, 0x0b, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert_eq(plan.ncharges, 2);
+    cr_assert_eq(plan.charges[0].amount, 4); /* local.get, br_if, and the cheaper way */
+    cr_assert_eq(plan.charges[1].amount, 1); /* what the target costs more */
+}
+
+Test(meter, br_table_targets_entered_from_it_alone_share_their_cheapest) {
+    /* block  block  local.get 0  br_table 0 1  end  i32.const 1 drop return  end
+     *   i32.const 1  i32.const 1  i32.add  drop  end */
+    static const uint8_t code[] = {0x02, 0x40, 0x02, 0x40, 0x20, 0x00, 0x0e, 0x01, 0x00, 0x01, 0x0b, 0x41, 0x01,
+                                   0x1a, 0x0f, 0x0b, 0x41, 0x01, 0x41, 0x01, 0x6a, 0x1a, 0x0b};
+    build(code, sizeof code, false);
+    cr_assert_eq(plan.ncharges, 2);
+    cr_assert_eq(plan.charges[0].amount, 3); /* local.get, br_table, and target 0's i32.const */
+    cr_assert_eq(plan.charges[1].amount, 2); /* target 1 costs 3 */
+}
+
 Test(meter, loop_headers_are_check_points) {
     /* loop  local.get 0  br_if 0  end  end */
     static const uint8_t code[] = {0x03, 0x40, 0x20, 0x00, 0x0d, 0x00, 0x0b, 0x0b};
