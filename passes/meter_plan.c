@@ -56,7 +56,7 @@ enum {
     SG_LOOP = 1u << 9,
     SG_OBSERVED = 1u << 10, /* a check elsewhere may see the fuel it leaves: a call, a
                                tail call, a throw, a bulk operation or import call */
-    SG_HOISTED = 1u << 11,  /* scratch of hoist_branches */
+    SG_WAY = 1u << 11,      /* scratch of hoist_branches: a way on already seen */
 };
 #define NONE UINT32_MAX
 
@@ -550,21 +550,23 @@ static void hoist_branches(Plan *p, Seg *s, uint32_t n) {
     for (uint32_t v = n - 1; v-- > 1;) {
         if (!s[v].reach || (s[v].flags & SG_LOOP) || at[v + 1] - at[v] < 2) continue;
         uint64_t m = UINT64_MAX;
-        bool two = false;
-        for (uint32_t i = at[v]; i < at[v + 1] && m; i++) {
-            uint32_t w = csr[i];
-            if (!entered_from(p, s, n, v, w)) m = 0;
-            else if (s[w].cc < m) m = s[w].cc;
-            two = two || w != csr[at[v]];
+        uint32_t ways = 0;
+        for (uint32_t i = at[v]; i < at[v + 1]; i++) { /* each way once: a br_table may repeat it */
+            Seg *w = &s[csr[i]];
+            if (w->flags & SG_WAY) continue;
+            w->flags |= SG_WAY;
+            ways++;
+            if (m == 0) continue;
+            if (!entered_from(p, s, n, v, csr[i])) m = 0;
+            else if (w->cc < m) m = w->cc;
         }
-        if (!two || m == 0) continue;
+        bool hoist = ways >= 2 && m != 0;
         for (uint32_t i = at[v]; i < at[v + 1]; i++) {
             Seg *w = &s[csr[i]];
-            if (!(w->flags & SG_HOISTED)) w->cc -= m;
-            w->flags |= SG_HOISTED;
+            if (hoist && (w->flags & SG_WAY)) w->cc -= m;
+            w->flags &= ~(uint32_t)SG_WAY;
         }
-        for (uint32_t i = at[v]; i < at[v + 1]; i++) s[csr[i]].flags &= ~(uint32_t)SG_HOISTED;
-        s[s[v].leader].cc += m;
+        if (hoist) s[s[v].leader].cc += m;
     }
 }
 
