@@ -85,6 +85,22 @@ done
 if [ "$(jstat 'loop exits refunded' "$T/cs.json")" = 0 ] && [ "$(jstat 'lazy overrun bound' "$T/cs.json")" = 0 ]; then ok; else fail "--stats=json exact: $(cat "$T/cs.json")"; fi
 "$WS" "$T/st.wasm" --max-memory-pages=4 --stats=json -q -o "$T/mp.wasm" >"$T/mp.json" 2>&1
 check "--stats=json: a memory cap alone rewrites no function" grep -q '"functions metered": 0' "$T/mp.json"
+# in a loop that keeps the fuel in a local, the charge after a call reads the fuel
+# from the global at once (`global.get; i64.const; i64.sub; local.set`), no reload first
+cat >"$T/fz.wat" <<'EOF'
+(module
+  (import "env" "g" (func $g (param i32) (result i32)))
+  (func (export "f") (param i32) (result i32) (local i32)
+    (loop $l
+      (local.set 1 (call $g (local.get 1)))
+      (local.set 1 (i32.mul (local.get 1) (i32.const 3)))
+      (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+    (local.get 1)))
+EOF
+wat2wasm "$T/fz.wat" -o "$T/fz.wasm" || fail "wat2wasm fz.wat"
+"$WS" "$T/fz.wasm" --fuel -q -o "$T/fz.o.wasm"
+after=$(wasm2wat "$T/fz.o.wasm" | grep -A4 'call 0' | tr -s ' \n' ' ')
+if grep -q 'call 0 global.get 0 i64.const 9 i64.sub local.set 2' <<<"$after"; then ok; else fail "charge after a call: $after"; fi
 check "--fuel-export renames it" "$WS" "$T/cases.wasm" --fuel --fuel-export=gas -q -o "$T/g.wasm"
 check "... to gas" grep -q '"gas"' <(wasm-objdump -x "$T/g.wasm")
 "$WS" "$T/cases.wasm" --stack-limit=10 -q -o "$T/s.wasm"
