@@ -183,7 +183,8 @@ typedef struct MeterFn {
     uint32_t frame_cost;    /* stack units of this frame */
     uint8_t *cached;        /* per node: structured node inside (or being) a cached loop */
     bool whole_cached;      /* the fuel is in $f in the whole function */
-    bool fuel_on_stack;     /* the next charge finds the fuel on the emitter's stack */
+    uint8_t *charged_after; /* per original node: a charge that pays comes right after it */
+    bool reload_here;       /* the charge being emitted reads the fuel from the global */
     const NodeId *order0;   /* the preorder of the original code (order0_count nodes) */
     uint32_t order0_count;
     NodeId *cur_after;      /* per node: last node inserted right after it */

@@ -61,8 +61,7 @@ void meter_em_done(MeterFn *mf, const Emit *e, MeterPos p) {
 }
 
 static void load_fuel(MeterFn *mf, Emit *e, bool cached) {
-    if (mf->fuel_on_stack) mf->fuel_on_stack = false; /* fuse_reload pushed it */
-    else if (cached) em_local(e, OP_LOCAL_GET, mf->fuel_local);
+    if (cached && !mf->reload_here) em_local(e, OP_LOCAL_GET, mf->fuel_local);
     else em_global(e, OP_GLOBAL_GET, mf->mc->fuel_global);
 }
 
@@ -164,28 +163,6 @@ static NodeId operand_node(const IrFunc *f, const IrNode *n) {
     return v.node == 0 || (v.idx & IR_PARAM) ? 0 : v.node;
 }
 
-/* Contract: when e stands right after the reload that follows a call in a cached loop
- * (`global.get $fuel  local.set $f`), drops the local.set and leaves e after the
- * global.get with its value pushed: the charge there reads the fuel from it,
- * `global.get $fuel  i64.const N  i64.sub  local.set $f`, 4 bytes and 2 instructions
- * fewer than the reload and the charge. */
-static void fuse_reload(MeterFn *mf, Emit *e) {
-    IrFunc *f = mf->f;
-    if (!e->after || e->after < mf->orig_nnodes) return;
-    const IrNode *set = ir_node(f, e->after);
-    if (set->in.op != OP_LOCAL_SET || set->in.a != mf->fuel_local) return;
-    NodeId get = set->prev;
-    if (!get || get < mf->orig_nnodes || get != operand_node(f, set)) return;
-    const IrNode *g = ir_node(f, get);
-    if (g->in.op != OP_GLOBAL_GET || g->in.a != mf->mc->fuel_global) return;
-    NodeId s = e->after;
-    ir_set_args(f, s, NULL, 0);
-    ir_unlink(f, s);
-    e->after = get;
-    em_push(e, (ValueRef){get, 0});
-    mf->fuel_on_stack = true;
-}
-
 /* Contract: one charge of the plan at its position (an implicit else arm is made
  * first when the charge falls there). */
 static void emit_charge(MeterFn *mf, const Charge *c) {
@@ -202,10 +179,11 @@ static void emit_charge(MeterFn *mf, const Charge *c) {
     bool wt = cached && (c->flags & CP_HEADER);
     Emit e;
     meter_em_at(mf, &e, p);
-    if (cached && c->amount) fuse_reload(mf, &e);
+    mf->reload_here = cached && c->pos.after && mf->charged_after[c->pos.after];
     if (mf->mc->opt->fuel_mode == FUEL_EXACT || (c->flags & CP_CHECK))
         pay_checked(mf, &e, c->amount, false, cached, wt, c->unseen);
     else pay_plain(mf, &e, c->amount, cached, OP_I64_SUB);
+    mf->reload_here = false;
     meter_em_done(mf, &e, p);
 }
 
@@ -374,7 +352,7 @@ static void cached_node(MeterFn *mf, NodeId id) {
     Emit e;
     em_before(&e, f, id);
     fuel_emit_flush(mf, &e);
-    if (!meter_is_call(op)) return;
+    if (!meter_is_call(op) || mf->charged_after[id]) return; /* the charge there reloads */
     meter_em_at(mf, &e, after);
     reload(mf, &e);
     meter_em_done(mf, &e, after);
@@ -436,9 +414,24 @@ static void emit_refund(MeterFn *mf, const Refund *r) {
     ir_unlink(f, r->node);
 }
 
+/* Contract: marks the calls a charge that pays something comes right after: in a
+ * cached loop that charge reads the fuel from the global itself, `call $g  global.get
+ * $fuel  i64.const N  i64.sub  local.set $f`, and the reload that would come first
+ * (`global.get $fuel  local.set $f  local.get $f ...`) is left out: 4 bytes and 2
+ * instructions fewer. */
+static void mark_charged_after(MeterFn *mf, const FuelPlan *plan) {
+    mf->charged_after = arena_array(&mf->f->arena, mf->orig_nnodes + 1, 1);
+    for (uint32_t i = 0; i < plan->ncharges; i++) {
+        NodeId after = plan->charges[i].pos.after;
+        if (plan->charges[i].amount && after && after < mf->orig_nnodes && meter_is_call(ir_node(mf->f, after)->in.op))
+            mf->charged_after[after] = 1;
+    }
+}
+
 void fuel_emit(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t count) {
     IrFunc *f = mf->f;
     mark_cached(mf, plan, order, count);
+    mark_charged_after(mf, plan);
     for (uint32_t i = 0; i < plan->nreached; i++) {
         NodeId id = plan->reached[i];
         if (meter_is_bulk(ir_node(f, id)->in.op)) {
