@@ -156,13 +156,6 @@ static void pay_checked(MeterFn *mf, Emit *e, uint64_t c, bool dyn, bool cached,
     out_of_fuel(mf, e, cached);
 }
 
-/* The node producing n's one operand, when n has one and a node produced it; else 0. */
-static NodeId operand_node(const IrFunc *f, const IrNode *n) {
-    if (n->nargs != 1) return 0;
-    ValueRef v = ir_args(f, n)[0];
-    return v.node == 0 || (v.idx & IR_PARAM) ? 0 : v.node;
-}
-
 /* Contract: one charge of the plan at its position (an implicit else arm is made
  * first when the charge falls there). */
 static void emit_charge(MeterFn *mf, const Charge *c) {
@@ -423,8 +416,8 @@ static void mark_charged_after(MeterFn *mf, const FuelPlan *plan) {
     mf->charged_after = arena_array(&mf->f->arena, mf->orig_nnodes + 1, 1);
     for (uint32_t i = 0; i < plan->ncharges; i++) {
         NodeId after = plan->charges[i].pos.after;
-        if (plan->charges[i].amount && after && after < mf->orig_nnodes && meter_is_call(ir_node(mf->f, after)->in.op))
-            mf->charged_after[after] = 1;
+        bool call = after && after < mf->orig_nnodes && meter_is_call(ir_node(mf->f, after)->in.op);
+        if (call && plan->charges[i].amount) mf->charged_after[after] = 1;
     }
 }
 
@@ -446,6 +439,13 @@ void fuel_emit(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t 
 }
 
 /* ---- write-backs with nothing to write ---- */
+
+/* The node producing n's one operand, when n has one and a node produced it; else 0. */
+static NodeId operand_node(const IrFunc *f, const IrNode *n) {
+    if (n->nargs != 1) return 0;
+    ValueRef v = ir_args(f, n)[0];
+    return v.node == 0 || (v.idx & IR_PARAM) ? 0 : v.node;
+}
 
 /* Contract: the local.get/local.tee of $f that node n (a global.set of the fuel) stores,
  * or 0 when it stores something else. */
