@@ -140,6 +140,9 @@ typedef struct FuelPlan {
     bool leaf;                   /* no loops, calls or handlers: lazy mode checks nothing */
     bool exit_checked;           /* every normal exit follows a check with no charge since
                                     (lazy mode: the check at the exit would always pass) */
+    int64_t whole_less_loops;    /* bytes the fuel kept in a local in the whole function
+                                    takes, less kept there in its loops only (estimated:
+                                    layout_bytes, layout_charges in meter_plan.c) */
 } FuelPlan;
 
 /* Computes where fuel is charged in f (before any instrumentation); order is f's
@@ -209,8 +212,9 @@ void fuel_emit_flush(MeterFn *mf, Emit *e);
 void fuel_drop_synced_flushes(MeterFn *mf);
 /* `if unreachable end` on the condition on the stack. */
 void fuel_emit_trap_if(Emit *e);
-/* True when some of f keeps the fuel in $f (a loop, or with *whole the function). */
-bool fuel_caches(const MeterFn *mf, const FuelPlan *plan, bool *whole); /* on mf->order0 */
+/* True when some of f keeps the fuel in $f (a loop, or with *whole the function);
+ * decides mf->whole_cached. */
+bool fuel_caches(MeterFn *mf, const FuelPlan *plan, bool *whole); /* on mf->order0 */
 bool meter_pos_cached(const MeterFn *mf, NodeId parent);
 
 /* ---- module level (meter_module.c) ---- */

@@ -451,7 +451,7 @@ static void setup_cursors(MeterFn *mf) {
 
 /* Contract: wraps the body and instruments it; `plan` was made on the original code.
  * In lazy mode a leaf (no loops, calls or handlers) checks nothing but its bulk
- * operations; a function with loops and no handlers keeps the fuel in $f, written
+ * operations; a function with loops and no handlers may keep the fuel in $f (whole_cached), written
  * back at its single exit after $body. */
 static void instrument(MeterFn *mf, const FuelPlan *plan) {
     const MeterCtx *mc = mf->mc;

@@ -22,7 +22,11 @@
  * is dropped once everything is emitted: fuel_drop_synced_flushes).  The
  * $out_of_fuel block (meter_frame.c) ends in `local.get $f  global.set $fuel
  * unreachable`, so $f holds the fuel at every branch to it.  With --fuel-import the
- * checks call the refill helper instead of branching. */
+ * checks call the refill helper instead of branching.  A function with loops and no
+ * handlers keeps it in $f throughout (read at the entry, written back at the exit)
+ * when that takes no more bytes than in its loops only (FuelPlan.whole_less_loops:
+ * then every call outside loops costs a write-back and a reload, and every check
+ * there 4 bytes less). */
 #include "meter.h"
 #include <stdlib.h>
 
@@ -267,9 +271,12 @@ static void emit_dyn_charge(MeterFn *mf, NodeId id) {
 
 /* ---- loops that keep the fuel in $f ---- */
 
-/* True when the whole function keeps the fuel in $f: it has loops and no try or
- * try_table. */
-static bool whole_cached(const FuelPlan *plan) { return plan->has_loops && !plan->has_try; }
+/* True when the fuel lives in $f in the whole function: it has loops, no try or
+ * try_table, and that takes no more bytes than keeping it there in its loops only
+ * (with calls outside loops, it is written back and read again around each). */
+static bool whole_cached(const FuelPlan *plan) {
+    return plan->has_loops && !plan->has_try && plan->whole_less_loops <= 0;
+}
 
 /* Contract: per node of the preorder, 1 when a try or try_table is in it or is it;
  * the caller frees the array. */
@@ -292,24 +299,25 @@ static uint8_t *uncacheable(const MeterFn *mf, const NodeId *order, uint32_t cou
  * 2.3-2.9x without, where exported mutable globals are reached through a pointer.) */
 static void mark_cached(MeterFn *mf, const FuelPlan *plan, const NodeId *order, uint32_t count) {
     IrFunc *f = mf->f;
-    mf->whole_cached = whole_cached(plan);
     if (mf->whole_cached) {
         for (uint32_t i = 0; i < count; i++) mf->cached[order[i]] = ir_is_structured(ir_node(f, order[i])->in.op);
         return;
     }
-    uint8_t *un = uncacheable(mf, order, count);
+    if (!plan->has_loops) return; /* nothing is cached (mf->cached starts zeroed) */
+    uint8_t *un = plan->has_try ? uncacheable(mf, order, count) : NULL;
     for (uint32_t i = 0; i < count; i++) {
         const IrNode *n = ir_node(f, order[i]);
         if (!ir_is_structured(n->in.op)) continue;
         bool inside = n->parent && mf->cached[n->parent];
-        mf->cached[order[i]] = inside || (n->in.op == OP_LOOP && !un[order[i]]);
+        mf->cached[order[i]] = inside || (n->in.op == OP_LOOP && !(un && un[order[i]]));
     }
     free(un);
 }
 
-bool fuel_caches(const MeterFn *mf, const FuelPlan *plan, bool *whole) {
-    *whole = whole_cached(plan);
+bool fuel_caches(MeterFn *mf, const FuelPlan *plan, bool *whole) {
+    *whole = mf->whole_cached = whole_cached(plan);
     if (*whole || !plan->has_loops) return *whole;
+    if (!plan->has_try) return true; /* every loop is cached */
     const NodeId *order = mf->order0;
     uint32_t count = mf->order0_count;
     uint8_t *un = uncacheable(mf, order, count);

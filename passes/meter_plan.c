@@ -117,7 +117,10 @@ typedef struct Plan {
     uint64_t *r64;               /* CSR, post-dominator tree walk, path lengths, flags */
     uint8_t *r8;
     uint32_t cap_r32, cap_r64, cap_r8;
-    uint64_t *per_node;          /* the five per-node arrays above (per_node_arrays) */
+    uint32_t *level, *outer;     /* per structured node: its label's nesting level (1 the
+                                    outermost) and that of the outermost loop that is it
+                                    or holds it (0: none) */
+    uint64_t *per_node;          /* the per-node arrays above (per_node_arrays) */
     uint32_t cap_per_node;
     NodeId root;                 /* the region's loop (0: the function body) */
     bool refunds;                /* lazy mode without a refill import: cold exits */
@@ -812,8 +815,38 @@ static uint64_t plan_region(Plan *p, NodeId root) {
     return len;
 }
 
-/* Contract: marks the structured nodes try_table catch clauses land after, and lists
- * the loops in preorder. */
+/* Contract: node id's part in FuelPlan.whole_less_loops (the bytes keeping the fuel
+ * in a local in the whole function adds, less keeping it there in the loops only):
+ * whole, a call outside loops writes the local back and reads it again (8) and a
+ * return, tail call or throw there writes it back (4); loops only, each outermost loop
+ * reads it before and writes it after (8) and each branch that leaves the loops for
+ * code outside them writes it back (4).  Sets a structured node's levels (Plan). */
+static int64_t layout_bytes(Plan *p, NodeId id, const IrNode *n, uint32_t kind) {
+    if (!(kind & (MK_STRUCT | MK_CALL | MK_EXIT | MK_BRANCH))) return 0;
+    uint32_t par = n->parent;
+    int64_t d = 0;
+    if (kind & MK_STRUCT) {
+        p->level[id] = p->level[par] + 1;
+        p->outer[id] = p->outer[par] ? p->outer[par] : n->in.op == OP_LOOP ? p->level[id] : 0;
+        if (n->in.op == OP_LOOP && !p->outer[par]) d -= 8;
+    }
+    if (!p->outer[par]) {
+        if (kind & MK_CALL) d += 8;
+        else if ((kind & MK_EXIT) && n->in.op != OP_UNREACHABLE) d += 4;
+        return d;
+    }
+    if (!(kind & MK_BRANCH)) return d;
+    const uint8_t *v = n->in.vec;
+    uint32_t labels = n->in.op == OP_BR_TABLE ? n->in.n + 1 : 1, level = p->level[par];
+    for (uint32_t k = 0; k < labels; k++) {
+        uint32_t depth = n->in.op == OP_BR_TABLE && k < n->in.n ? br_table_label_next(&v) : n->in.a;
+        if (depth < level && level - depth < p->outer[par]) return d - 4; /* not the function's label */
+    }
+    return d;
+}
+
+/* Contract: marks the structured nodes try_table catch clauses land after, lists the
+ * loops in preorder, and adds up the nodes' layout_bytes. */
 static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, uint32_t *nloops) {
     IrFunc *f = p->f;
     NodeId *stack = ws_malloc((f->nnodes + 1) * sizeof(NodeId));
@@ -822,6 +855,7 @@ static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, u
         const IrNode *n = ir_node(f, order[i]);
         uint32_t kind = meter_op_kind[n->in.op];
         seen |= kind;
+        p->out->whole_less_loops += layout_bytes(p, order[i], n, kind);
         if (!(kind & (MK_LOOP | MK_TRY))) continue;
         if (n->in.op == OP_LOOP) WS_VEC_PUSH(*loops, *nloops, cap, order[i]);
         if (n->in.op == OP_LOOP) continue;
@@ -840,6 +874,23 @@ static void scan(Plan *p, const NodeId *order, uint32_t count, NodeId **loops, u
     p->out->has_loops = seen & MK_LOOP;
     p->out->has_try = seen & MK_TRY;
     free(stack);
+}
+
+/* Contract: the function body's charges (from index `first`: all outside loops) in
+ * FuelPlan.whole_less_loops: the entry reads the local and the exit writes it back (8),
+ * a charge right after a call reads the global itself instead of the local being read
+ * again first (-4), and a check tests the local in place (`local.tee $f  i64.clz
+ * i64.eqz  br_if`), 4 bytes less than storing the global, reading it back and
+ * trapping in an `if` (-4). */
+static void layout_charges(Plan *p, uint32_t first) {
+    FuelPlan *out = p->out;
+    bool exact = p->mc->opt->fuel_mode == FUEL_EXACT;
+    out->whole_less_loops += 8;
+    for (uint32_t i = first; i < out->ncharges; i++) {
+        const Charge *c = &out->charges[i];
+        if (c->pos.after && c->amount && meter_is_call(ir_node(p->f, c->pos.after)->in.op)) out->whole_less_loops -= 4;
+        if (exact || (c->flags & CP_CHECK)) out->whole_less_loops -= 4;
+    }
 }
 
 /* The plan's growable arrays: a function's plan takes them from the worker's pass
@@ -882,15 +933,19 @@ static void plan_arrays_give_back(const Plan *p, IrFunc *f) {
 }
 
 /* Contract: the per-node arrays (loop lengths, calls, flags, landings) carved from one
- * kept block; the flags zeroed, the loops' lengths and calls not: fuel_plan writes a
+ * kept block; the flags zeroed, the loops' lengths and calls and the levels not: fuel_plan writes a
  * loop's before any region that holds it is planned (inner loops first), and only
- * loops' are read (zeroing them was 16 of every 19 bytes, 140 MB on ruby.wasm). */
+ * loops' are read (zeroing them was 16 of every 19 bytes, 140 MB on ruby.wasm); scan
+ * writes a structured node's levels before its children read them. */
 static void per_node_arrays(Plan *p, uint32_t nnodes) {
-    uint32_t n = nnodes + 1, words = 2 * n + (4 * n + 7) / 8;
+    uint32_t n = nnodes + 1, words = 3 * n + (4 * n + 7) / 8;
     ws_grow((void **)&p->per_node, &p->cap_per_node, words, sizeof(uint64_t));
     p->loop_len = p->per_node;
     p->loop_calls = p->per_node + n;
-    p->landing = (uint8_t *)(p->per_node + 2 * n);
+    p->level = (uint32_t *)(p->per_node + 2 * n);
+    p->outer = p->level + n;
+    p->level[0] = p->outer[0] = 0;
+    p->landing = (uint8_t *)(p->per_node + 3 * n);
     p->loop_leaves = p->landing + n;
     p->loop_checked = p->loop_leaves + n;
     p->loop_try = p->loop_checked + n;
@@ -928,7 +983,9 @@ void fuel_plan(const MeterCtx *mc, IrFunc *f, const NodeId *order, uint32_t coun
         p.loop_calls[loops[i]] = p.calls_len;
         p.loop_leaves[loops[i]] = p.leaves;
     }
+    uint32_t outside = out->ncharges;
     out->longest_path = plan_region(&p, 0);
+    layout_charges(&p, outside);
     out->most_calls = p.calls_len;
     free(loops);
     plan_arrays_give_back(&p, f);
