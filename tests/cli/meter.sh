@@ -97,9 +97,13 @@ cat >"$T/fz.wat" <<'EOF'
       (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
     (local.get 1)))
 EOF
-wat2wasm "$T/fz.wat" -o "$T/fz.wasm" || fail "wat2wasm fz.wat"
-"$WS" "$T/fz.wasm" --fuel -q -o "$T/fz.o.wasm"
-after=$(wasm2wat "$T/fz.o.wasm" | grep -A4 'call 0' | tr -s ' \n' ' ')
+# metered_text NAME: $T/NAME.wat assembled, metered with --fuel, as text on one line
+metered_text() {
+    wat2wasm "$T/$1.wat" -o "$T/$1.wasm" || fail "wat2wasm $1.wat"
+    "$WS" "$T/$1.wasm" --fuel -q -o "$T/$1.o.wasm"
+    wasm2wat "$T/$1.o.wasm" | tr -s ' \n' ' '
+}
+after=$(metered_text fz)
 if grep -q 'call 0 global.get 0 i64.const 9 i64.sub local.set 2' <<<"$after"; then ok; else fail "charge after a call: $after"; fi
 # the fuel lives in a local in the whole function, or only inside its loops when that
 # takes fewer bytes: three calls outside the loop (8 bytes each to write the local back
@@ -119,9 +123,7 @@ cat >"$T/lay.wat" <<'EOF'
       (br_if $l (i32.gt_s (local.get 0) (i32.const 10))))
     (local.get 0)))
 EOF
-wat2wasm "$T/lay.wat" -o "$T/lay.wasm" || fail "wat2wasm lay.wat"
-"$WS" "$T/lay.wasm" --fuel -q -o "$T/lay.o.wasm"
-lay=$(wasm2wat "$T/lay.o.wasm" | tr -s ' \n' ' ')
+lay=$(metered_text lay)
 if grep -q 'func (;1;) (type 0) (param i32) (result i32) (local i64) block ;; label = @1 block (result i32) ;; label = @2 global.get 0 i64.const 6 i64.sub global.set 0' <<<"$lay" &&
     grep -q 'func (;2;) (type 0) (param i32) (result i32) (local i64) global.get 0 local.set 1' <<<"$lay"; then ok; else fail "where the fuel is cached: $lay"; fi
 check "--fuel-export renames it" "$WS" "$T/cases.wasm" --fuel --fuel-export=gas -q -o "$T/g.wasm"
