@@ -168,6 +168,12 @@ extern const uint16_t meter_op_kind[OP_COUNT];
 static inline bool meter_is_call(OpId op) { return meter_op_kind[op] & MK_CALL; }
 static inline bool meter_is_bulk(OpId op) { return meter_op_kind[op] & MK_BULK; }
 static inline bool meter_is_branch(OpId op) { return meter_op_kind[op] & MK_BRANCH; }
+/* The labels of branch node n: meter_label_count of them, read in turn by
+ * meter_label_next from v = n->in.vec (a br_table's targets, then its default). */
+static inline uint32_t meter_label_count(const IrNode *n) { return n->in.op == OP_BR_TABLE ? n->in.n + 1 : 1; }
+static inline uint32_t meter_label_next(const IrNode *n, const uint8_t **v, uint32_t i) {
+    return n->in.op == OP_BR_TABLE && i < n->in.n ? br_table_label_next(v) : n->in.a;
+}
 
 /* ---- emitting (meter_fuel.c, meter_frame.c) ---- */
 
@@ -212,9 +218,9 @@ void fuel_emit_flush(MeterFn *mf, Emit *e);
 void fuel_drop_synced_flushes(MeterFn *mf);
 /* `if unreachable end` on the condition on the stack. */
 void fuel_emit_trap_if(Emit *e);
-/* True when some of f keeps the fuel in $f (a loop, or with *whole the function);
- * decides mf->whole_cached. */
-bool fuel_caches(MeterFn *mf, const FuelPlan *plan, bool *whole); /* on mf->order0 */
+/* True when some of f keeps the fuel in $f (a loop, or the whole function: decides
+ * mf->whole_cached). */
+bool fuel_caches(MeterFn *mf, const FuelPlan *plan); /* on mf->order0 */
 bool meter_pos_cached(const MeterFn *mf, NodeId parent);
 
 /* ---- module level (meter_module.c) ---- */

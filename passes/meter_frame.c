@@ -451,18 +451,18 @@ static void setup_cursors(MeterFn *mf) {
 
 /* Contract: wraps the body and instruments it; `plan` was made on the original code.
  * In lazy mode a leaf (no loops, calls or handlers) checks nothing but its bulk
- * operations; a function with loops and no handlers may keep the fuel in $f (whole_cached), written
- * back at its single exit after $body. */
+ * operations; a function with loops and no handlers may keep the fuel in $f
+ * throughout (whole_cached), written back at its single exit after $body. */
 static void instrument(MeterFn *mf, const FuelPlan *plan) {
     const MeterCtx *mc = mf->mc;
     IrFunc *f = mf->f;
     bool lazy = mc->opt->fuel_mode == FUEL_LAZY;
     bool lazy_leaf = lazy && plan->leaf, exits = mc->fuel && lazy && !plan->leaf && !plan->exit_checked;
     bool checks = mc->fuel && (!lazy_leaf || (mc->per_byte && has_bulk(plan, f)));
-    bool whole = false, caches = mc->fuel && fuel_caches(mf, plan, &whole);
+    bool caches = mc->fuel && fuel_caches(mf, plan);
     bool oof = checks && !mc->refill && caches;
     add_locals(mf, plan, caches);
-    if (oof || whole || ((mc->stack || exits) && has_early_exit(mf))) mf->body = wrap_body(mf);
+    if (oof || mf->whole_cached || ((mc->stack || exits) && has_early_exit(mf))) mf->body = wrap_body(mf);
     else mf->tail = f->body.last;
     if (oof) wrap_oof(mf);
     else if (mf->body) ir_insert_after(f, 0, 0, 0, mf->body);

@@ -314,9 +314,9 @@ static void mark_cached(MeterFn *mf, const FuelPlan *plan, const NodeId *order, 
     free(un);
 }
 
-bool fuel_caches(MeterFn *mf, const FuelPlan *plan, bool *whole) {
-    *whole = mf->whole_cached = whole_cached(plan);
-    if (*whole || !plan->has_loops) return *whole;
+bool fuel_caches(MeterFn *mf, const FuelPlan *plan) {
+    mf->whole_cached = whole_cached(plan);
+    if (mf->whole_cached || !plan->has_loops) return mf->whole_cached;
     if (!plan->has_try) return true; /* every loop is cached */
     const NodeId *order = mf->order0;
     uint32_t count = mf->order0_count;
@@ -330,10 +330,8 @@ bool fuel_caches(MeterFn *mf, const FuelPlan *plan, bool *whole) {
 /* True when a label of branch node n leaves the cached loop it is in. */
 static bool leaves_cached(const MeterFn *mf, const IrNode *n) {
     const uint8_t *v = n->in.vec;
-    uint32_t count = n->in.op == OP_BR_TABLE ? n->in.n + 1 : 1;
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t d = n->in.op == OP_BR_TABLE && i < n->in.n ? br_table_label_next(&v) : n->in.a;
-        NodeId t = meter_label_target(mf->f, n->parent, d);
+    for (uint32_t i = 0, count = meter_label_count(n); i < count; i++) {
+        NodeId t = meter_label_target(mf->f, n->parent, meter_label_next(n, &v, i));
         if (!t || !mf->cached[t]) return true;
     }
     return false;

@@ -215,11 +215,9 @@ static MeterPos pos_after(const IrFunc *f, NodeId id) {
  * frame stack deeper by `nest` structured nodes than p->nfr (0 inside the region). */
 static void branch_labels(Plan *p, const IrNode *n, uint32_t nest, uint32_t from,
                           void (*fn)(Plan *, uint32_t, uint32_t)) {
-    OpId op = n->in.op;
     const uint8_t *v = n->in.vec;
-    uint32_t count = op == OP_BR_TABLE ? n->in.n + 1 : 1;
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t d = op == OP_BR_TABLE && i < n->in.n ? br_table_label_next(&v) : n->in.a;
+    for (uint32_t i = 0, count = meter_label_count(n); i < count; i++) {
+        uint32_t d = meter_label_next(n, &v, i);
         if (d < nest) continue; /* stays inside */
         fn(p, label_level(p, d - nest), from);
     }
@@ -837,9 +835,9 @@ static int64_t layout_bytes(Plan *p, NodeId id, const IrNode *n, uint32_t kind) 
     }
     if (!(kind & MK_BRANCH)) return d;
     const uint8_t *v = n->in.vec;
-    uint32_t labels = n->in.op == OP_BR_TABLE ? n->in.n + 1 : 1, level = p->level[par];
-    for (uint32_t k = 0; k < labels; k++) {
-        uint32_t depth = n->in.op == OP_BR_TABLE && k < n->in.n ? br_table_label_next(&v) : n->in.a;
+    uint32_t level = p->level[par];
+    for (uint32_t k = 0, labels = meter_label_count(n); k < labels; k++) {
+        uint32_t depth = meter_label_next(n, &v, k);
         if (depth < level && level - depth < p->outer[par]) return d - 4; /* not the function's label */
     }
     return d;
@@ -933,10 +931,10 @@ static void plan_arrays_give_back(const Plan *p, IrFunc *f) {
 }
 
 /* Contract: the per-node arrays (loop lengths, calls, flags, landings) carved from one
- * kept block; the flags zeroed, the loops' lengths and calls and the levels not: fuel_plan writes a
- * loop's before any region that holds it is planned (inner loops first), and only
- * loops' are read (zeroing them was 16 of every 19 bytes, 140 MB on ruby.wasm); scan
- * writes a structured node's levels before its children read them. */
+ * kept block; the flags zeroed, the loops' lengths and calls and the levels not:
+ * fuel_plan writes a loop's before any region that holds it is planned (inner loops
+ * first), and only loops' are read (zeroing them was 16 of every 19 bytes, 140 MB on
+ * ruby.wasm); scan writes a structured node's levels before its children read them. */
 static void per_node_arrays(Plan *p, uint32_t nnodes) {
     uint32_t n = nnodes + 1, words = 3 * n + (4 * n + 7) / 8;
     ws_grow((void **)&p->per_node, &p->cap_per_node, words, sizeof(uint64_t));
